@@ -1,0 +1,123 @@
+/**
+ * The key layout, shared by every engine: FoundationDB tuple encoding under one prefix. Names and
+ * ids are tuple elements, never concatenated strings, so no id can reach another actor's keys.
+ *
+ * ```
+ * (prefix, 'a', name, id, 'v')            version of the actor's committed state (int64 LE, atomic add)
+ * (prefix, 'a', name, id, 's', ...path)   state tree (see state/)
+ * (prefix, 'a', name, id, 'q', stamp, …)  queued messages, in commit order
+ * (prefix, 'a', name, id, 'r', msgId)     replies to calls
+ * (prefix, 'a', name, id, 'd', stamp)     dead letters
+ * (prefix, 'a', name, id, 'l')            lock of a running thunk
+ * (prefix, 'a', name, id, 'e')            consumer lease
+ * (prefix, 'w', name, id)                 "has work" index, so serve() finds instances with messages
+ * (prefix, 'n', name)                     notify counter, bumped by every enqueue (watched by consumers)
+ * ```
+ * @internal
+ */
+import * as tuple from 'fdb-tuple';
+import type { Bytes } from './backend/contract.js';
+
+/** One element of a tuple key. */
+export type TupleItem = tuple.TupleItem;
+
+/** An immutable key prefix, like node-foundationdb's subspaces. @internal */
+export class Subspace {
+  constructor(readonly prefix: Buffer) {}
+
+  /** A nested subspace: this prefix followed by the tuple encoding of `items`. */
+  at(...items: TupleItem[]): Subspace {
+    return new Subspace(this.pack(items));
+  }
+
+  pack(items: readonly TupleItem[] = []): Buffer {
+    return items.length === 0 ? this.prefix : Buffer.concat([this.prefix, tuple.pack(items as TupleItem[])]);
+  }
+
+  /** The tuple elements of `key` after this prefix. */
+  unpack(key: Bytes): TupleItem[] {
+    if (!this.contains(key)) throw new RangeError('key is outside the subspace');
+    return tuple.unpack(Buffer.from(key.subarray(this.prefix.length)));
+  }
+
+  contains(key: Bytes): boolean {
+    return key.length >= this.prefix.length && Buffer.from(key.buffer, key.byteOffset, this.prefix.length).equals(this.prefix);
+  }
+
+  /** [begin, end) of every key strictly inside this subspace, after the tuple `items`. */
+  range(items: readonly TupleItem[] = []): { begin: Buffer; end: Buffer } {
+    const p = this.pack(items);
+    return { begin: Buffer.concat([p, ZERO]), end: Buffer.concat([p, FF]) };
+  }
+
+  /**
+   * A key with an unbound versionstamp in place of `tuple.unboundVersionstamp()`-like marker:
+   * `before`, then the stamp with `userVersion`, then `after`. Returns the key and the offset of
+   * the 10 bytes the commit fills in.
+   */
+  packVersionstamped(before: readonly TupleItem[], userVersion: number, after: readonly TupleItem[] = []): { key: Buffer; stampOffset: number } {
+    const items = [...before, { type: 'unbound versionstamp', code: userVersion } as TupleItem, ...after];
+    const { data, stampPos } = tuple.packUnboundVersionstamp(items);
+    return { key: Buffer.concat([this.prefix, data]), stampOffset: this.prefix.length + stampPos };
+  }
+}
+
+const ZERO = Buffer.from([0x00]);
+const FF = Buffer.from([0xff]);
+
+/** The default prefix of every dgen key: the tuple ('dgen'). */
+export const DEFAULT_PREFIX = tuple.pack(['dgen']);
+
+/** Subspaces of one actor instance. @internal */
+export interface ActorKeys {
+  readonly root: Subspace;
+  readonly version: Buffer;
+  readonly state: Subspace;
+  readonly queue: Subspace;
+  readonly replies: Subspace;
+  readonly deadLetters: Subspace;
+  readonly lock: Buffer;
+  readonly lease: Buffer;
+  /** The "has work" marker of this instance. */
+  readonly work: Buffer;
+  /** The notify counter of the whole definition. */
+  readonly notify: Buffer;
+}
+
+/** The layout of a whole dgen keyspace under one prefix. @internal */
+export class Layout {
+  readonly root: Subspace;
+  constructor(prefix: Bytes = DEFAULT_PREFIX) {
+    this.root = new Subspace(Buffer.from(prefix));
+  }
+
+  actor(name: string, id: string): ActorKeys {
+    const a = this.root.at('a', name, id);
+    return {
+      root: a,
+      version: a.pack(['v']),
+      state: a.at('s'),
+      queue: a.at('q'),
+      replies: a.at('r'),
+      deadLetters: a.at('d'),
+      lock: a.pack(['l']),
+      lease: a.pack(['e']),
+      work: this.root.pack(['w', name, id]),
+      notify: this.notify(name),
+    };
+  }
+
+  /** Every instance of a definition that has queued work. */
+  work(name: string): Subspace {
+    return this.root.at('w', name);
+  }
+
+  /** Every instance of a definition (its actor subspaces). */
+  instances(name: string): Subspace {
+    return this.root.at('a', name);
+  }
+
+  notify(name: string): Buffer {
+    return this.root.pack(['n', name]);
+  }
+}
