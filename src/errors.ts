@@ -28,3 +28,81 @@ export class DgenError extends Error {
 export function isDgenError(e: unknown, code?: string): e is DgenError {
   return e instanceof DgenError && (code === undefined || e.code === code);
 }
+
+/** A definition passed to {@link defineActor} is malformed (bad name, missing reducers, …). */
+export class InvalidDefinitionError extends DgenError {
+  constructor(message: string) {
+    super('invalid_definition', message);
+  }
+}
+
+/** Two different definitions with the same name were used in one system. */
+export class DefinitionConflictError extends DgenError {
+  constructor(name: string) {
+    super('definition_conflict', `Another actor definition named '${name}' is already registered in this system; actor names must be unique.`);
+  }
+}
+
+/** An actor id is not a non-empty string of at most 1,000 bytes. */
+export class InvalidIdError extends DgenError {
+  constructor(detail: string) {
+    super('invalid_id', `Invalid actor id: ${detail}. Ids are non-empty strings of at most 1,000 UTF-8 bytes.`);
+  }
+}
+
+/** `dispatch.x` / `call.x` for an action the definition does not have (reachable from untyped callers). */
+export class UnknownActionError extends DgenError {
+  constructor(actor: string, action: string) {
+    super('unknown_action', `Actor '${actor}' has no reducer named '${action}'.`);
+  }
+}
+
+/** A message (action + payload) is larger than the documented maximum. */
+export class MessageTooLargeError extends DgenError {
+  constructor(size: number, limit: number) {
+    super('message_too_large', `Encoded message is ${size} bytes; the maximum is ${limit} bytes. Store large data elsewhere and send a reference.`);
+  }
+}
+
+/** A `call` got no reply within its timeout. The message may still be processed later. */
+export class CallTimeoutError extends DgenError {
+  constructor(actor: string, action: string, ms: number) {
+    super('call_timeout', `call.${action} on '${actor}' got no reply within ${ms} ms; the message stays queued and may still be processed.`);
+  }
+}
+
+/** The call was aborted through its AbortSignal. */
+export class CallAbortedError extends DgenError {
+  constructor(actor: string, action: string) {
+    super('call_aborted', `call.${action} on '${actor}' was aborted; the message stays queued and may still be processed.`);
+  }
+}
+
+/** The system (or a handle of it) was used after `close()`. */
+export class SystemClosedError extends DgenError {
+  constructor() {
+    super('system_closed', 'The dgen system is closed; create a new one with createSystem().');
+  }
+}
+
+/**
+ * A reducer threw while processing a message. Carried back to the caller of `call`, in any
+ * process: `name`, `message` and `code` are those of the original error (code `reducer_failed`
+ * when it had none).
+ */
+export class ActorError extends DgenError {
+  /** The action whose reducer failed. */
+  readonly action: string;
+  constructor(info: { name: string; message: string; code?: string | undefined; action: string }) {
+    super(info.code ?? 'reducer_failed', info.message);
+    this.name = info.name;
+    this.action = info.action;
+  }
+}
+
+/** `ctx.lock` named a thunk the definition does not declare. */
+export class UnknownThunkError extends DgenError {
+  constructor(actor: string, thunk: string) {
+    super('unknown_thunk', `Actor '${actor}' has no thunk named '${thunk}'; declare it in defineActor({ thunks }).`);
+  }
+}

@@ -8,6 +8,8 @@
  * (prefix, 'a', name, id, 'q', stamp, …)  queued messages, in commit order
  * (prefix, 'a', name, id, 'r', msgId)     replies to calls
  * (prefix, 'a', name, id, 'd', stamp)     dead letters
+ * (prefix, 'a', name, id, 'i', msgId)     enqueue markers: make retried enqueues exactly-once
+ * (prefix, 'a', name, id, 'h', version)   recent changes (immer patches), for observers in other processes
  * (prefix, 'a', name, id, 'l')            lock of a running thunk
  * (prefix, 'a', name, id, 'e')            consumer lease
  * (prefix, 'w', name, id)                 "has work" index, so serve() finds instances with messages
@@ -51,9 +53,9 @@ export class Subspace {
   }
 
   /**
-   * A key with an unbound versionstamp in place of `tuple.unboundVersionstamp()`-like marker:
-   * `before`, then the stamp with `userVersion`, then `after`. Returns the key and the offset of
-   * the 10 bytes the commit fills in.
+   * A key of the tuple (`...before`, versionstamp, `...after`) whose stamp the commit fills in,
+   * with `userVersion` as its last 2 bytes. Returns the key and the offset of the 10 bytes the
+   * commit replaces (see `Transaction.setVersionstampedKey`).
    */
   packVersionstamped(before: readonly TupleItem[], userVersion: number, after: readonly TupleItem[] = []): { key: Buffer; stampOffset: number } {
     const items = [...before, { type: 'unbound versionstamp', code: userVersion } as TupleItem, ...after];
@@ -76,6 +78,8 @@ export interface ActorKeys {
   readonly queue: Subspace;
   readonly replies: Subspace;
   readonly deadLetters: Subspace;
+  readonly markers: Subspace;
+  readonly history: Subspace;
   readonly lock: Buffer;
   readonly lease: Buffer;
   /** The "has work" marker of this instance. */
@@ -100,6 +104,8 @@ export class Layout {
       queue: a.at('q'),
       replies: a.at('r'),
       deadLetters: a.at('d'),
+      markers: a.at('i'),
+      history: a.at('h'),
       lock: a.pack(['l']),
       lease: a.pack(['e']),
       work: this.root.pack(['w', name, id]),

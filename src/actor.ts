@@ -1,0 +1,178 @@
+import type { Draft } from './immer.js';
+import { InvalidDefinitionError } from './errors.js';
+
+/**
+ * What a reducer returns to answer a `call`: build it with `ctx.reply(value)`.
+ * @typeParam R - the reply type, inferred into `ref.call.<name>`'s promise.
+ */
+export class Reply<R> {
+  /** @internal */
+  constructor(readonly value: R) {}
+}
+
+/** A state update produced outside a transaction (by a thunk), applied under immer when its lock is released. */
+export type Recipe<S> = (draft: Draft<S>) => void;
+
+/** What a reducer may return: nothing (it mutated the draft), a reply, or a whole new state. */
+export type ReducerResult<S> = void | Reply<unknown> | S;
+
+/**
+ * Helpers a reducer receives as its third argument. Everything here is deterministic for a
+ * given message, so a reducer stays a pure function of (state, payload) even when its batch is
+ * retried.
+ */
+export interface ReducerContext<S> {
+  /** The id of the actor instance. */
+  readonly actorId: string;
+  /** The unique id of the message being processed (also its idempotency key). */
+  readonly messageId: string;
+  /** Answer the caller of `call`; return the result from the reducer. */
+  reply<R>(value: R): Reply<R>;
+  /**
+   * Run `effect(committedState)` after the batch holding this message has committed, once per
+   * successful commit, never for an attempt that rolled back.
+   */
+  after(effect: (state: S) => void | Promise<void>): void;
+  /**
+   * Commit the state so far together with a durable lock, pause the queue and run the named
+   * thunk outside any transaction; its recipe is applied when the lock is released.
+   */
+  lock(thunk: string, args?: unknown): void;
+  /** The time the message was enqueued (ms since epoch): use instead of `Date.now()`. */
+  now(): number;
+  /** A pseudo-random number in [0, 1) seeded by the message id: use instead of `Math.random()`. */
+  random(): number;
+}
+
+/**
+ * A reducer: mutates the immer draft of the state for one message. The payload type is whatever
+ * the second parameter is annotated with; omit it for actions without payload.
+ */
+export type Reducer<S> = (state: Draft<S>, payload: never, ctx: ReducerContext<S>) => ReducerResult<S>;
+
+/** The reducers of a definition, by action name. */
+export type Reducers<S> = { [action: string]: Reducer<S> };
+
+/** What a thunk receives besides its args. */
+export interface ThunkContext<S> {
+  /** The committed state when the thunk starts. */
+  readonly state: S;
+  /** Same on every re-run of this thunk for this message: pass it to the external system. */
+  readonly key: string;
+  /** The actor instance id. */
+  readonly actorId: string;
+  /** Fires when this consumer loses the lock's lease; stop and let the next owner re-run. */
+  readonly signal: AbortSignal;
+  /** 1 on the first run, then 2, 3, … on re-runs after a crash or a failure. */
+  readonly attempt: number;
+}
+
+/** A side effect run outside any transaction while the actor is locked (see `ctx.lock`). */
+export type Thunk<S> = (args: never, ctx: ThunkContext<S>) => Promise<Recipe<S> | void> | Recipe<S> | void;
+
+/** The thunks of a definition, by name. */
+export type Thunks<S> = { [name: string]: Thunk<S> };
+
+/** What happens to a message whose reducer throws. */
+export type FailurePolicy = 'dead-letter' | 'halt';
+
+/** Tuning of one definition. Every field has a default. */
+export interface ActorOptions {
+  /** `dead-letter` (default): the message moves to the dead-letter list. `halt`: it stays at the head and the actor pauses. */
+  readonly failurePolicy?: FailurePolicy;
+  /** Most messages one batch (one transaction) takes. Default 256. */
+  readonly maxBatchMessages?: number;
+  /** Most message bytes one batch takes. Default 1,000,000 (FoundationDB allows 10 MB). */
+  readonly maxBatchBytes?: number;
+  /** Most milliseconds one batch spends in reducers before it commits. Default 500 (FoundationDB allows 5 s). */
+  readonly maxBatchMs?: number;
+  /** How long a consumer's lease on an instance lasts without renewal. Default 2,000 ms. */
+  readonly leaseMs?: number;
+  /** How long an instance stays in memory with nothing to do. Default 30,000 ms. */
+  readonly idleMs?: number;
+}
+
+/** The options of {@link defineActor}. */
+export interface ActorConfig<S, R extends Reducers<S>, T extends Thunks<S>> {
+  /** Unique name of the actor type; part of every key, so renaming it orphans stored instances. */
+  readonly name: string;
+  /** The state of an instance that has never processed a message. */
+  readonly initialState: S | (() => S);
+  readonly reducers: R;
+  readonly thunks?: T;
+  readonly options?: ActorOptions;
+}
+
+/** A defined actor type: plain data plus functions, run by a system (see `createSystem`). */
+export interface ActorDefinition<S, R extends Reducers<S> = Reducers<S>, T extends Thunks<S> = Thunks<S>> {
+  readonly name: string;
+  readonly initialState: () => S;
+  readonly reducers: R;
+  readonly thunks: T;
+  readonly options: Readonly<Required<ActorOptions>>;
+}
+
+/** The state type of a definition. */
+export type StateOf<D> = D extends ActorDefinition<infer S, infer _R, infer _T> ? S : never;
+
+const DEFAULTS: Required<ActorOptions> = {
+  failurePolicy: 'dead-letter',
+  maxBatchMessages: 256,
+  maxBatchBytes: 1_000_000,
+  maxBatchMs: 500,
+  leaseMs: 2_000,
+  idleMs: 30_000,
+};
+
+const NAME = /^[A-Za-z0-9_.:-]{1,200}$/;
+
+/**
+ * Defines a durable actor type like a Redux slice: a name, an initial state and reducers that
+ * mutate an immer draft. Payload and reply types are inferred from the reducers.
+ *
+ * @example
+ * ```ts
+ * export const Counter = defineActor({
+ *   name: 'counter',
+ *   initialState: () => ({ count: 0 }),
+ *   reducers: {
+ *     increment(state, by: number = 1) { state.count += by; },
+ *     take(state, n: number, ctx) { state.count -= n; return ctx.reply(state.count); },
+ *   },
+ * });
+ * ```
+ */
+export function defineActor<S, R extends Reducers<S>, T extends Thunks<S> = {}>(
+  config: ActorConfig<S, R, T>,
+): ActorDefinition<S, R, T> {
+  const { name, initialState, reducers, thunks, options } = config ?? ({} as ActorConfig<S, R, T>);
+  if (typeof name !== 'string' || !NAME.test(name)) {
+    throw new InvalidDefinitionError(`defineActor: name must be 1-200 characters of letters, digits, '_', '.', ':' or '-', got ${JSON.stringify(name)}.`);
+  }
+  checkFunctions(name, 'reducers', reducers, true);
+  checkFunctions(name, 'thunks', thunks ?? {}, false);
+  const merged = { ...DEFAULTS, ...(options ?? {}) };
+  checkOptions(name, merged);
+  const makeInitial = typeof initialState === 'function' ? (initialState as () => S) : () => structuredClone(initialState);
+  return Object.freeze({ name, initialState: makeInitial, reducers, thunks: (thunks ?? {}) as T, options: Object.freeze(merged) });
+}
+
+function checkFunctions(actor: string, field: string, fns: unknown, required: boolean): void {
+  if (fns === null || typeof fns !== 'object' || (required && Object.keys(fns).length === 0)) {
+    throw new InvalidDefinitionError(`defineActor('${actor}'): ${field} must be an object of functions${required ? ' with at least one entry' : ''}.`);
+  }
+  for (const [key, fn] of Object.entries(fns)) {
+    if (typeof fn !== 'function') throw new InvalidDefinitionError(`defineActor('${actor}'): ${field}.${key} is not a function.`);
+  }
+}
+
+function checkOptions(actor: string, o: Required<ActorOptions>): void {
+  if (o.failurePolicy !== 'dead-letter' && o.failurePolicy !== 'halt') {
+    throw new InvalidDefinitionError(`defineActor('${actor}'): options.failurePolicy must be 'dead-letter' or 'halt'.`);
+  }
+  for (const key of ['maxBatchMessages', 'maxBatchBytes', 'maxBatchMs', 'leaseMs', 'idleMs'] as const) {
+    if (!Number.isFinite(o[key]) || o[key] <= 0) {
+      throw new InvalidDefinitionError(`defineActor('${actor}'): options.${key} must be a positive number.`);
+    }
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * dgen: durable, distributed reducer actors on a strictly serializable key-value store.
+ * This file is the whole public API.
+ */
+export { defineActor, Reply } from './actor.js';
+export type {
+  ActorConfig,
+  ActorDefinition,
+  ActorOptions,
+  FailurePolicy,
+  Recipe,
+  Reducer,
+  ReducerContext,
+  ReducerResult,
+  Reducers,
+  StateOf,
+  Thunk,
+  ThunkContext,
+  Thunks,
+} from './actor.js';
+export { createSystem } from './system.js';
+export type { System, SystemOptions } from './system.js';
+export type { ActorRef, CallOptions, Callers, DispatchOptions, Dispatchers, PayloadArgs, ReplyOf } from './ref.js';
+export type { ServeOptions, Serving } from './server.js';
+export type { SystemEvent } from './events.js';
+export {
+  ActorError,
+  CallAbortedError,
+  CallTimeoutError,
+  DefinitionConflictError,
+  DgenError,
+  InvalidDefinitionError,
+  InvalidIdError,
+  MessageTooLargeError,
+  SystemClosedError,
+  UnknownActionError,
+  UnknownThunkError,
+  isDgenError,
+} from './errors.js';
+export { CorruptMessageError } from './message.js';
+export * from './backend/errors.js';
+export { LIMITS } from './backend/contract.js';
+export type { Backend, BackendStats, Bytes, KeyValue, RangeOptions, ReadOptions, TransactOptions, Transaction, Watch } from './backend/contract.js';
+export { memory } from './backend/memory.js';
+export { lmdb } from './backend/lmdb.js';

@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import { decodeValue, encodeValue } from './state/codec.js';
+import { DgenError } from './errors.js';
+
+/**
+ * A queued message. Ids start with the enqueue time (48-bit ms, hex), so markers and replies keyed
+ * by id are ordered by age and can be pruned with one range clear.
+ * @internal
+ */
+export interface Envelope {
+  readonly id: string;
+  readonly action: string;
+  readonly payload: unknown;
+  /** Enqueue time, ms since epoch: what `ctx.now()` returns. */
+  readonly at: number;
+  /** The producer waits for a reply (a `call`). */
+  readonly wantsReply: boolean;
+}
+
+/** A fresh message id: 12 hex digits of ms time, 20 of randomness. @internal */
+export function newMessageId(now = Date.now()): string {
+  return idFloor(now).slice(0, 12) + randomBytes(10).toString('hex');
+}
+
+/** The smallest id of a message enqueued at `time`: bound for pruning by age. @internal */
+export function idFloor(time: number): string {
+  return Math.max(0, Math.floor(time)).toString(16).padStart(12, '0') + '0'.repeat(20);
+}
+
+/** @internal */
+export function encodeEnvelope(e: Envelope): Buffer {
+  return encodeValue([e.id, e.action, e.payload, e.at, e.wantsReply]);
+}
+
+/** @internal */
+export function decodeEnvelope(bytes: Uint8Array): Envelope {
+  let v: unknown;
+  try {
+    v = decodeValue(bytes);
+  } catch (cause) {
+    throw new CorruptMessageError('the stored bytes do not decode', cause);
+  }
+  if (!Array.isArray(v) || v.length !== 5 || typeof v[0] !== 'string' || typeof v[1] !== 'string' || typeof v[3] !== 'number') {
+    throw new CorruptMessageError('the stored value is not a message envelope');
+  }
+  return { id: v[0], action: v[1], payload: v[2], at: v[3], wantsReply: v[4] === true };
+}
+
+/** A stored message that cannot be decoded. It is moved to the dead letters instead of blocking the queue. */
+export class CorruptMessageError extends DgenError {
+  constructor(detail: string, cause?: unknown) {
+    super('corrupt_message', `Corrupt queued message: ${detail}.`, { cause });
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * The durable queue of one actor instance: versionstamped message keys (so producers never
+ * conflict and queue order is commit order), enqueue markers, replies and dead letters.
+ * @internal
+ */
+import type { Transaction } from './backend/contract.js';
+import { clearBlob, groupBlobs, splitBlob, writeBlob } from './blob.js';
+import type { ActorKeys, TupleItem } from './keys.js';
+import { CorruptMessageError, decodeEnvelope, idFloor, type Envelope } from './message.js';
+import { decodeValue, encodeValue } from './state/codec.js';
+
+/** Largest encoded message accepted by dispatch/call (documented in README). */
+export const MAX_MESSAGE_BYTES = 1_000_000;
+
+const EMPTY = Buffer.alloc(0);
+
+/** A message ready to enqueue. */
+export interface Outgoing {
+  readonly envelope: Envelope;
+  readonly bytes: Buffer;
+}
+
+/** A message read from the queue. */
+export interface Queued {
+  /** The head tuple: (versionstamp). */
+  readonly items: TupleItem[];
+  readonly keys: Buffer[];
+  readonly raw: Buffer;
+  /** The decoded message, or why it cannot be decoded. */
+  readonly envelope: Envelope | CorruptMessageError;
+}
+
+/** An error as stored for a caller in another process. */
+export interface StoredError {
+  readonly name: string;
+  readonly message: string;
+  readonly code?: string | undefined;
+}
+
+/** The outcome of a call, as stored under its reply key. */
+export type StoredReply = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: StoredError };
+
+/** Appends messages in order (user versions 0, 1, …), with markers, and flags the instance as having work. */
+export function enqueue(tx: Transaction, keys: ActorKeys, messages: readonly Outgoing[]): void {
+  messages.forEach((m, userVersion) => {
+    const { head, chunks } = splitBlob(m.bytes);
+    const h = keys.queue.packVersionstamped([], userVersion);
+    tx.setVersionstampedKey(h.key, h.stampOffset, head);
+    chunks.forEach((chunk, i) => {
+      const c = keys.queue.packVersionstamped([], userVersion, [i]);
+      tx.setVersionstampedKey(c.key, c.stampOffset, chunk);
+    });
+    tx.set(keys.markers.pack([m.envelope.id]), EMPTY);
+  });
+  tx.set(keys.work, EMPTY);
+  tx.add(keys.notify, 1);
+}
+
+/** Did an enqueue carrying message `id` commit? Used after `commit_unknown_result`. */
+export async function wasEnqueued(tx: Transaction, keys: ActorKeys, id: string): Promise<boolean> {
+  return (await tx.get(keys.markers.pack([id]))) !== undefined;
+}
+
+/**
+ * Reads the next messages (snapshot read) and adds a read conflict on exactly the keys taken,
+ * so producers appending meanwhile never abort the batch.
+ */
+export async function take(tx: Transaction, keys: ActorKeys, maxMessages: number, maxBytes: number): Promise<Queued[]> {
+  const { begin, end } = keys.queue.range();
+  const kvs = await tx.getRange(begin, end, { limit: maxMessages, snapshot: true });
+  let blobs = groupBlobs(keys.queue, kvs, 1);
+  if (blobs[0] !== undefined && blobs[0].bytes === undefined) {
+    // The first message is chunked beyond the read: fetch it whole, alone.
+    const whole = await tx.getRange(begin, keys.queue.range(blobs[0].items).end, { snapshot: true });
+    blobs = groupBlobs(keys.queue, whole, 1).slice(0, 1);
+  }
+  const out: Queued[] = [];
+  let bytes = 0;
+  for (const b of blobs) {
+    if (b.bytes === undefined || (out.length > 0 && bytes + b.bytes.length > maxBytes)) break;
+    bytes += b.bytes.length;
+    out.push({ items: b.items, keys: b.keys, raw: b.bytes, envelope: decodeOrError(b.bytes) });
+  }
+  if (out.length > 0) tx.addReadConflictRange(begin, keyAfter(out[out.length - 1]!.keys.at(-1)!));
+  return out;
+}
+
+function decodeOrError(bytes: Buffer): Envelope | CorruptMessageError {
+  try {
+    return decodeEnvelope(bytes);
+  } catch (e) {
+    return e instanceof CorruptMessageError ? e : new CorruptMessageError(String(e), e);
+  }
+}
+
+/** Removes a taken message. */
+export function remove(tx: Transaction, keys: ActorKeys, m: Queued): void {
+  clearBlob(tx, keys.queue, m.items);
+}
+
+/**
+ * Clears the instance's "has work" flag if its queue is empty. Conflicts with any enqueue that
+ * commits meanwhile, so a flag is never cleared over a waiting message. Returns whether it was empty.
+ */
+export async function clearWorkIfIdle(tx: Transaction, keys: ActorKeys): Promise<boolean> {
+  const { begin, end } = keys.queue.range();
+  const head = await tx.getRange(begin, end, { limit: 1 });
+  if (head.length > 0) return false;
+  tx.clear(keys.work);
+  return true;
+}
+
+/** Stores a call's outcome for a caller in another process. */
+export function writeReply(tx: Transaction, keys: ActorKeys, id: string, reply: StoredReply): void {
+  writeBlob(tx, keys.replies, [id], encodeValue(reply));
+}
+
+/** Reads (and, when present, clears) a call's stored outcome. */
+export async function consumeReply(tx: Transaction, keys: ActorKeys, id: string): Promise<StoredReply | undefined> {
+  const kvs = await tx.getRange(keys.replies.pack([id]), keys.replies.range([id]).end);
+  const blob = groupBlobs(keys.replies, kvs, 1)[0];
+  if (blob?.bytes === undefined) return undefined;
+  clearBlob(tx, keys.replies, [id]);
+  return decodeValue(blob.bytes) as StoredReply;
+}
+
+/** A message moved out of the queue because it failed. */
+export interface DeadLetter {
+  readonly message: Uint8Array;
+  readonly error: StoredError;
+  readonly attempts: number;
+  readonly at: number;
+}
+
+/** Moves a taken message to the dead letters, keeping its queue position as its key. */
+export function toDeadLetters(tx: Transaction, keys: ActorKeys, m: Queued, error: StoredError, attempts: number): void {
+  remove(tx, keys, m);
+  const letter: DeadLetter = { message: m.raw, error, attempts, at: Date.now() };
+  writeBlob(tx, keys.deadLetters, m.items, encodeValue(letter));
+}
+
+/** Forgets enqueue markers and unclaimed replies older than `maxAgeMs`. */
+export function pruneOld(tx: Transaction, keys: ActorKeys, maxAgeMs: number, now = Date.now()): void {
+  const floor = idFloor(now - maxAgeMs);
+  for (const sub of [keys.markers, keys.replies]) tx.clearRange(sub.range().begin, sub.pack([floor]));
+}
+
+/** The first key after `key` in byte order. */
+export function keyAfter(key: Uint8Array): Buffer {
+  return Buffer.concat([key, Buffer.of(0)]);
+}

@@ -1,0 +1,77 @@
+/**
+ * Applies one message to a state under immer: the pure part of processing, with the context
+ * helpers that keep a reducer deterministic when its batch is retried.
+ * @internal
+ */
+import { produceWithPatches, type Draft, type Patch } from './immer.js';
+import { Reply, type ActorDefinition, type ReducerContext } from './actor.js';
+import { DgenError, UnknownActionError, UnknownThunkError } from './errors.js';
+import type { Envelope } from './message.js';
+import { validateValue } from './state/codec.js';
+
+/** A locked side effect requested with `ctx.lock`. */
+export interface LockRequest {
+  readonly thunk: string;
+  readonly args: unknown;
+}
+
+/** The result of a reducer that did not throw. */
+export interface Applied<S> {
+  readonly state: S;
+  readonly patches: Patch[];
+  readonly replied: boolean;
+  readonly reply: unknown;
+  readonly afters: ReadonlyArray<(state: S) => void | Promise<void>>;
+  readonly lock: LockRequest | undefined;
+}
+
+/** Runs the reducer of `message` on `state`. Throws whatever the reducer throws; `state` is never mutated. */
+export function applyMessage<S>(def: ActorDefinition<S>, state: S, message: Envelope, actorId: string): Applied<S> {
+  const reducer = Object.hasOwn(def.reducers, message.action) ? def.reducers[message.action] : undefined;
+  if (reducer === undefined) throw new UnknownActionError(def.name, message.action);
+  const afters: Array<(state: S) => void | Promise<void>> = [];
+  let lock: LockRequest | undefined;
+  let replied = false;
+  let reply: unknown;
+  const ctx: ReducerContext<S> = {
+    actorId,
+    messageId: message.id,
+    reply: (value) => new Reply(value),
+    after: (effect) => void afters.push(effect),
+    lock: (thunk, args) => {
+      if (!Object.hasOwn(def.thunks, thunk)) throw new UnknownThunkError(def.name, thunk);
+      if (lock !== undefined) throw new DgenError('lock_twice', `Actor '${def.name}': ctx.lock may be called once per message (second call: '${thunk}').`);
+      validateValue(args, `lock('${thunk}') args`);
+      lock = { thunk, args };
+    },
+    now: () => message.at,
+    random: seededRandom(message.id),
+  };
+  const recipe = (draft: Draft<S>): Draft<S> | undefined => {
+    const result = (reducer as (s: Draft<S>, p: unknown, c: ReducerContext<S>) => unknown)(draft, message.payload, ctx);
+    if (!(result instanceof Reply)) return result as Draft<S> | undefined;
+    replied = true;
+    reply = result.value;
+    return undefined;
+  };
+  const [next, patches] = produceWithPatches(state, recipe);
+  for (const p of patches) if (p.op !== 'remove') validateValue(p.value, `state${formatPath(p.path)}`);
+  if (replied) validateValue(reply, `reply of ${message.action}`);
+  return { state: next as S, patches, replied, reply, afters, lock };
+}
+
+function formatPath(path: ReadonlyArray<string | number>): string {
+  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('');
+}
+
+/** mulberry32 seeded by an FNV-1a hash of the message id: same id, same sequence. */
+function seededRandom(id: string): () => number {
+  let seed = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) seed = Math.imul(seed ^ id.charCodeAt(i), 0x01000193);
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

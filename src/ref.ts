@@ -1,0 +1,195 @@
+/**
+ * The producer handle of one actor instance: `dispatch`, `call`, `query` and `state$`, typed from
+ * the definition's reducers. Any process can hold one; it needs no consumer in its own process.
+ */
+import type { Observable } from 'rxjs';
+import type { ActorDefinition, Reducers, Reply } from './actor.js';
+import { ActorError, CallAbortedError, CallTimeoutError, MessageTooLargeError, UnknownActionError } from './errors.js';
+import type { ActorKeys } from './keys.js';
+import { encodeEnvelope, newMessageId, type Envelope } from './message.js';
+import { observeState } from './observe.js';
+import { MAX_MESSAGE_BYTES, consumeReply, type StoredReply } from './queue.js';
+import type { Runtime } from './runtime.js';
+import { Sender } from './sender.js';
+import { StateStore } from './state/store.js';
+import { decodeVersion } from './version.js';
+
+/** Options of a `dispatch`. */
+export interface DispatchOptions {}
+
+/** Options of a `call`. */
+export interface CallOptions {
+  /** Milliseconds to wait for the reply before rejecting with `call_timeout`. Default 30,000. */
+  readonly timeout?: number;
+  /** Aborting rejects the call with `call_aborted` (the message stays queued). */
+  readonly signal?: AbortSignal;
+}
+
+type ReducerArgs<F> = F extends (state: never, ...args: infer A) => unknown ? A : never;
+
+/** The payload parameter of an action: required, optional, or absent, as the reducer declares it. */
+export type PayloadArgs<F> =
+  ReducerArgs<F> extends []
+    ? [payload?: undefined]
+    : ReducerArgs<F> extends [infer P, ...unknown[]]
+      ? undefined extends P
+        ? [payload?: P]
+        : [payload: P]
+      : ReducerArgs<F> extends [(infer P)?, ...unknown[]]
+        ? [payload?: P]
+        : [payload?: unknown];
+
+/** The reply type of an action: what its reducer passes to `ctx.reply`, `void` when it never replies. */
+export type ReplyOf<F> = F extends (...args: never[]) => infer R
+  ? [Extract<R, Reply<unknown>>] extends [never]
+    ? void
+    : Extract<R, Reply<unknown>> extends Reply<infer V>
+      ? V
+      : never
+  : never;
+
+/** `ref.dispatch.<action>(payload)`: resolves once the message is durably enqueued. */
+export type Dispatchers<R> = { readonly [K in keyof R & string]: (...args: [...PayloadArgs<R[K]>, options?: DispatchOptions]) => Promise<void> };
+
+/** `ref.call.<action>(payload)`: resolves with the reducer's reply once the message is processed. */
+export type Callers<R> = { readonly [K in keyof R & string]: (...args: [...PayloadArgs<R[K]>, options?: CallOptions]) => Promise<ReplyOf<R[K]>> };
+
+/**
+ * A handle on one actor instance (definition name, id).
+ *
+ * @example
+ * ```ts
+ * const counter = system.ref(Counter, 'tenant-42');
+ * await counter.dispatch.increment(2);            // durably enqueued
+ * const left = await counter.call.take(1);        // processed, with the reducer's reply
+ * const count = await counter.query((s) => s.count);
+ * counter.state$.subscribe((s) => console.log(s.count));
+ * ```
+ */
+export interface ActorRef<S, R extends Reducers<S> = Reducers<S>> {
+  readonly name: string;
+  readonly id: string;
+  /** Cast: one function per reducer; resolves once the message is durably enqueued. */
+  readonly dispatch: Dispatchers<R>;
+  /** Call: one function per reducer; resolves with the reply after processing, rejects with the reducer's error. */
+  readonly call: Callers<R>;
+  /** A strictly serializable read of the committed state (no message is queued). */
+  query(): Promise<S>;
+  query<T>(selector: (state: S) => T): Promise<T>;
+  /** Committed states: the latest on subscribe, then every commit in order, in any process. */
+  readonly state$: Observable<S>;
+}
+
+const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+/** A caller in a process that serves the actor waits this long for the local consumer before also watching the store. */
+const LOCAL_REPLY_GRACE_MS = 250;
+
+/** @internal */
+export function createRef<S, R extends Reducers<S>>(rt: Runtime, def: ActorDefinition<S, R>, id: string): ActorRef<S, R> {
+  const keys = rt.layout.actor(def.name, id);
+  const sender = new Sender(rt, def.name, id, keys);
+  let last: { version: number; state: S } | undefined;
+
+  const message = (action: string, payload: unknown, wantsReply: boolean) => {
+    rt.assertOpen();
+    if (!Object.hasOwn(def.reducers, action)) throw new UnknownActionError(def.name, action);
+    const envelope: Envelope = { id: newMessageId(), action, payload, at: Date.now(), wantsReply };
+    const bytes = encodeEnvelope(envelope);
+    if (bytes.length > MAX_MESSAGE_BYTES) throw new MessageTooLargeError(bytes.length, MAX_MESSAGE_BYTES);
+    return { envelope, bytes };
+  };
+
+  const dispatch = verbs<Dispatchers<R>>(def, (action) => async (payload?: unknown) => {
+    await sender.send(message(action, payload, false));
+  });
+
+  const call = verbs<Callers<R>>(def, (action) => async (payload?: unknown, options?: CallOptions) => {
+    const out = message(action, payload, true);
+    const reply = await awaitReply(rt, def.name, keys, out.envelope, options, () => sender.send(out));
+    if (reply.ok) return reply.value;
+    throw new ActorError({ ...reply.error, action });
+  });
+
+  const query = async <T>(selector?: (state: S) => T): Promise<S | T> => {
+    rt.assertOpen();
+    const state = await rt.backend.transact(async (tx) => {
+      const v = decodeVersion(await tx.get(keys.version));
+      const local = rt.localState(def.name, id) as { version: number; state: S } | undefined;
+      if (local?.version === v.n) return local.state;
+      if (last?.version === v.n) return last.state;
+      if (v.n === 0) return def.initialState();
+      const loaded = (await new StateStore(keys.state).load(tx)).state as S;
+      last = { version: v.n, state: loaded };
+      return loaded;
+    });
+    return selector === undefined ? state : selector(state);
+  };
+
+  return {
+    name: def.name,
+    id,
+    dispatch,
+    call,
+    query: query as ActorRef<S, R>['query'],
+    state$: observeState<S>(rt, def, id, keys),
+  };
+}
+
+/** An object with one function per reducer; unknown names (untyped callers) fail with `unknown_action`. */
+function verbs<V extends object>(def: { readonly name: string; readonly reducers: object }, make: (action: string) => unknown): V {
+  const fns = Object.fromEntries(Object.keys(def.reducers).map((a) => [a, make(a)]));
+  return new Proxy(fns, {
+    get(target, prop) {
+      if (typeof prop !== 'string' || Object.hasOwn(target, prop)) return Reflect.get(target, prop);
+      if (prop === 'then' || prop === 'toJSON') return undefined;
+      throw new UnknownActionError(def.name, prop);
+    },
+  }) as V;
+}
+
+/**
+ * Enqueues a call and waits for its reply: from this process's consumer directly, or through
+ * the reply key written by a consumer elsewhere (watched; read and cleared when it appears).
+ */
+async function awaitReply(rt: Runtime, name: string, keys: ActorKeys, envelope: Envelope, options: CallOptions | undefined, enqueue: () => Promise<void>): Promise<StoredReply> {
+  const timeout = options?.timeout ?? DEFAULT_CALL_TIMEOUT_MS;
+  const cleanup: Array<() => void> = [];
+  try {
+    const settled = new Promise<StoredReply>((resolve, reject) => {
+      rt.waiters.set(envelope.id, { settle: resolve });
+      const timer = setTimeout(() => reject(new CallTimeoutError(name, envelope.action, timeout)), timeout);
+      cleanup.push(() => clearTimeout(timer));
+      const signal = options?.signal;
+      if (signal !== undefined) {
+        const onAbort = () => reject(new CallAbortedError(name, envelope.action));
+        if (signal.aborted) onAbort();
+        signal.addEventListener('abort', onAbort, { once: true });
+        cleanup.push(() => signal.removeEventListener('abort', onAbort));
+      }
+    });
+    await enqueue();
+    const remote = watchReply(rt, keys, envelope.id, rt.served.has(name) ? LOCAL_REPLY_GRACE_MS : 0);
+    cleanup.push(remote.stop);
+    return await Promise.race([settled, remote.reply]);
+  } finally {
+    rt.waiters.delete(envelope.id);
+    for (const c of cleanup) c();
+  }
+}
+
+function watchReply(rt: Runtime, keys: ActorKeys, id: string, delayMs: number): { reply: Promise<StoredReply>; stop: () => void } {
+  let stopped = false;
+  let cancel: (() => void) | undefined;
+  const reply = (async (): Promise<StoredReply> => {
+    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+    while (!stopped) {
+      const found = await rt.backend.transact(async (tx) => (await consumeReply(tx, keys, id)) ?? tx.watch(keys.replies.pack([id])));
+      if (!('promise' in found)) return found;
+      cancel = found.cancel;
+      await found.promise;
+    }
+    return new Promise<never>(() => {});
+  })();
+  reply.catch(() => {});
+  return { reply, stop: () => ((stopped = true), cancel?.()) };
+}

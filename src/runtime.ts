@@ -1,0 +1,77 @@
+/**
+ * What the parts of one system share: the backend, the key layout, the registry of definitions,
+ * in-process waiters for call replies, and the in-process event buses.
+ * @internal
+ */
+import { Subject } from 'rxjs';
+import type { ActorDefinition } from './actor.js';
+import type { Backend } from './backend/contract.js';
+import { DefinitionConflictError, InvalidIdError, SystemClosedError } from './errors.js';
+import { Layout } from './keys.js';
+import type { StoredReply } from './queue.js';
+import type { SystemEvent } from './events.js';
+
+/** A state committed by a consumer of this process. */
+export interface LocalCommit {
+  readonly name: string;
+  readonly id: string;
+  readonly version: number;
+  readonly state: unknown;
+}
+
+/** Someone in this process is waiting for the reply to message `id`. */
+export interface Waiter {
+  readonly settle: (reply: StoredReply) => void;
+}
+
+export class Runtime {
+  readonly layout: Layout;
+  readonly definitions = new Map<string, ActorDefinition<unknown>>();
+  readonly waiters = new Map<string, Waiter>();
+  /** States committed by this process's consumers. */
+  readonly commits$ = new Subject<LocalCommit>();
+  /** Instances this process just enqueued into: lets a local consumer start at once. */
+  readonly enqueued$ = new Subject<{ readonly name: string; readonly id: string }>();
+  readonly events$ = new Subject<SystemEvent>();
+  /** Names of definitions served in this process. */
+  readonly served = new Set<string>();
+  /** The servers of this process, by definition name: they hold cached states. */
+  readonly servers = new Map<string, Set<{ cached(id: string): { version: number; state: unknown } | undefined }>>();
+  closed = false;
+
+  constructor(readonly backend: Backend, prefix: Uint8Array | undefined) {
+    this.layout = new Layout(prefix);
+  }
+
+  /** Registers `def` (first use) or checks it is the one already registered under its name. */
+  register<S>(def: ActorDefinition<S>): void {
+    this.assertOpen();
+    const known = this.definitions.get(def.name);
+    if (known === undefined) this.definitions.set(def.name, def as ActorDefinition<unknown>);
+    else if (known !== (def as ActorDefinition<unknown>)) throw new DefinitionConflictError(def.name);
+  }
+
+  /** The state a consumer of this process holds for an instance, if any. */
+  localState(name: string, id: string): { version: number; state: unknown } | undefined {
+    for (const server of this.servers.get(name) ?? []) {
+      const c = server.cached(id);
+      if (c !== undefined) return c;
+    }
+    return undefined;
+  }
+
+  assertOpen(): void {
+    if (this.closed) throw new SystemClosedError();
+  }
+
+  emit(event: SystemEvent): void {
+    if (this.events$.observed) this.events$.next(event);
+  }
+}
+
+/** Checks an actor id at the boundary. */
+export function checkId(id: unknown): asserts id is string {
+  if (typeof id !== 'string') throw new InvalidIdError(`expected a string, got ${id === null ? 'null' : typeof id}`);
+  if (id.length === 0) throw new InvalidIdError('the id is empty');
+  if (Buffer.byteLength(id) > 1000) throw new InvalidIdError(`the id is ${Buffer.byteLength(id)} bytes long`);
+}

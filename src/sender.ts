@@ -1,0 +1,83 @@
+/**
+ * Ordered, batched enqueueing into one actor instance. Everything this process sends to an
+ * instance goes through one Sender: what is pending when a flush starts commits in one
+ * transaction with increasing user versions, and flushes never overlap, so messages are
+ * processed in the order they were issued even when callers do not await each one.
+ * @internal
+ */
+import { CommitUnknownResultError } from './backend/errors.js';
+import type { ActorKeys } from './keys.js';
+import { enqueue, wasEnqueued, type Outgoing } from './queue.js';
+import type { Runtime } from './runtime.js';
+
+/** Most messages / bytes one enqueue transaction carries (far below FoundationDB's 10 MB). */
+const MAX_FLUSH_MESSAGES = 1_000;
+const MAX_FLUSH_BYTES = 4_000_000;
+
+interface Pending {
+  readonly out: Outgoing;
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
+}
+
+export class Sender {
+  private pending: Pending[] = [];
+  private flushing = false;
+
+  constructor(
+    private readonly rt: Runtime,
+    private readonly name: string,
+    private readonly id: string,
+    private readonly keys: ActorKeys,
+  ) {}
+
+  /** Resolves once `out` is durably enqueued. */
+  send(out: Outgoing): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ out, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        queueMicrotask(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.next();
+      try {
+        await this.commit(batch.map((p) => p.out));
+        for (const p of batch) p.resolve();
+        this.rt.enqueued$.next({ name: this.name, id: this.id });
+      } catch (e) {
+        for (const p of batch) p.reject(e);
+      }
+    }
+    this.flushing = false;
+  }
+
+  private next(): Pending[] {
+    let bytes = 0;
+    let n = 0;
+    while (n < this.pending.length && n < MAX_FLUSH_MESSAGES && (n === 0 || bytes + this.pending[n]!.out.bytes.length <= MAX_FLUSH_BYTES)) {
+      bytes += this.pending[n]!.out.bytes.length;
+      n++;
+    }
+    return this.pending.splice(0, n);
+  }
+
+  /** Enqueues exactly once: after an ambiguous commit, the first message's marker tells whether it landed. */
+  private async commit(messages: Outgoing[]): Promise<void> {
+    const backend = this.rt.backend;
+    for (;;) {
+      try {
+        await backend.transact((tx) => enqueue(tx, this.keys, messages));
+        return;
+      } catch (e) {
+        if (!(e instanceof CommitUnknownResultError)) throw e;
+        const landed = await backend.transact((tx) => wasEnqueued(tx, this.keys, messages[0]!.envelope.id), { idempotent: true });
+        if (landed) return;
+      }
+    }
+  }
+}

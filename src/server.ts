@@ -1,0 +1,199 @@
+/**
+ * `system.serve(Def)`: finds instances of a definition that have work and drains them. Wake-ups
+ * come from three RxJS sources merged: enqueues made by this process, a watch on the
+ * definition's notify key (enqueues from other processes), and a fallback timer. Instances are
+ * activated on demand and dropped from memory after `idleMs` without work.
+ * @internal
+ */
+import { randomBytes } from 'node:crypto';
+import { filter, interval, map, merge, type Subscription } from 'rxjs';
+import type { ActorDefinition } from './actor.js';
+import { InstanceConsumer } from './consumer.js';
+import { releaseLease } from './lease.js';
+import type { Runtime } from './runtime.js';
+import { watchKey } from './watch-key.js';
+
+/** Options of `system.serve`. */
+export interface ServeOptions {
+  /** Serve only these instance ids (default: every instance with work). */
+  readonly ids?: readonly string[];
+  /** How often to look for work even without a notification. Default 1,000 ms. */
+  readonly pollMs?: number;
+  /** Most instances draining at once. Default 64. */
+  readonly concurrency?: number;
+  /** Name of this consumer in lease records (what operators see). Default: random. Must be unique among consumers. */
+  readonly consumerName?: string;
+}
+
+/** A running `serve()`; stop it to release its instances to other consumers. */
+export interface Serving {
+  /** Finishes the batches in flight, releases leases and stops. */
+  stop(): Promise<void>;
+}
+
+interface Slot<S> {
+  readonly consumer: InstanceConsumer<S>;
+  running: Promise<void> | undefined;
+  dirty: boolean;
+  idleTimer: NodeJS.Timeout | undefined;
+  retryTimer: NodeJS.Timeout | undefined;
+}
+
+export class Server<S> implements Serving {
+  private readonly owner: string;
+  private readonly slots = new Map<string, Slot<S>>();
+  private readonly only: ReadonlySet<string> | undefined;
+  private readonly subscription: Subscription;
+  private scanning: Promise<void> | undefined;
+  private rescan = false;
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  private stopped = false;
+
+  constructor(
+    private readonly rt: Runtime,
+    private readonly def: ActorDefinition<S>,
+    private readonly options: ServeOptions = {},
+  ) {
+    this.owner = options.consumerName ?? randomBytes(8).toString('hex');
+    this.only = options.ids === undefined ? undefined : new Set(options.ids);
+    const local = rt.enqueued$.pipe(
+      filter((e) => e.name === def.name && this.wants(e.id)),
+      map((e) => e.id),
+    );
+    const remote = merge(watchKey(rt.backend, rt.layout.notify(def.name)), interval(options.pollMs ?? 1_000)).pipe(map(() => undefined));
+    this.subscription = merge(local, remote).subscribe((id) => (id === undefined ? this.scan() : this.kick(id)));
+    this.scan();
+  }
+
+  private wants(id: string): boolean {
+    return this.only === undefined || this.only.has(id);
+  }
+
+  /** Reads the "has work" index (snapshot, no conflicts) and kicks every instance found. */
+  private scan(): void {
+    if (this.stopped) return;
+    if (this.scanning !== undefined) {
+      this.rescan = true;
+      return;
+    }
+    this.scanning = this.scanOnce()
+      .catch((error) => this.rt.emit({ type: 'consumer-error', actor: this.def.name, id: '', error }))
+      .finally(() => {
+        this.scanning = undefined;
+        if (this.rescan) {
+          this.rescan = false;
+          this.scan();
+        }
+      });
+  }
+
+  private async scanOnce(): Promise<void> {
+    const work = this.rt.layout.work(this.def.name);
+    let { begin } = work.range();
+    const { end } = work.range();
+    for (;;) {
+      const page = await this.rt.backend.transact((tx) => tx.getRange(begin, end, { limit: 1_000, snapshot: true }));
+      for (const kv of page) {
+        const id = work.unpack(kv.key)[0];
+        if (typeof id === 'string' && this.wants(id)) this.kick(id);
+      }
+      if (page.length < 1_000) return;
+      begin = Buffer.concat([page[page.length - 1]!.key, Buffer.of(0)]);
+    }
+  }
+
+  /** Makes sure instance `id` drains its queue (now, or after the batch in flight). */
+  kick(id: string): void {
+    if (this.stopped) return;
+    const slot = this.slot(id);
+    slot.dirty = true;
+    if (slot.idleTimer !== undefined) clearTimeout(slot.idleTimer);
+    slot.idleTimer = undefined;
+    if (slot.running === undefined && slot.retryTimer === undefined) slot.running = this.drain(slot).finally(() => this.settle(slot));
+  }
+
+  private slot(id: string): Slot<S> {
+    let slot = this.slots.get(id);
+    if (slot === undefined) {
+      slot = { consumer: new InstanceConsumer(this.rt, this.def, id, this.owner), running: undefined, dirty: false, idleTimer: undefined, retryTimer: undefined };
+      this.slots.set(id, slot);
+    }
+    return slot;
+  }
+
+  private async drain(slot: Slot<S>): Promise<void> {
+    await this.acquire();
+    try {
+      while (slot.dirty && !this.stopped) {
+        slot.dirty = false;
+        for (;;) {
+          if (this.stopped) return;
+          const r = await slot.consumer.batch();
+          if (r.kind === 'standby') return this.retryAt(slot, r.until);
+          if (r.kind === 'halted') return;
+          if (r.kind === 'empty') break;
+        }
+        if (!slot.dirty && !(await slot.consumer.settleIdle())) slot.dirty = true;
+      }
+    } catch (error) {
+      this.rt.emit({ type: 'consumer-error', actor: this.def.name, id: slot.consumer.id, error });
+      this.retryAt(slot, Date.now() + 100 + Math.random() * 200);
+    } finally {
+      this.release();
+    }
+  }
+
+  private settle(slot: Slot<S>): void {
+    slot.running = undefined;
+    if (this.stopped) return;
+    if (slot.dirty && slot.retryTimer === undefined) return this.kick(slot.consumer.id);
+    if (slot.retryTimer === undefined) {
+      slot.idleTimer = setTimeout(() => this.slots.delete(slot.consumer.id), this.def.options.idleMs);
+      slot.idleTimer.unref();
+    }
+  }
+
+  /** Tries the instance again at `time` (a standby waiting for a lease, or after an error). */
+  private retryAt(slot: Slot<S>, time: number): void {
+    if (slot.retryTimer !== undefined) return;
+    slot.retryTimer = setTimeout(() => {
+      slot.retryTimer = undefined;
+      this.kick(slot.consumer.id);
+    }, Math.max(0, time - Date.now()) + 5);
+    slot.retryTimer.unref();
+  }
+
+  private async acquire(): Promise<void> {
+    if (this.active < (this.options.concurrency ?? 64)) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next !== undefined) next();
+    else this.active--;
+  }
+
+  /** The state held by this server's consumer of `id`, if it is active here. */
+  cached(id: string) {
+    return this.slots.get(id)?.consumer.cached;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.subscription.unsubscribe();
+    for (const slot of this.slots.values()) {
+      clearTimeout(slot.idleTimer);
+      clearTimeout(slot.retryTimer);
+    }
+    await Promise.allSettled([this.scanning, ...[...this.slots.values()].map((s) => s.running)]);
+    if (this.rt.backend.closed) return;
+    await Promise.allSettled([...this.slots.values()].map((s) => this.rt.backend.transact((tx) => releaseLease(tx, s.consumer.keys, this.owner))));
+    this.slots.clear();
+  }
+}

@@ -1,0 +1,106 @@
+import type { Observable } from 'rxjs';
+import type { ActorDefinition, Reducers, Thunks } from './actor.js';
+import type { Backend } from './backend/contract.js';
+import { lmdb } from './backend/lmdb.js';
+import { DgenError } from './errors.js';
+import type { SystemEvent } from './events.js';
+import { createRef, type ActorRef } from './ref.js';
+import { Runtime, checkId } from './runtime.js';
+import { Server, type ServeOptions, type Serving } from './server.js';
+
+/** Options of {@link createSystem}. */
+export interface SystemOptions {
+  /**
+   * The storage engine: `memory()`, `lmdb({ path })` or `foundationdb({ clusterFile })`, or a
+   * promise of one. Default: LMDB under `path`.
+   */
+  readonly backend?: Backend | Promise<Backend>;
+  /** Directory of the default LMDB engine. Default `./.dgen`. Ignored when `backend` is given. */
+  readonly path?: string;
+  /** Key prefix of this system's data, so several systems can share one store. Default: the tuple ('dgen'). */
+  readonly prefix?: Uint8Array;
+  /** Close the backend when the system closes. Default: true when the system opened it itself, false otherwise. */
+  readonly closeBackend?: boolean;
+}
+
+/** A running dgen system: hands out refs, serves definitions, reports events. */
+export interface System {
+  /** The storage engine in use. */
+  readonly backend: Backend;
+  /**
+   * A handle on instance `id` of `definition`, usable from any process (memoized per id).
+   * Throws `invalid_id` for an empty or non-string id and `definition_conflict` when another
+   * definition with the same name was used in this system.
+   */
+  ref<S, R extends Reducers<S>, T extends Thunks<S>>(definition: ActorDefinition<S, R, T>, id: string): ActorRef<S, R>;
+  /** Consumes every instance of `definition` that has work (or only `options.ids`) until stopped or closed. */
+  serve<S, R extends Reducers<S>, T extends Thunks<S>>(definition: ActorDefinition<S, R, T>, options?: ServeOptions): Serving;
+  /** Effects that failed, messages that failed, consumer errors. */
+  readonly events$: Observable<SystemEvent>;
+  /** Stops serving (finishing batches in flight), lets pending sends finish, and closes the backend if the system opened it. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates a system on a storage engine. The default is the embedded LMDB engine under `./.dgen`,
+ * durable and shared by every process on the machine that opens the same path.
+ *
+ * @example
+ * ```ts
+ * const system = await createSystem();                          // LMDB under ./.dgen
+ * const test = await createSystem({ backend: memory() });       // in-memory, for tests
+ * const counter = system.ref(Counter, 'tenant-42');
+ * system.serve(Counter);
+ * await counter.dispatch.increment(2);
+ * await system.close();
+ * ```
+ */
+export async function createSystem(options: SystemOptions = {}): Promise<System> {
+  if (options === null || typeof options !== 'object') throw new DgenError('invalid_options', 'createSystem(options): options must be an object.');
+  const owned = options.backend === undefined;
+  const backend = await (options.backend ?? lmdb({ path: options.path ?? '.dgen' }));
+  if (backend === null || typeof backend !== 'object' || typeof backend.transact !== 'function') {
+    throw new DgenError('invalid_options', 'createSystem({ backend }): backend must be an engine such as memory(), lmdb({ path }) or foundationdb().');
+  }
+  const rt = new Runtime(backend, options.prefix);
+  const refs = new Map<string, ActorRef<unknown>>();
+  const servers = new Set<Server<unknown>>();
+
+  return {
+    backend,
+    events$: rt.events$.asObservable(),
+    ref<S, R extends Reducers<S>, T extends Thunks<S>>(def: ActorDefinition<S, R, T>, id: string): ActorRef<S, R> {
+      rt.register(def as ActorDefinition<unknown>);
+      checkId(id);
+      const key = JSON.stringify([def.name, id]);
+      let ref = refs.get(key);
+      if (ref === undefined) refs.set(key, (ref = createRef(rt, def, id) as ActorRef<unknown>));
+      return ref as unknown as ActorRef<S, R>;
+    },
+    serve<S, R extends Reducers<S>, T extends Thunks<S>>(def: ActorDefinition<S, R, T>, serveOptions?: ServeOptions): Serving {
+      rt.register(def as ActorDefinition<unknown>);
+      serveOptions?.ids?.forEach((id) => checkId(id));
+      const server = new Server(rt, def as ActorDefinition<unknown>, serveOptions);
+      servers.add(server);
+      rt.served.add(def.name);
+      const group = rt.servers.get(def.name) ?? new Set();
+      group.add(server);
+      rt.servers.set(def.name, group);
+      return {
+        stop: async () => {
+          await server.stop();
+          servers.delete(server);
+          group.delete(server);
+          if (group.size === 0) rt.served.delete(def.name);
+        },
+      };
+    },
+    async close() {
+      if (rt.closed) return;
+      rt.closed = true;
+      await Promise.allSettled([...servers].map((s) => s.stop()));
+      rt.events$.complete();
+      if (options.closeBackend ?? owned) await backend.close();
+    },
+  };
+}

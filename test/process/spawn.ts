@@ -1,0 +1,53 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const worker = fileURLToPath(new URL('./worker.ts', import.meta.url));
+
+/** A worker child process whose JSON lines can be awaited. */
+export interface Child {
+  readonly process: ChildProcess;
+  readonly lines: unknown[];
+  /** Resolves with the first line (already seen or to come) matching `test`. */
+  line<T>(test: (line: T) => boolean, timeoutMs?: number): Promise<T>;
+  /** Resolves with the exit code (null when killed by a signal). */
+  readonly exited: Promise<number | null>;
+  kill(): void;
+}
+
+export function spawnWorker(...args: string[]): Child {
+  const child = spawn(process.execPath, ['--import', 'tsx', worker, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: unknown[] = [];
+  const listeners = new Set<() => void>();
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  createInterface({ input: child.stdout! }).on('line', (l) => {
+    lines.push(JSON.parse(l));
+    for (const f of listeners) f();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    process: child,
+    lines,
+    exited,
+    kill: () => child.kill('SIGKILL'),
+    line<T>(test: (line: T) => boolean, timeoutMs = 30_000) {
+      return new Promise<T>((resolve, reject) => {
+        const check = () => {
+          const found = lines.find((l) => test(l as T));
+          if (found === undefined) return false;
+          listeners.delete(check);
+          clearTimeout(timer);
+          resolve(found as T);
+          return true;
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`no matching line within ${timeoutMs} ms; got ${JSON.stringify(lines.slice(-5))}; stderr: ${stderr.slice(-2000)}`));
+        }, timeoutMs);
+        if (!check()) listeners.add(check);
+        void exited.then(() => setTimeout(check, 10));
+      });
+    },
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * A child process for the process-level tests: `node --import tsx test/process/worker.ts MODE PATH ...`.
+ * Every mode opens the LMDB engine at PATH, as a separate OS process would in production.
+ */
+import { createSystem } from '../../src/index.js';
+import { Counter } from '../fixtures/actors.js';
+
+const [mode, path, ...args] = process.argv.slice(2);
+const system = await createSystem({ path: path! });
+const say = (line: unknown) => process.stdout.write(JSON.stringify(line) + '\n');
+
+switch (mode) {
+  case 'consume': {
+    // Serve until killed.
+    system.serve(Counter, { consumerName: args[0] });
+    say({ ready: true });
+    setInterval(() => {}, 1 << 30);
+    break;
+  }
+  case 'produce': {
+    // Dispatch N increments to actor ID, at most 100 in flight.
+    const ref = system.ref(Counter, args[0]!);
+    const n = Number(args[1]);
+    for (let i = 0; i < n; i += 100) await Promise.all(Array.from({ length: Math.min(100, n - i) }, () => ref.dispatch.increment()));
+    say({ produced: n });
+    await system.close();
+    break;
+  }
+  case 'seed': {
+    // The README counter: two increments, processed, then wait to be killed.
+    system.serve(Counter);
+    const ref = system.ref(Counter, 'tenant-42');
+    await ref.dispatch.increment();
+    await ref.dispatch.increment();
+    say({ count: await ref.call.add(0) });
+    setInterval(() => {}, 1 << 30);
+    break;
+  }
+  case 'read': {
+    say({ state: await system.ref(Counter, args[0]!).query() });
+    await system.close();
+    break;
+  }
+  case 'observe': {
+    // Print every state of actor ID until its count reaches N.
+    const target = Number(args[1]);
+    system.ref(Counter, args[0]!).state$.subscribe((s) => {
+      say({ count: s.count });
+      if (s.count >= target) void system.close().then(() => process.exit(0));
+    });
+    break;
+  }
+  default:
+    throw new Error(`unknown mode ${mode}`);
+}
