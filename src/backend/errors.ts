@@ -79,3 +79,21 @@ export class CommitFailedError extends StorageError {
     super('commit_failed', message, { retryable: true, cause });
   }
 }
+
+/**
+ * A call the contract does not allow: a versionstamp offset outside the key or value, a
+ * non-integer atomic `add` delta, `getVersionstamp()` of a transaction that wrote nothing.
+ * A programming error, never retried.
+ */
+export class InvalidOperationError extends StorageError {
+  constructor(message: string) {
+    super('invalid_operation', message);
+  }
+}
+
+/** An engine could not be opened (e.g. its path is an existing file, or is not writable). */
+export class OpenFailedError extends StorageError {
+  constructor(message: string, cause?: unknown) {
+    super('open_failed', message, { cause });
+  }
+}
