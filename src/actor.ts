@@ -38,11 +38,44 @@ export interface ReducerContext<S> {
    * thunk outside any transaction; its recipe is applied when the lock is released.
    */
   lock(thunk: string, args?: unknown): void;
+  /**
+   * Enqueue a message into another actor (or this one) in the same transaction as this state
+   * change: it is sent if and only if the batch commits.
+   * @example `ctx.send(Account, to).deposit(amount)`
+   */
+  send<S2, R2 extends Reducers<S2>, T2 extends Thunks<S2>>(to: ActorDefinition<S2, R2, T2>, id: string): Senders<R2>;
   /** The time the message was enqueued (ms since epoch): use instead of `Date.now()`. */
   now(): number;
   /** A pseudo-random number in [0, 1) seeded by the message id: use instead of `Math.random()`. */
   random(): number;
 }
+
+/** @internal */
+export type ReducerArgs<F> = F extends (state: never, ...args: infer A) => unknown ? A : never;
+
+/** The payload parameter of an action: required, optional, or absent, as the reducer declares it. */
+export type PayloadArgs<F> =
+  ReducerArgs<F> extends []
+    ? [payload?: undefined]
+    : ReducerArgs<F> extends [infer P, ...unknown[]]
+      ? undefined extends P
+        ? [payload?: P]
+        : [payload: P]
+      : ReducerArgs<F> extends [(infer P)?, ...unknown[]]
+        ? [payload?: P]
+        : [payload?: unknown];
+
+/** The reply type of an action: what its reducer passes to `ctx.reply`, `void` when it never replies. */
+export type ReplyOf<F> = F extends (...args: never[]) => infer R
+  ? [Extract<R, Reply<unknown>>] extends [never]
+    ? void
+    : Extract<R, Reply<unknown>> extends Reply<infer V>
+      ? V
+      : never
+  : never;
+
+/** `ctx.send(Definition, id).<action>(payload)`: one function per reducer of the target. */
+export type Senders<R> = { readonly [K in keyof R & string]: (...args: PayloadArgs<R[K]>) => void };
 
 /**
  * A reducer: mutates the immer draft of the state for one message. The payload type is whatever
@@ -90,6 +123,10 @@ export interface ActorOptions {
   readonly leaseMs?: number;
   /** How long an instance stays in memory with nothing to do. Default 30,000 ms. */
   readonly idleMs?: number;
+  /** Runs of a failing thunk before its message goes to the dead letters. Default 3. */
+  readonly thunkAttempts?: number;
+  /** Pause before re-running a failed thunk, doubled on each failure. Default 200 ms. */
+  readonly thunkRetryMs?: number;
 }
 
 /** The options of {@link defineActor}. */
@@ -122,6 +159,8 @@ const DEFAULTS: Required<ActorOptions> = {
   maxBatchMs: 500,
   leaseMs: 2_000,
   idleMs: 30_000,
+  thunkAttempts: 3,
+  thunkRetryMs: 200,
 };
 
 const NAME = /^[A-Za-z0-9_.:-]{1,200}$/;
@@ -170,7 +209,7 @@ function checkOptions(actor: string, o: Required<ActorOptions>): void {
   if (o.failurePolicy !== 'dead-letter' && o.failurePolicy !== 'halt') {
     throw new InvalidDefinitionError(`defineActor('${actor}'): options.failurePolicy must be 'dead-letter' or 'halt'.`);
   }
-  for (const key of ['maxBatchMessages', 'maxBatchBytes', 'maxBatchMs', 'leaseMs', 'idleMs'] as const) {
+  for (const key of ['maxBatchMessages', 'maxBatchBytes', 'maxBatchMs', 'leaseMs', 'idleMs', 'thunkAttempts', 'thunkRetryMs'] as const) {
     if (!Number.isFinite(o[key]) || o[key] <= 0) {
       throw new InvalidDefinitionError(`defineActor('${actor}'): options.${key} must be a positive number.`);
     }

@@ -1,26 +1,28 @@
 /**
  * The consumer of one actor instance: drains its queue in batches. A batch is one transaction
- * that checks the version key (the cache stays valid while it is unchanged), takes the next
- * messages, applies the reducers in order, writes the state changes, removes the messages,
- * writes replies and bumps the version. After the commit it updates the cache, answers local
- * callers, publishes the state and runs after-commit effects.
+ * that holds the lease, checks the version key (the cache stays valid while it is unchanged),
+ * takes the next messages, applies the reducers in order, writes the state changes, removes the
+ * messages, writes replies, sends and locks, and bumps the version. After the commit it updates
+ * the cache, answers local callers, publishes the state and runs after-commit effects.
  * @internal
  */
 import { randomBytes } from 'node:crypto';
-import type { Patch } from './immer.js';
 import type { ActorDefinition } from './actor.js';
 import type { Transaction } from './backend/contract.js';
 import { CommitUnknownResultError } from './backend/errors.js';
 import { writeBlob } from './blob.js';
+import type { Patch } from './immer.js';
 import type { ActorKeys } from './keys.js';
-import { holdLease } from './lease.js';
+import { holdLease, type Lease } from './lease.js';
+import { readLock, writeLock } from './lock.js';
 import type { Envelope } from './message.js';
-import { clearWorkIfIdle, pruneOld, remove, take, toDeadLetters, writeReply, type Queued, type StoredError, type StoredReply } from './queue.js';
+import { clearWorkIfIdle, enqueue, pruneOld, remove, take, toDeadLetters, writeReply, type Outgoing, type Queued, type StoredError, type StoredReply } from './queue.js';
 import { applyMessage, type Applied } from './reduce.js';
 import type { Runtime } from './runtime.js';
 import { encodeValue } from './state/codec.js';
 import { StateStore } from './state/store.js';
 import { decodeVersion, encodeVersion, type StateVersion } from './version.js';
+import { pruneIdempotencyKeys } from './idempotency.js';
 
 /** Batches of history kept for observers in other processes. */
 export const HISTORY_KEEP = 256;
@@ -34,23 +36,31 @@ export interface Cached<S> {
   readonly state: S;
 }
 
-interface Outcome<S> {
-  readonly message: Queued;
-  readonly envelope: Envelope | undefined;
+/** What happened to one message of a batch. */
+export interface Outcome<S> {
+  readonly envelope: Pick<Envelope, 'id' | 'action' | 'wantsReply'> | undefined;
   readonly applied?: Applied<S>;
   readonly error?: StoredError;
+  /** Its reply waits for the thunk it locked. */
+  readonly deferred?: boolean;
+  /** A reply decided elsewhere (a finished thunk delivers the reply of the message that locked). */
+  readonly reply?: StoredReply;
 }
 
-/** What one attempt of a batch computed; the last attempt is the one that committed. */
-interface Attempt<S> {
-  readonly kind: 'done' | 'empty' | 'standby' | 'halted';
-  readonly version?: StateVersion;
-  readonly state?: S;
-  readonly outcomes?: ReadonlyArray<Outcome<S>>;
-  readonly until?: number;
+/** A committed change of state, ready to be published. */
+export interface Commit<S> {
+  readonly version: StateVersion;
+  readonly state: S;
+  readonly outcomes: ReadonlyArray<Outcome<S>>;
 }
 
-export type BatchResult = { readonly kind: 'processed'; readonly count: number } | { readonly kind: 'empty' | 'halted' } | { readonly kind: 'standby'; readonly until: number };
+type Attempt<S> =
+  | { readonly kind: 'done'; readonly commit: Commit<S> }
+  | { readonly kind: 'empty' | 'locked' }
+  | { readonly kind: 'halted'; readonly outcome?: Outcome<S> }
+  | { readonly kind: 'standby'; readonly until: number };
+
+export type BatchResult = { readonly kind: 'processed'; readonly count: number } | { readonly kind: 'empty' | 'halted' | 'locked' } | { readonly kind: 'standby'; readonly until: number };
 
 export class InstanceConsumer<S> {
   readonly keys: ActorKeys;
@@ -59,10 +69,10 @@ export class InstanceConsumer<S> {
   private batches = 0;
 
   constructor(
-    private readonly rt: Runtime,
-    private readonly def: ActorDefinition<S>,
+    readonly rt: Runtime,
+    readonly def: ActorDefinition<S>,
     readonly id: string,
-    private readonly owner: string,
+    readonly owner: string,
   ) {
     this.keys = rt.layout.actor(def.name, id);
     this.store = new StateStore(this.keys.state);
@@ -85,10 +95,28 @@ export class InstanceConsumer<S> {
       if (!(e instanceof CommitUnknownResultError) || !(await this.committed(batchId))) throw e;
     }
     const a = attempt!;
-    if (a.kind === 'standby') return { kind: 'standby', until: a.until! };
-    if (a.kind !== 'done') return { kind: a.kind };
-    this.afterCommit(a);
-    return { kind: 'processed', count: a.outcomes!.length };
+    if (a.kind === 'halted') {
+      if (a.outcome !== undefined) this.settle(a.outcome);
+      return { kind: 'halted' };
+    }
+    if (a.kind !== 'done') return a;
+    this.publish(a.commit);
+    return { kind: 'processed', count: a.commit.outcomes.length };
+  }
+
+  /** Runs `body` as one transaction that ends in a state change; see {@link batch}. Used by thunks. */
+  async commitChange(body: (tx: Transaction, batchId: string) => Promise<Commit<S> | undefined>): Promise<Commit<S> | undefined> {
+    const batchId = randomBytes(16).toString('hex');
+    let commit: Commit<S> | undefined;
+    try {
+      await this.rt.backend.transact(async (tx) => {
+        commit = await body(tx, batchId);
+      });
+    } catch (e) {
+      if (!(e instanceof CommitUnknownResultError) || !(await this.committed(batchId))) throw e;
+    }
+    if (commit !== undefined) this.publish(commit);
+    return commit;
   }
 
   /** Clears the "has work" flag when the queue is empty; false when messages arrived meanwhile. */
@@ -101,39 +129,52 @@ export class InstanceConsumer<S> {
     return decodeVersion(v).batch === batchId;
   }
 
+  /** Holds the lease for this batch, or says until when another consumer holds it. */
+  async lease(tx: Transaction): Promise<Lease | number> {
+    const lease = await holdLease(tx, this.keys, this.owner, this.def.options.leaseMs);
+    return lease.held ? lease.lease : lease.until;
+  }
+
   private async attempt(tx: Transaction, batchId: string): Promise<Attempt<S>> {
     const o = this.def.options;
-    const lease = await holdLease(tx, this.keys, this.owner, o.leaseMs);
-    if (!lease.held) return { kind: 'standby', until: lease.until };
+    const lease = await this.lease(tx);
+    if (typeof lease === 'number') return { kind: 'standby', until: lease };
+    if ((await tx.get(this.keys.halt)) !== undefined) return { kind: 'halted' };
+    if ((await readLock(tx, this.keys)) !== undefined) return { kind: 'locked' };
     const version = decodeVersion(await tx.get(this.keys.version));
     const messages = await take(tx, this.keys, o.maxBatchMessages, o.maxBatchBytes);
     if (messages.length === 0) return { kind: 'empty' };
     const base = await this.baseState(tx, version);
-    const { state, patches, outcomes, halted } = this.apply(tx, base, messages);
-    if (outcomes.length === 0) return { kind: halted ? 'halted' : 'empty' };
-    const next: StateVersion = { n: version.n + 1, batch: batchId };
-    if (version.n === 0) this.store.writeAll(tx, state);
-    else this.store.writeChanges(tx, base, state, patches);
-    tx.set(this.keys.version, encodeVersion(next));
-    this.writeHistory(tx, next.n, version.n === 0 ? undefined : patches);
-    this.writeReplies(tx, outcomes);
-    if (++this.batches % PRUNE_EVERY === 0) pruneOld(tx, this.keys, MARKER_TTL_MS);
-    return { kind: 'done', version: next, state, outcomes };
+    const { state, patches, outcomes, halted } = this.apply(tx, base, messages, lease);
+    if (halted !== undefined) {
+      tx.set(this.keys.halt, encodeValue({ messageId: halted.envelope?.id, error: halted.error, at: Date.now() }));
+      this.writeReplies(tx, [halted]);
+    }
+    if (outcomes.length === 0) return halted === undefined ? { kind: 'empty' } : { kind: 'halted', outcome: halted };
+    const commit = this.writeState(tx, batchId, version, base, state, patches, outcomes);
+    this.writeSends(tx, outcomes);
+    if (halted !== undefined) commit.outcomes.push(halted);
+    if (++this.batches % PRUNE_EVERY === 0) await this.prune(tx);
+    return { kind: 'done', commit };
   }
 
-  private async baseState(tx: Transaction, version: StateVersion): Promise<S> {
+  /** The committed state at `version`: from the cache when it is current, else from the store. */
+  async baseState(tx: Transaction, version: StateVersion): Promise<S> {
     if (this.cache?.version === version.n) return this.cache.state;
     if (version.n === 0) return this.def.initialState();
     return (await this.store.load(tx)).state as S;
   }
 
-  /** Applies messages in order until one locks, the batch runs out of time, or (halt policy) one fails. */
-  private apply(tx: Transaction, base: S, messages: Queued[]) {
+  /**
+   * Applies messages in order until one locks, the batch runs out of time, or (policy `halt`) one
+   * fails. Failed messages go to the dead letters (policy `dead-letter`).
+   */
+  private apply(tx: Transaction, base: S, messages: Queued[], lease: Lease) {
     const outcomes: Outcome<S>[] = [];
     const patches: Patch[] = [];
     const started = performance.now();
     let state = base;
-    let halted = false;
+    let halted: Outcome<S> | undefined;
     for (const message of messages) {
       const envelope = message.envelope instanceof Error ? undefined : message.envelope;
       try {
@@ -142,47 +183,84 @@ export class InstanceConsumer<S> {
         state = applied.state;
         patches.push(...applied.patches);
         remove(tx, this.keys, message);
-        outcomes.push({ message, envelope, applied });
-        if (applied.lock !== undefined) break;
+        if (applied.lock !== undefined) {
+          const reply: StoredReply = { ok: true, value: applied.replied ? applied.reply : undefined };
+          writeLock(tx, this.keys, { ...applied.lock, messageId: envelope.id, action: envelope.action, wantsReply: envelope.wantsReply, reply, raw: message.raw, items: message.items, owner: this.owner, token: lease.token, attempt: 0 });
+          outcomes.push({ envelope, applied, deferred: true });
+          break;
+        }
+        outcomes.push({ envelope, applied });
       } catch (e) {
         const error = storedError(e);
-        this.rt.emit({ type: 'message-failed', actor: this.def.name, id: this.id, messageId: envelope?.id ?? '', action: envelope?.action ?? '', error: e, policy: this.def.options.failurePolicy });
-        if (this.def.options.failurePolicy === 'halt' && envelope !== undefined) {
-          halted = true;
+        const policy = envelope === undefined ? 'dead-letter' : this.def.options.failurePolicy;
+        this.rt.emit({ type: 'message-failed', actor: this.def.name, id: this.id, messageId: envelope?.id ?? '', action: envelope?.action ?? '', error: e, policy });
+        if (policy === 'halt') {
+          halted = { envelope, error };
           break;
         }
         toDeadLetters(tx, this.keys, message, error, 1);
-        outcomes.push({ message, envelope, error });
+        outcomes.push({ envelope, error });
       }
       if (performance.now() - started > this.def.options.maxBatchMs) break;
     }
     return { state, patches, outcomes, halted };
   }
 
-  /** The batch's patches, for observers in other processes; `undefined` means "reload the whole state". */
-  private writeHistory(tx: Transaction, version: number, patches: Patch[] | undefined): void {
-    writeBlob(tx, this.keys.history, [version], encodeValue(patches === undefined ? null : patches));
-    if (version > HISTORY_KEEP) tx.clearRange(this.keys.history.range().begin, this.keys.history.pack([version - HISTORY_KEEP]));
+  /** Writes a new state (incrementally when the base is stored), its version, history and replies. */
+  writeState(tx: Transaction, batchId: string, version: StateVersion, base: S, state: S, patches: Patch[], outcomes: Outcome<S>[]): Commit<S> & { outcomes: Outcome<S>[] } {
+    const next: StateVersion = { n: version.n + 1, batch: batchId };
+    if (version.n === 0) {
+      this.store.writeAll(tx, state);
+      tx.set(this.keys.index, Buffer.alloc(0));
+    } else if (patches.length > 0) this.store.writeChanges(tx, base, state, patches);
+    tx.set(this.keys.version, encodeVersion(next));
+    writeBlob(tx, this.keys.history, [next.n], encodeValue(version.n === 0 ? null : patches));
+    if (next.n > HISTORY_KEEP) tx.clearRange(this.keys.history.range().begin, this.keys.history.pack([next.n - HISTORY_KEEP]));
+    this.writeReplies(tx, outcomes);
+    return { version: next, state, outcomes };
   }
 
   /** Stores replies for callers in other processes; local callers are answered after the commit. */
-  private writeReplies(tx: Transaction, outcomes: ReadonlyArray<Outcome<S>>): void {
+  writeReplies(tx: Transaction, outcomes: ReadonlyArray<Outcome<S>>): void {
     for (const o of outcomes) {
-      if (o.envelope?.wantsReply !== true || this.rt.waiters.has(o.envelope.id)) continue;
+      if (o.envelope?.wantsReply !== true || o.deferred || this.rt.waiters.has(o.envelope.id)) continue;
       writeReply(tx, this.keys, o.envelope.id, replyOf(o));
     }
   }
 
-  private afterCommit(a: Attempt<S>): void {
-    const state = a.state as S;
-    this.cache = { version: a.version!.n, state };
-    for (const o of a.outcomes!) {
-      const id = o.envelope?.id;
-      const waiter = id === undefined ? undefined : this.rt.waiters.get(id);
-      if (waiter !== undefined && o.envelope!.wantsReply) waiter.settle(replyOf(o));
+  /** Enqueues what reducers sent with `ctx.send`, in order, in this same transaction. */
+  private writeSends(tx: Transaction, outcomes: ReadonlyArray<Outcome<S>>): void {
+    const byTarget = new Map<string, { name: string; id: string; outs: Outgoing[] }>();
+    for (const o of outcomes) {
+      for (const send of o.applied?.sends ?? []) {
+        const key = JSON.stringify([send.name, send.id]);
+        const group = byTarget.get(key) ?? { name: send.name, id: send.id, outs: [] };
+        group.outs.push(send.out);
+        byTarget.set(key, group);
+      }
     }
-    this.rt.commits$.next({ name: this.def.name, id: this.id, version: a.version!.n, state });
-    for (const o of a.outcomes!) for (const effect of o.applied?.afters ?? []) this.runEffect(effect, state);
+    for (const g of byTarget.values()) enqueue(tx, this.rt.layout.actor(g.name, g.id), g.outs);
+  }
+
+  private async prune(tx: Transaction): Promise<void> {
+    pruneOld(tx, this.keys, MARKER_TTL_MS);
+    await pruneIdempotencyKeys(tx, this.keys);
+  }
+
+  /** After a commit: cache, local replies, state$ subscribers, sends' consumers, after-commit effects. */
+  publish(commit: Commit<S>): void {
+    const { state } = commit;
+    this.cache = { version: commit.version.n, state };
+    for (const o of commit.outcomes) this.settle(o);
+    this.rt.commits$.next({ name: this.def.name, id: this.id, version: commit.version.n, state });
+    for (const o of commit.outcomes) for (const send of o.applied?.sends ?? []) this.rt.enqueued$.next({ name: send.name, id: send.id });
+    for (const o of commit.outcomes) for (const effect of o.applied?.afters ?? []) this.runEffect(effect, state);
+  }
+
+  /** Answers a caller waiting in this process. */
+  settle(o: Outcome<S>): void {
+    if (o.deferred || o.envelope?.wantsReply !== true) return;
+    this.rt.waiters.get(o.envelope.id)?.settle(replyOf(o));
   }
 
   private runEffect(effect: (state: S) => void | Promise<void>, state: S): void {
@@ -197,6 +275,7 @@ export class InstanceConsumer<S> {
 }
 
 function replyOf<S>(o: Outcome<S>): StoredReply {
+  if (o.reply !== undefined) return o.reply;
   return o.error !== undefined ? { ok: false, error: o.error } : { ok: true, value: o.applied?.replied ? o.applied.reply : undefined };
 }
 

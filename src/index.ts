@@ -11,8 +11,11 @@ export type {
   Recipe,
   Reducer,
   ReducerContext,
+  PayloadArgs,
   ReducerResult,
   Reducers,
+  ReplyOf,
+  Senders,
   StateOf,
   Thunk,
   ThunkContext,
@@ -20,9 +23,11 @@ export type {
 } from './actor.js';
 export { createSystem } from './system.js';
 export type { System, SystemOptions } from './system.js';
-export type { ActorRef, CallOptions, Callers, DispatchOptions, Dispatchers, PayloadArgs, ReplyOf } from './ref.js';
+export type { ActorRef, CallOptions, Callers, DispatchOptions, Dispatchers } from './ref.js';
 export type { ServeOptions, Serving } from './server.js';
 export type { SystemEvent } from './events.js';
+export type { ActorName, Admin, DeadLetterEntry, LockInfo, QueuedEntry } from './admin.js';
+export { StaleLockError } from './thunk.js';
 export {
   ActorError,
   CallAbortedError,

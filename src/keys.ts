@@ -10,9 +10,12 @@
  * (prefix, 'a', name, id, 'd', stamp)     dead letters
  * (prefix, 'a', name, id, 'i', msgId)     enqueue markers: make retried enqueues exactly-once
  * (prefix, 'a', name, id, 'h', version)   recent changes (immer patches), for observers in other processes
- * (prefix, 'a', name, id, 'l')            lock of a running thunk
+ * (prefix, 'a', name, id, 'l', …)         lock of a running thunk (a chunked value)
  * (prefix, 'a', name, id, 'e')            consumer lease
+ * (prefix, 'a', name, id, 'x')            halt record: the failed message that paused the actor (policy 'halt')
+ * (prefix, 'a', name, id, 'k', key)       idempotency keys of dispatches, with (…, 't', time, key) to expire them
  * (prefix, 'w', name, id)                 "has work" index, so serve() finds instances with messages
+ * (prefix, 'x', name, id)                 index of instances with stored state (admin listing)
  * (prefix, 'n', name)                     notify counter, bumped by every enqueue (watched by consumers)
  * ```
  * @internal
@@ -80,10 +83,15 @@ export interface ActorKeys {
   readonly deadLetters: Subspace;
   readonly markers: Subspace;
   readonly history: Subspace;
-  readonly lock: Buffer;
+  readonly lock: Subspace;
   readonly lease: Buffer;
+  readonly halt: Buffer;
+  readonly idempotency: Subspace;
+  readonly idempotencyByTime: Subspace;
   /** The "has work" marker of this instance. */
   readonly work: Buffer;
+  /** This instance's entry in the index of instances with state. */
+  readonly index: Buffer;
   /** The notify counter of the whole definition. */
   readonly notify: Buffer;
 }
@@ -106,9 +114,13 @@ export class Layout {
       deadLetters: a.at('d'),
       markers: a.at('i'),
       history: a.at('h'),
-      lock: a.pack(['l']),
+      lock: a.at('l'),
       lease: a.pack(['e']),
+      halt: a.pack(['x']),
+      idempotency: a.at('k'),
+      idempotencyByTime: a.at('t'),
       work: this.root.pack(['w', name, id]),
+      index: this.root.pack(['x', name, id]),
       notify: this.notify(name),
     };
   }
@@ -118,9 +130,9 @@ export class Layout {
     return this.root.at('w', name);
   }
 
-  /** Every instance of a definition (its actor subspaces). */
-  instances(name: string): Subspace {
-    return this.root.at('a', name);
+  /** Index of the instances of a definition that have stored state. */
+  index(name: string): Subspace {
+    return this.root.at('x', name);
   }
 
   notify(name: string): Buffer {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { decodeValue, encodeValue } from './state/codec.js';
+import { decodeValue, encodeValue, validateValue } from './state/codec.js';
 import { DgenError } from './errors.js';
 
 /**
@@ -27,8 +27,9 @@ export function idFloor(time: number): string {
   return Math.max(0, Math.floor(time)).toString(16).padStart(12, '0') + '0'.repeat(20);
 }
 
-/** @internal */
+/** Encodes a message; a payload that cannot be stored fails with `unserializable_value` naming its path. @internal */
 export function encodeEnvelope(e: Envelope): Buffer {
+  validateValue(e.payload, 'payload');
   return encodeValue([e.id, e.action, e.payload, e.at, e.wantsReply]);
 }
 

@@ -18,6 +18,8 @@ const EMPTY = Buffer.alloc(0);
 export interface Outgoing {
   readonly envelope: Envelope;
   readonly bytes: Buffer;
+  /** Enqueue at most once per key (see idempotency.ts). */
+  readonly idempotencyKey?: string | undefined;
 }
 
 /** A message read from the queue. */
@@ -135,8 +137,13 @@ export interface DeadLetter {
 /** Moves a taken message to the dead letters, keeping its queue position as its key. */
 export function toDeadLetters(tx: Transaction, keys: ActorKeys, m: Queued, error: StoredError, attempts: number): void {
   remove(tx, keys, m);
-  const letter: DeadLetter = { message: m.raw, error, attempts, at: Date.now() };
-  writeBlob(tx, keys.deadLetters, m.items, encodeValue(letter));
+  toDeadLettersRaw(tx, keys, m.items, m.raw, error, attempts);
+}
+
+/** Writes a dead letter for a message no longer in the queue (e.g. one whose thunk kept failing). */
+export function toDeadLettersRaw(tx: Transaction, keys: ActorKeys, items: TupleItem[], raw: Uint8Array, error: StoredError, attempts: number): void {
+  const letter: DeadLetter = { message: raw, error, attempts, at: Date.now() };
+  writeBlob(tx, keys.deadLetters, items, encodeValue(letter));
 }
 
 /** Forgets enqueue markers and unclaimed replies older than `maxAgeMs`. */

@@ -4,15 +4,24 @@
  * @internal
  */
 import { produceWithPatches, type Draft, type Patch } from './immer.js';
-import { Reply, type ActorDefinition, type ReducerContext } from './actor.js';
-import { DgenError, UnknownActionError, UnknownThunkError } from './errors.js';
-import type { Envelope } from './message.js';
+import { Reply, type ActorDefinition, type ReducerContext, type Senders } from './actor.js';
+import { DgenError, MessageTooLargeError, UnknownActionError, UnknownThunkError } from './errors.js';
+import { encodeEnvelope, newMessageId, type Envelope } from './message.js';
+import { MAX_MESSAGE_BYTES, type Outgoing } from './queue.js';
+import { checkId } from './runtime.js';
 import { validateValue } from './state/codec.js';
 
 /** A locked side effect requested with `ctx.lock`. */
 export interface LockRequest {
   readonly thunk: string;
   readonly args: unknown;
+}
+
+/** A message a reducer sends to another actor with `ctx.send`. */
+export interface Send {
+  readonly name: string;
+  readonly id: string;
+  readonly out: Outgoing;
 }
 
 /** The result of a reducer that did not throw. */
@@ -23,6 +32,7 @@ export interface Applied<S> {
   readonly reply: unknown;
   readonly afters: ReadonlyArray<(state: S) => void | Promise<void>>;
   readonly lock: LockRequest | undefined;
+  readonly sends: readonly Send[];
 }
 
 /** Runs the reducer of `message` on `state`. Throws whatever the reducer throws; `state` is never mutated. */
@@ -31,6 +41,7 @@ export function applyMessage<S>(def: ActorDefinition<S>, state: S, message: Enve
   if (reducer === undefined) throw new UnknownActionError(def.name, message.action);
   const afters: Array<(state: S) => void | Promise<void>> = [];
   let lock: LockRequest | undefined;
+  const sends: Send[] = [];
   let replied = false;
   let reply: unknown;
   const ctx: ReducerContext<S> = {
@@ -44,6 +55,7 @@ export function applyMessage<S>(def: ActorDefinition<S>, state: S, message: Enve
       validateValue(args, `lock('${thunk}') args`);
       lock = { thunk, args };
     },
+    send: (to, id) => senders(to, id, sends) as never,
     now: () => message.at,
     random: seededRandom(message.id),
   };
@@ -57,7 +69,27 @@ export function applyMessage<S>(def: ActorDefinition<S>, state: S, message: Enve
   const [next, patches] = produceWithPatches(state, recipe);
   for (const p of patches) if (p.op !== 'remove') validateValue(p.value, `state${formatPath(p.path)}`);
   if (replied) validateValue(reply, `reply of ${message.action}`);
-  return { state: next as S, patches, replied, reply, afters, lock };
+  return { state: next as S, patches, replied, reply, afters, lock, sends };
+}
+
+/** The `ctx.send(to, id)` object: validates each message now, so a bad send fails its reducer. */
+function senders(to: { readonly name: string; readonly reducers: object }, id: string, sends: Send[]): Senders<Record<string, unknown>> {
+  checkId(id);
+  const out: Record<string, (payload?: unknown) => void> = {};
+  for (const action of Object.keys(to.reducers)) {
+    out[action] = (payload?: unknown) => {
+      const envelope: Envelope = { id: newMessageId(), action, payload, at: Date.now(), wantsReply: false };
+      const bytes = encodeEnvelope(envelope);
+      if (bytes.length > MAX_MESSAGE_BYTES) throw new MessageTooLargeError(bytes.length, MAX_MESSAGE_BYTES);
+      sends.push({ name: to.name, id, out: { envelope, bytes } });
+    };
+  }
+  return new Proxy(out, {
+    get: (target, prop) => {
+      if (typeof prop === 'string' && !Object.hasOwn(target, prop)) throw new UnknownActionError(to.name, prop);
+      return Reflect.get(target, prop);
+    },
+  }) as Senders<Record<string, unknown>>;
 }
 
 function formatPath(path: ReadonlyArray<string | number>): string {

@@ -3,19 +3,25 @@
  * the definition's reducers. Any process can hold one; it needs no consumer in its own process.
  */
 import type { Observable } from 'rxjs';
-import type { ActorDefinition, Reducers, Reply } from './actor.js';
-import { ActorError, CallAbortedError, CallTimeoutError, MessageTooLargeError, UnknownActionError } from './errors.js';
+import type { ActorDefinition, PayloadArgs, Reducers, ReplyOf } from './actor.js';
+import { ActorError, CallAbortedError, CallTimeoutError, DgenError, MessageTooLargeError, UnknownActionError } from './errors.js';
 import type { ActorKeys } from './keys.js';
 import { encodeEnvelope, newMessageId, type Envelope } from './message.js';
 import { observeState } from './observe.js';
-import { MAX_MESSAGE_BYTES, consumeReply, type StoredReply } from './queue.js';
+import { MAX_MESSAGE_BYTES, consumeReply, type Outgoing, type StoredReply } from './queue.js';
 import type { Runtime } from './runtime.js';
 import { Sender } from './sender.js';
 import { StateStore } from './state/store.js';
 import { decodeVersion } from './version.js';
 
 /** Options of a `dispatch`. */
-export interface DispatchOptions {}
+export interface DispatchOptions {
+  /**
+   * Enqueue at most once per key for this actor instance within 24 hours: a producer that got
+   * `commit_unknown_result` (or crashed) may simply send again with the same key.
+   */
+  readonly idempotencyKey?: string;
+}
 
 /** Options of a `call`. */
 export interface CallOptions {
@@ -24,29 +30,6 @@ export interface CallOptions {
   /** Aborting rejects the call with `call_aborted` (the message stays queued). */
   readonly signal?: AbortSignal;
 }
-
-type ReducerArgs<F> = F extends (state: never, ...args: infer A) => unknown ? A : never;
-
-/** The payload parameter of an action: required, optional, or absent, as the reducer declares it. */
-export type PayloadArgs<F> =
-  ReducerArgs<F> extends []
-    ? [payload?: undefined]
-    : ReducerArgs<F> extends [infer P, ...unknown[]]
-      ? undefined extends P
-        ? [payload?: P]
-        : [payload: P]
-      : ReducerArgs<F> extends [(infer P)?, ...unknown[]]
-        ? [payload?: P]
-        : [payload?: unknown];
-
-/** The reply type of an action: what its reducer passes to `ctx.reply`, `void` when it never replies. */
-export type ReplyOf<F> = F extends (...args: never[]) => infer R
-  ? [Extract<R, Reply<unknown>>] extends [never]
-    ? void
-    : Extract<R, Reply<unknown>> extends Reply<infer V>
-      ? V
-      : never
-  : never;
 
 /** `ref.dispatch.<action>(payload)`: resolves once the message is durably enqueued. */
 export type Dispatchers<R> = { readonly [K in keyof R & string]: (...args: [...PayloadArgs<R[K]>, options?: DispatchOptions]) => Promise<void> };
@@ -90,18 +73,19 @@ export function createRef<S, R extends Reducers<S>>(rt: Runtime, def: ActorDefin
   const sender = new Sender(rt, def.name, id, keys);
   let last: { version: number; state: S } | undefined;
 
-  const message = (action: string, payload: unknown, wantsReply: boolean) => {
+  const message = (action: string, payload: unknown, wantsReply: boolean, idempotencyKey?: string): Outgoing => {
     rt.assertOpen();
     if (!Object.hasOwn(def.reducers, action)) throw new UnknownActionError(def.name, action);
+    if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || idempotencyKey.length === 0 || Buffer.byteLength(idempotencyKey) > 1000)) {
+      throw new DgenError('invalid_idempotency_key', `dispatch.${action}: idempotencyKey must be a non-empty string of at most 1,000 bytes.`);
+    }
     const envelope: Envelope = { id: newMessageId(), action, payload, at: Date.now(), wantsReply };
     const bytes = encodeEnvelope(envelope);
     if (bytes.length > MAX_MESSAGE_BYTES) throw new MessageTooLargeError(bytes.length, MAX_MESSAGE_BYTES);
-    return { envelope, bytes };
+    return { envelope, bytes, idempotencyKey };
   };
 
-  const dispatch = verbs<Dispatchers<R>>(def, (action) => async (payload?: unknown) => {
-    await sender.send(message(action, payload, false));
-  });
+  const dispatch = verbs<Dispatchers<R>>(def, (action) => async (payload?: unknown, options?: DispatchOptions) => sender.send(message(action, payload, false, options?.idempotencyKey)));
 
   const call = verbs<Callers<R>>(def, (action) => async (payload?: unknown, options?: CallOptions) => {
     const out = message(action, payload, true);

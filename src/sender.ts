@@ -5,7 +5,9 @@
  * processed in the order they were issued even when callers do not await each one.
  * @internal
  */
+import type { Transaction } from './backend/contract.js';
 import { CommitUnknownResultError } from './backend/errors.js';
+import { remember, seen } from './idempotency.js';
 import type { ActorKeys } from './keys.js';
 import { enqueue, wasEnqueued, type Outgoing } from './queue.js';
 import type { Runtime } from './runtime.js';
@@ -66,17 +68,41 @@ export class Sender {
     return this.pending.splice(0, n);
   }
 
-  /** Enqueues exactly once: after an ambiguous commit, the first message's marker tells whether it landed. */
+  /** Enqueues the messages whose idempotency key (if any) was not used yet. */
+  private async enqueueNew(tx: Transaction, messages: Outgoing[]): Promise<Outgoing[]> {
+    const keyed = messages.filter((m) => m.idempotencyKey !== undefined);
+    const used = new Set<string>();
+    const seenKeys = await Promise.all(keyed.map((m) => seen(tx, this.keys, m.idempotencyKey!)));
+    keyed.forEach((m, i) => seenKeys[i] && used.add(m.idempotencyKey!));
+    const fresh = messages.filter((m) => {
+      const key = m.idempotencyKey;
+      if (key === undefined) return true;
+      if (used.has(key)) return false;
+      used.add(key);
+      remember(tx, this.keys, key);
+      return true;
+    });
+    if (fresh.length > 0) enqueue(tx, this.keys, fresh);
+    return fresh;
+  }
+
+  /**
+   * Enqueues exactly once: after an ambiguous commit, the marker of the first message the attempt
+   * wrote tells whether it landed.
+   */
   private async commit(messages: Outgoing[]): Promise<void> {
     const backend = this.rt.backend;
     for (;;) {
+      let written: Outgoing[] = [];
       try {
-        await backend.transact((tx) => enqueue(tx, this.keys, messages));
+        await backend.transact(async (tx) => {
+          written = await this.enqueueNew(tx, messages);
+        });
         return;
       } catch (e) {
         if (!(e instanceof CommitUnknownResultError)) throw e;
-        const landed = await backend.transact((tx) => wasEnqueued(tx, this.keys, messages[0]!.envelope.id), { idempotent: true });
-        if (landed) return;
+        const first = written[0];
+        if (first === undefined || (await backend.transact((tx) => wasEnqueued(tx, this.keys, first.envelope.id), { idempotent: true }))) return;
       }
     }
   }

@@ -10,6 +10,7 @@ import { filter, interval, map, merge, type Subscription } from 'rxjs';
 import type { ActorDefinition } from './actor.js';
 import { InstanceConsumer } from './consumer.js';
 import { releaseLease } from './lease.js';
+import { runLockedThunk } from './thunk.js';
 import type { Runtime } from './runtime.js';
 import { watchKey } from './watch-key.js';
 
@@ -133,6 +134,10 @@ export class Server<S> implements Serving {
           if (r.kind === 'standby') return this.retryAt(slot, r.until);
           if (r.kind === 'halted') return;
           if (r.kind === 'empty') break;
+          if (r.kind === 'locked') {
+            const t = await runLockedThunk(slot.consumer);
+            if (t.kind === 'standby') return this.retryAt(slot, t.until);
+          }
         }
         if (!slot.dirty && !(await slot.consumer.settleIdle())) slot.dirty = true;
       }

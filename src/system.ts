@@ -1,5 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { ActorDefinition, Reducers, Thunks } from './actor.js';
+import { createAdmin, type Admin } from './admin.js';
 import type { Backend } from './backend/contract.js';
 import { lmdb } from './backend/lmdb.js';
 import { DgenError } from './errors.js';
@@ -35,6 +36,8 @@ export interface System {
   ref<S, R extends Reducers<S>, T extends Thunks<S>>(definition: ActorDefinition<S, R, T>, id: string): ActorRef<S, R>;
   /** Consumes every instance of `definition` that has work (or only `options.ids`) until stopped or closed. */
   serve<S, R extends Reducers<S>, T extends Thunks<S>>(definition: ActorDefinition<S, R, T>, options?: ServeOptions): Serving;
+  /** Operator tools: instances, queues, dead letters, locks, halts. */
+  readonly admin: Admin;
   /** Effects that failed, messages that failed, consumer errors. */
   readonly events$: Observable<SystemEvent>;
   /** Stops serving (finishing batches in flight), lets pending sends finish, and closes the backend if the system opened it. */
@@ -68,6 +71,7 @@ export async function createSystem(options: SystemOptions = {}): Promise<System>
 
   return {
     backend,
+    admin: createAdmin(rt),
     events$: rt.events$.asObservable(),
     ref<S, R extends Reducers<S>, T extends Thunks<S>>(def: ActorDefinition<S, R, T>, id: string): ActorRef<S, R> {
       rt.register(def as ActorDefinition<unknown>);

@@ -165,7 +165,7 @@ describe.each(actorEngines())('actors on $name', (engine) => {
     const b = s.ref(Blob, 'b');
     await b.call.put('x'.repeat(400_000));
     expect(await b.query((st) => st.size)).toBe(400_000);
-    expect(() => b.dispatch.put('x'.repeat(1_100_000))).toThrow(MessageTooLargeError);
+    await expect(b.dispatch.put('x'.repeat(1_100_000))).rejects.toThrow(MessageTooLargeError);
   });
 
   it('times out a call nobody serves', async () => {

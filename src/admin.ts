@@ -1,0 +1,235 @@
+/**
+ * Operator tools over stored actors: list instances, read state, inspect and repair queues,
+ * dead letters, locks and halts, destroy instances. Every call is one transaction, so nothing is
+ * ever half done. Actors are named by definition or by name, so a CLI can work without the code.
+ */
+import { clearBlob, groupBlobs } from './blob.js';
+import { DgenError } from './errors.js';
+import type { ActorKeys, TupleItem } from './keys.js';
+import { clearLock, readLock } from './lock.js';
+import { decodeEnvelope, type Envelope } from './message.js';
+import { enqueue, toDeadLettersRaw, type DeadLetter, type StoredError } from './queue.js';
+import { checkId, type Runtime } from './runtime.js';
+import { decodeValue } from './state/codec.js';
+import { StateStore } from './state/store.js';
+import { decodeVersion } from './version.js';
+
+/** An actor type, by definition or by name. */
+export type ActorName = string | { readonly name: string };
+
+/** A message waiting in a queue. `position` identifies it for delete. */
+export interface QueuedEntry {
+  readonly position: string;
+  /** The decoded message, or why it cannot be decoded. */
+  readonly message: Envelope | { readonly corrupt: string };
+}
+
+/** A message that failed. `position` identifies it for delete and requeue. */
+export interface DeadLetterEntry {
+  readonly position: string;
+  readonly message: Envelope | { readonly corrupt: string };
+  readonly error: StoredError;
+  readonly attempts: number;
+  /** When it failed, ms since epoch. */
+  readonly at: number;
+}
+
+/** The lock of an instance whose thunk is running (or crashed while running). */
+export interface LockInfo {
+  readonly thunk: string;
+  readonly args: unknown;
+  readonly messageId: string;
+  readonly action: string;
+  readonly owner: string;
+  readonly attempt: number;
+  readonly lastError?: StoredError | undefined;
+}
+
+/**
+ * Operator API, at `system.admin`.
+ *
+ * @example
+ * ```ts
+ * for (const id of await system.admin.instances(Counter)) console.log(id, await system.admin.state(Counter, id));
+ * const [letter] = await system.admin.deadLetters('counter', 'tenant-42');
+ * if (letter) await system.admin.requeue('counter', 'tenant-42', letter.position);
+ * ```
+ */
+export interface Admin {
+  /** Ids of instances with stored state or queued messages, in id order. */
+  instances(actor: ActorName, options?: { readonly limit?: number; readonly after?: string }): Promise<string[]>;
+  /** The committed state, or `undefined` when the instance has none stored yet. */
+  state(actor: ActorName, id: string): Promise<unknown>;
+  queue(actor: ActorName, id: string, options?: { readonly limit?: number }): Promise<QueuedEntry[]>;
+  deadLetters(actor: ActorName, id: string, options?: { readonly limit?: number }): Promise<DeadLetterEntry[]>;
+  /** Removes a queued message without processing it. False if it was not there. */
+  deleteQueued(actor: ActorName, id: string, position: string): Promise<boolean>;
+  deleteDeadLetter(actor: ActorName, id: string, position: string): Promise<boolean>;
+  /** Moves a dead letter back to the end of the queue. False if it was not there. */
+  requeue(actor: ActorName, id: string, position: string): Promise<boolean>;
+  lock(actor: ActorName, id: string): Promise<LockInfo | undefined>;
+  /**
+   * Releases a stuck lock without applying its thunk; the message that locked goes to the dead
+   * letters. The state changes its reducer made before locking stay. False if there was no lock.
+   */
+  releaseLock(actor: ActorName, id: string): Promise<boolean>;
+  /** The failure that halted the instance (policy `halt`), if it is halted. */
+  halted(actor: ActorName, id: string): Promise<{ readonly messageId: string; readonly error: StoredError; readonly at: number } | undefined>;
+  /** Lets a halted instance process its queue again (after the head message was fixed, deleted or the code changed). */
+  resume(actor: ActorName, id: string): Promise<boolean>;
+  /** Deletes everything of an instance: state, queue, dead letters, replies, lock, lease. */
+  destroy(actor: ActorName, id: string): Promise<void>;
+}
+
+/** @internal */
+export function createAdmin(rt: Runtime): Admin {
+  const keysOf = (actor: ActorName, id: string): ActorKeys => {
+    rt.assertOpen();
+    checkId(id);
+    return rt.layout.actor(nameOf(actor), id);
+  };
+  const transact = <T>(fn: Parameters<typeof rt.backend.transact<T>>[0]) => rt.backend.transact(fn);
+  const wake = (actor: ActorName, id: string) => rt.enqueued$.next({ name: nameOf(actor), id });
+
+  return {
+    async instances(actor, options = {}) {
+      rt.assertOpen();
+      const name = nameOf(actor);
+      const limit = options.limit ?? 1_000;
+      const ids = new Set<string>();
+      await transact(async (tx) => {
+        for (const sub of [rt.layout.index(name), rt.layout.work(name)]) {
+          const begin = options.after === undefined ? sub.range().begin : Buffer.concat([sub.pack([options.after]), Buffer.of(0xff)]);
+          for (const kv of await tx.getRange(begin, sub.range().end, { limit, snapshot: true })) ids.add(String(sub.unpack(kv.key)[0]));
+        }
+      });
+      return [...ids].sort().slice(0, limit);
+    },
+
+    async state(actor, id) {
+      const keys = keysOf(actor, id);
+      return transact(async (tx) => (decodeVersion(await tx.get(keys.version)).n === 0 ? undefined : (await new StateStore(keys.state).load(tx)).state));
+    },
+
+    async queue(actor, id, options = {}) {
+      const keys = keysOf(actor, id);
+      const kvs = await transact((tx) => tx.getRange(keys.queue.range().begin, keys.queue.range().end, { limit: options.limit === undefined ? 0 : options.limit * 16 }));
+      return groupBlobs(keys.queue, kvs, 1)
+        .slice(0, options.limit)
+        .map((b) => ({ position: positionOf(b.items), message: decoded(b.bytes) }));
+    },
+
+    async deadLetters(actor, id, options = {}) {
+      const keys = keysOf(actor, id);
+      const kvs = await transact((tx) => tx.getRange(keys.deadLetters.range().begin, keys.deadLetters.range().end));
+      return groupBlobs(keys.deadLetters, kvs, 1)
+        .slice(0, options.limit)
+        .map((b) => {
+          const letter = decodeValue(b.bytes!) as DeadLetter;
+          return { position: positionOf(b.items), message: decoded(Buffer.from(letter.message)), error: letter.error, attempts: letter.attempts, at: letter.at };
+        });
+    },
+
+    deleteQueued: (actor, id, position) => removeEntry(keysOf(actor, id), 'queue', position),
+    deleteDeadLetter: (actor, id, position) => removeEntry(keysOf(actor, id), 'deadLetters', position),
+
+    async requeue(actor, id, position) {
+      const keys = keysOf(actor, id);
+      const items = itemsOf(position);
+      const done = await transact(async (tx) => {
+        const kvs = await tx.getRange(keys.deadLetters.pack(items), keys.deadLetters.range(items).end);
+        const blob = groupBlobs(keys.deadLetters, kvs, 1)[0];
+        if (blob?.bytes === undefined) return false;
+        const raw = Buffer.from((decodeValue(blob.bytes) as DeadLetter).message);
+        const envelope = decodeEnvelope(raw);
+        clearBlob(tx, keys.deadLetters, items);
+        enqueue(tx, keys, [{ envelope, bytes: raw }]);
+        return true;
+      });
+      if (done) wake(actor, id);
+      return done;
+    },
+
+    async lock(actor, id) {
+      const keys = keysOf(actor, id);
+      const lock = await transact((tx) => readLock(tx, keys));
+      return lock === undefined ? undefined : { thunk: lock.thunk, args: lock.args, messageId: lock.messageId, action: lock.action, owner: lock.owner, attempt: lock.attempt, lastError: lock.lastError };
+    },
+
+    async releaseLock(actor, id) {
+      const keys = keysOf(actor, id);
+      const done = await transact(async (tx) => {
+        const lock = await readLock(tx, keys);
+        if (lock === undefined) return false;
+        clearLock(tx, keys);
+        const error = lock.lastError ?? { name: 'DgenError', message: 'lock released by an operator', code: 'lock_released' };
+        toDeadLettersRaw(tx, keys, lock.items, lock.raw, error, lock.attempt);
+        return true;
+      });
+      if (done) wake(actor, id);
+      return done;
+    },
+
+    async halted(actor, id) {
+      const keys = keysOf(actor, id);
+      const raw = await transact((tx) => tx.get(keys.halt));
+      return raw === undefined ? undefined : (decodeValue(raw) as { messageId: string; error: StoredError; at: number });
+    },
+
+    async resume(actor, id) {
+      const keys = keysOf(actor, id);
+      const done = await transact(async (tx) => {
+        if ((await tx.get(keys.halt)) === undefined) return false;
+        tx.clear(keys.halt);
+        tx.set(keys.work, Buffer.alloc(0));
+        tx.add(keys.notify, 1);
+        return true;
+      });
+      if (done) wake(actor, id);
+      return done;
+    },
+
+    async destroy(actor, id) {
+      const keys = keysOf(actor, id);
+      await transact((tx) => {
+        tx.clearRange(keys.root.prefix, keys.root.range().end);
+        tx.clear(keys.work);
+        tx.clear(keys.index);
+      });
+    },
+  };
+
+  async function removeEntry(keys: ActorKeys, where: 'queue' | 'deadLetters', position: string): Promise<boolean> {
+    const sub = keys[where];
+    const items = itemsOf(position);
+    return transact(async (tx) => {
+      if ((await tx.get(sub.pack(items))) === undefined) return false;
+      clearBlob(tx, sub, items);
+      return true;
+    });
+  }
+}
+
+function nameOf(actor: ActorName): string {
+  const name = typeof actor === 'string' ? actor : actor?.name;
+  if (typeof name !== 'string' || name.length === 0) throw new DgenError('invalid_actor', 'Name an actor by its definition or its name.');
+  return name;
+}
+
+function positionOf(items: TupleItem[]): string {
+  const stamp = items[0] as { value?: Buffer } | undefined;
+  return Buffer.isBuffer(stamp?.value) ? stamp.value.toString('hex') : '';
+}
+
+function itemsOf(position: string): TupleItem[] {
+  if (!/^[0-9a-f]{24}$/.test(position)) throw new DgenError('invalid_position', `'${position}' is not a queue position (24 hex digits, as listed by queue() and deadLetters()).`);
+  return [{ type: 'versionstamp', value: Buffer.from(position, 'hex') } as TupleItem];
+}
+
+function decoded(bytes: Buffer | undefined): Envelope | { corrupt: string } {
+  try {
+    return decodeEnvelope(bytes ?? Buffer.alloc(0));
+  } catch (e) {
+    return { corrupt: (e as Error).message };
+  }
+}

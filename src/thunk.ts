@@ -1,0 +1,136 @@
+/**
+ * Runs the thunk of a locked actor instance: claim the run (attempt + 1, under this consumer's
+ * lease), run the thunk outside any transaction while renewing the lease, then apply its recipe
+ * and release the lock in one transaction that checks the fencing token. A thunk that throws is
+ * re-run with backoff; after `thunkAttempts` runs its message goes to the dead letters and the
+ * caller gets the error. A crash leaves the lock for the next lease holder, which re-runs it.
+ * @internal
+ */
+import type { Recipe, Thunk, ThunkContext } from './actor.js';
+import type { Transaction } from './backend/contract.js';
+import { storedError, type Commit, type InstanceConsumer } from './consumer.js';
+import { DgenError } from './errors.js';
+import { produceWithPatches, type Draft } from './immer.js';
+import type { Lease } from './lease.js';
+import { clearLock, readLock, writeLock, type LockRecord } from './lock.js';
+import { toDeadLettersRaw, writeReply, type StoredError } from './queue.js';
+import { validateValue } from './state/codec.js';
+import { decodeVersion } from './version.js';
+
+/** The lock moved on (another consumer took the lease) before this run could apply its result. */
+export class StaleLockError extends DgenError {
+  constructor(actor: string, id: string) {
+    super('stale_lock', `The thunk result for '${actor}/${id}' was refused: this consumer lost the lock's lease (fencing token changed).`);
+  }
+}
+
+export type ThunkResult = { readonly kind: 'released' | 'gone' } | { readonly kind: 'standby'; readonly until: number };
+
+type Claim<S> = { kind: 'run'; lock: LockRecord; state: S } | { kind: 'exhausted'; lock: LockRecord } | { kind: 'gone' } | { kind: 'standby'; until: number };
+
+export async function runLockedThunk<S>(c: InstanceConsumer<S>): Promise<ThunkResult> {
+  for (;;) {
+    const claim = await c.rt.backend.transact((tx) => claimRun(c, tx));
+    if (claim.kind === 'gone' || claim.kind === 'standby') return claim;
+    if (claim.kind === 'exhausted') {
+      await fail(c, claim.lock, claim.lock.lastError ?? { name: 'Error', message: 'thunk failed', code: 'thunk_failed' });
+      return { kind: 'released' };
+    }
+    const outcome = await runWithLease(c, claim.lock, claim.state);
+    if ('recipe' in outcome) {
+      try {
+        await complete(c, claim.lock, outcome.recipe);
+        return { kind: 'released' };
+      } catch (e) {
+        if (e instanceof StaleLockError) return { kind: 'standby', until: Date.now() + c.def.options.leaseMs };
+        outcome.error = e;
+      }
+    }
+    if (outcome.error !== undefined) {
+      const error = storedError(outcome.error);
+      c.rt.emit({ type: 'message-failed', actor: c.def.name, id: c.id, messageId: claim.lock.messageId, action: claim.lock.action, error: outcome.error, policy: 'dead-letter' });
+      if (claim.lock.attempt >= c.def.options.thunkAttempts) {
+        await fail(c, claim.lock, error);
+        return { kind: 'released' };
+      }
+      await c.rt.backend.transact(async (tx) => {
+        const lock = await readLock(tx, c.keys);
+        if (lock?.messageId === claim.lock.messageId) writeLock(tx, c.keys, { ...lock, lastError: error });
+      });
+      await new Promise((r) => setTimeout(r, c.def.options.thunkRetryMs * 2 ** (claim.lock.attempt - 1)));
+    }
+  }
+}
+
+/** Takes the next run of the lock for this consumer, with the committed state it runs on. */
+async function claimRun<S>(c: InstanceConsumer<S>, tx: Transaction): Promise<Claim<S>> {
+  const lease = await c.lease(tx);
+  if (typeof lease === 'number') return { kind: 'standby', until: lease };
+  const lock = await readLock(tx, c.keys);
+  if (lock === undefined) return { kind: 'gone' };
+  if (lock.attempt >= c.def.options.thunkAttempts) return { kind: 'exhausted', lock };
+  const claimed: LockRecord = { ...lock, owner: c.owner, token: lease.token, attempt: lock.attempt + 1 };
+  writeLock(tx, c.keys, claimed);
+  const state = await c.baseState(tx, decodeVersion(await tx.get(c.keys.version)));
+  return { kind: 'run', lock: claimed, state };
+}
+
+/** Runs the thunk outside any transaction, renewing the lease; the signal fires if the lease is lost. */
+async function runWithLease<S>(c: InstanceConsumer<S>, lock: LockRecord, state: S): Promise<{ recipe: Recipe<S> | undefined; error?: unknown } | { error: unknown }> {
+  const controller = new AbortController();
+  const renew = setInterval(() => {
+    c.rt.backend
+      .transact((tx) => c.lease(tx))
+      .then((lease) => {
+        if (typeof lease === 'number' || lease.token !== lock.token) controller.abort(new StaleLockError(c.def.name, c.id));
+      })
+      .catch(() => {});
+  }, c.def.options.leaseMs / 3);
+  try {
+    const thunk = c.def.thunks[lock.thunk] as Thunk<S> | undefined;
+    if (thunk === undefined) throw new DgenError('unknown_thunk', `Actor '${c.def.name}' has no thunk named '${lock.thunk}' (the lock was written by another version of the code).`);
+    const ctx: ThunkContext<S> = { state, key: `${c.def.name}/${c.id}/${lock.messageId}`, actorId: c.id, signal: controller.signal, attempt: lock.attempt };
+    const recipe = await (thunk as (args: unknown, ctx: ThunkContext<S>) => Promise<Recipe<S> | void> | Recipe<S> | void)(lock.args, ctx);
+    if (recipe !== undefined && typeof recipe !== 'function') throw new DgenError('invalid_recipe', `Thunk '${lock.thunk}' of '${c.def.name}' must return a recipe function or nothing.`);
+    return { recipe: recipe ?? undefined };
+  } catch (error) {
+    return { error };
+  } finally {
+    clearInterval(renew);
+  }
+}
+
+/** Checks this run still owns the lock under the same lease (fencing token). */
+async function fence<S>(c: InstanceConsumer<S>, tx: Transaction, lock: LockRecord): Promise<Lease> {
+  const lease = await c.lease(tx);
+  const current = await readLock(tx, c.keys);
+  if (typeof lease === 'number' || lease.token !== lock.token || current?.messageId !== lock.messageId || current.token !== lock.token || current.owner !== c.owner) {
+    throw new StaleLockError(c.def.name, c.id);
+  }
+  return lease;
+}
+
+/** Applies the recipe, releases the lock and delivers the locking message's reply, in one transaction. */
+async function complete<S>(c: InstanceConsumer<S>, lock: LockRecord, recipe: Recipe<S> | undefined): Promise<void> {
+  await c.commitChange(async (tx, batchId): Promise<Commit<S>> => {
+    await fence(c, tx, lock);
+    const version = decodeVersion(await tx.get(c.keys.version));
+    const base = await c.baseState(tx, version);
+    const [state, patches] = recipe === undefined ? [base, []] : produceWithPatches(base, (draft: Draft<S>) => void recipe(draft));
+    for (const p of patches) if (p.op !== 'remove') validateValue(p.value, `state (recipe of ${lock.thunk})`);
+    clearLock(tx, c.keys);
+    return c.writeState(tx, batchId, version, base, state as S, patches, [{ envelope: { id: lock.messageId, action: lock.action, wantsReply: lock.wantsReply }, reply: lock.reply }]);
+  });
+}
+
+/** Gives up: the message goes to the dead letters, the caller gets the error, the lock is released. */
+async function fail<S>(c: InstanceConsumer<S>, lock: LockRecord, error: StoredError): Promise<void> {
+  const outcome = { envelope: { id: lock.messageId, action: lock.action, wantsReply: lock.wantsReply }, reply: { ok: false as const, error } };
+  await c.rt.backend.transact(async (tx) => {
+    await fence(c, tx, lock);
+    clearLock(tx, c.keys);
+    toDeadLettersRaw(tx, c.keys, lock.items, lock.raw, error, lock.attempt);
+    if (lock.wantsReply && !c.rt.waiters.has(lock.messageId)) writeReply(tx, c.keys, lock.messageId, outcome.reply);
+  });
+  c.settle(outcome);
+}
