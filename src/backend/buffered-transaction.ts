@@ -223,6 +223,11 @@ export abstract class BufferedTransaction implements Transaction, TransactionAtt
     return (this.readPoints !== undefined && this.readPoints.size > 0) || (this.readRanges !== undefined && this.readRanges.size > 0);
   }
 
+  /** Is the commit in flight and not aborted (by a timeout or close)? */
+  get committing(): boolean {
+    return this.state === 'committing';
+  }
+
   /** Moves open → committing; throws if the transaction already ended. */
   protected beginCommit(): void {
     this.assertOpen();
@@ -236,6 +241,7 @@ export abstract class BufferedTransaction implements Transaction, TransactionAtt
 
   /** Marks the commit done with its versionstamp (undefined for a read-only transaction). */
   protected finishCommit(stamp: Buffer | undefined): void {
+    if (this.state !== 'committing') return; // aborted meanwhile (timeout, close): stays aborted
     this.state = 'committed';
     this.stamp = stamp;
     if (this.stampWaiter !== undefined) {

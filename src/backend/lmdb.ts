@@ -1,0 +1,514 @@
+/**
+ * The embedded durable engine on LMDB (through the `lmdb` package): FoundationDB's optimistic
+ * transactions, serializable across every thread and OS process that opens the same path.
+ */
+import { mkdirSync, statSync } from 'node:fs';
+import { open, type Database, type RootDatabase, type Transaction as LmdbReadTxn } from 'lmdb';
+import { LIMITS, type Backend, type BackendStats, type Transaction, type TransactOptions } from './contract.js';
+import {
+  ClosedError,
+  CommitUnknownResultError,
+  NotCommittedError,
+  OpenFailedError,
+  TransactionTooOldError,
+} from './errors.js';
+import { applyAdd, fillStamp, keyString, versionstamp, type KeyString } from './bytes.js';
+import { BufferedTransaction, type Snapshot } from './buffered-transaction.js';
+import {
+  decodeBucket,
+  encodeBucket,
+  encodeWriteSet,
+  isBucket,
+  LONG_KEY,
+  readVersionBytes,
+  someWrite,
+  storedKey,
+  userKey,
+  versionBytes,
+  writeSetTime,
+} from './lmdb-layout.js';
+import { lowerBound } from './ranges.js';
+import { transactWithRetry } from './retry.js';
+import { WatchRegistry } from './watches.js';
+import type { StoredEntry } from './write-buffer.js';
+
+/** Options of {@link lmdb}. */
+export interface LmdbOptions {
+  /** Directory of the database (created if missing). Every process opening it shares the data. */
+  readonly path: string;
+  /**
+   * Skip the fsync of each commit. Commits then survive a crash of the process but not of the
+   * machine (power loss, kernel panic), and are several times faster. Default false: a commit
+   * resolves only once it is on disk.
+   */
+  readonly noSync?: boolean;
+  /**
+   * How often (ms) to look for commits of other processes while watches are pending (default 10).
+   * A watch fires at once for a commit in its own process, and within about this interval (plus
+   * the time to read the watched keys) for a commit in another process.
+   */
+  readonly watchPollMs?: number;
+}
+
+/** The LMDB engine. */
+export interface LmdbBackend extends Backend {
+  readonly kind: 'lmdb';
+  /** The directory of the database. */
+  readonly path: string;
+}
+
+/**
+ * Opens (creating if needed) an LMDB database in the directory `options.path`.
+ *
+ * Transactions read from an LMDB snapshot at their read version (the database's commit counter)
+ * and buffer their writes. A commit runs inside one LMDB write transaction, which holds LMDB's
+ * cross-process write lock: it checks the commit log for writes after the read version that
+ * intersect what the transaction read (→ `not_committed`), then applies the writes, bumps the
+ * counter and logs its own write set. Concurrent commits of one process share one LMDB write
+ * transaction and one fsync. Log entries older than the 5 s MVCC window are pruned; a
+ * transaction that needs a pruned entry fails with `transaction_too_old`.
+ *
+ * Keys of up to 10,000 bytes work although LMDB's own limit is 1,978: keys of 1,977 bytes or more
+ * share one LMDB entry per 1,977-byte prefix (see `lmdb-layout.ts`), keeping bytewise order.
+ *
+ * @example
+ * ```ts
+ * const db = lmdb({ path: './.dgen' });            // durable: each commit is fsynced
+ * const fast = lmdb({ path: './.cache', noSync: true });
+ * const n = await db.transact(async (tx) => {
+ *   tx.add(counterKey, 1);
+ *   return tx.get(otherKey);
+ * });
+ * await db.close();
+ * ```
+ */
+export function lmdb(options: LmdbOptions): LmdbBackend {
+  return new LmdbEngine(options);
+}
+
+const VERSION_KEY = Buffer.from('version');
+const PRUNED_KEY = Buffer.from('pruned');
+/** Local writing commits between two prunings of the commit log. */
+const PRUNE_EVERY = 64;
+/** Log entries are kept this long past the MVCC window, for clock skew between processes. */
+const PRUNE_MARGIN_MS = 1_000;
+/** At most this many log entries removed per pruning, to bound one commit's work. */
+const PRUNE_MAX = 4_096;
+
+type Outcome =
+  | { readonly kind: 'aborted' | 'conflict' | 'too_old' }
+  | { readonly kind: 'applied'; readonly stamp: Buffer; readonly touched: ReadonlySet<KeyString>; readonly ranges: readonly [KeyString, KeyString][]; readonly baselines: (Buffer | undefined)[] };
+
+const ABORTED = { kind: 'aborted' } as const;
+const CONFLICT = { kind: 'conflict' } as const;
+const TOO_OLD = { kind: 'too_old' } as const;
+
+class LmdbEngine implements LmdbBackend {
+  readonly kind = 'lmdb' as const;
+  readonly path: string;
+  private readonly root: RootDatabase;
+  readonly data: Database<Buffer, Buffer>;
+  private readonly meta: Database<Buffer, Buffer>;
+  private readonly log: Database<Buffer, Buffer>;
+  private readonly counters: BackendStats = { commits: 0, conflicts: 0, retries: 0, keysRead: 0, bytesRead: 0, keysWritten: 0, bytesWritten: 0 };
+  private isClosed = false;
+  readonly active = new Set<LmdbTransaction>();
+  readonly watches = new WatchRegistry();
+  private readonly pollMs: number;
+  private poller: NodeJS.Timeout | undefined;
+  private seenVersion = -1;
+  private sincePrune = 0;
+  private readonly host = {
+    counters: this.counters,
+    begin: () => {
+      if (this.isClosed) throw new ClosedError('lmdb backend');
+      const tx = new LmdbTransaction(this, this.counters);
+      this.active.add(tx);
+      return tx;
+    },
+  };
+
+  constructor(options: LmdbOptions) {
+    const path = options?.path;
+    if (typeof path !== 'string' || path === '') throw new OpenFailedError('lmdb({ path }) needs the path of a directory');
+    this.path = path;
+    this.pollMs = options.watchPollMs ?? 10;
+    let isFile = false;
+    try {
+      isFile = !statSync(path).isDirectory();
+    } catch {
+      // missing: created below
+    }
+    if (isFile) throw new OpenFailedError(`lmdb: ${path} is a file; pass the path of a directory (created if missing)`);
+    try {
+      mkdirSync(path, { recursive: true });
+      this.root = open({
+        path,
+        noSubdir: false,
+        maxDbs: 4,
+        maxReaders: 1024,
+        noSync: options.noSync === true,
+        // Commit and fsync before the commit resolves; other processes never see unsynced data.
+        overlappingSync: false,
+      });
+      const binary = { keyEncoding: 'binary', encoding: 'binary' } as const;
+      this.data = this.root.openDB('data', binary);
+      this.meta = this.root.openDB('meta', binary);
+      this.log = this.root.openDB('log', binary);
+    } catch (error) {
+      throw new OpenFailedError(`lmdb: cannot open a database in ${path}: ${(error as Error).message}`, error);
+    }
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  transact<T>(fn: (tx: Transaction) => T | Promise<T>, options?: TransactOptions): Promise<T> {
+    if (this.isClosed) return Promise.reject(new ClosedError('lmdb backend'));
+    return transactWithRetry(this.host, fn, options);
+  }
+
+  stats(): BackendStats {
+    return { ...this.counters };
+  }
+
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.stopPolling();
+    const closed = new ClosedError('lmdb backend');
+    for (const tx of [...this.active]) if (!tx.applied) tx.abort(closed);
+    this.watches.closeAll();
+    await this.root.close();
+  }
+
+  // Snapshots.
+
+  openSnapshot(): LmdbSnapshot {
+    if (this.isClosed) throw new ClosedError('lmdb backend');
+    this.root.resetReadTxn(); // a fresh snapshot: strictly after every commit that finished before
+    const txn = this.data.useReadTransaction();
+    const version = readVersionBytes(this.meta.get(VERSION_KEY, { transaction: txn }));
+    return new LmdbSnapshot(this, txn, version);
+  }
+
+  // Reading user keys (in a read snapshot, or in the write transaction when `txn` is undefined).
+
+  read(key: KeyString, txn?: LmdbReadTxn): Buffer | undefined {
+    const stored = storedKey(key);
+    const value = this.data.get(stored, txn === undefined ? undefined : { transaction: txn });
+    if (value === undefined || key.length < LONG_KEY) return value;
+    const entries = decodeBucket(stored, value);
+    const i = lowerBoundEntries(entries, key);
+    return entries[i]?.key === key ? entries[i]!.value : undefined;
+  }
+
+  *range(begin: KeyString, end: KeyString, reverse: boolean, txn?: LmdbReadTxn): Generator<StoredEntry, void, undefined> {
+    const lo = storedKey(begin);
+    const hi = storedKey(end);
+    const iterable = this.data.getRange(
+      reverse
+        ? { start: hi, end: lo, reverse: true, inclusiveEnd: true, transaction: txn }
+        : { start: lo, end: hi, inclusiveEnd: true, transaction: txn },
+    );
+    for (const { key: stored, value } of iterable) {
+      if (isBucket(stored)) {
+        const entries = decodeBucket(stored, value);
+        for (let i = reverse ? entries.length - 1 : 0; reverse ? i >= 0 : i < entries.length; i += reverse ? -1 : 1) {
+          const e = entries[i]!;
+          if (reverse ? e.key < begin : e.key >= end) return;
+          if (reverse ? e.key < end : e.key >= begin) yield e;
+        }
+      } else {
+        const key = userKey(stored);
+        if (reverse ? key < begin : key >= end) return;
+        if (reverse ? key < end : key >= begin) yield { key, value };
+      }
+    }
+  }
+
+  // Writing user keys (inside the write transaction).
+
+  private put(key: KeyString, value: Buffer): void {
+    const stored = storedKey(key);
+    if (key.length < LONG_KEY) {
+      this.data.putSync(stored, value);
+      return;
+    }
+    const current = this.data.get(stored);
+    const entries = current === undefined ? [] : decodeBucket(stored, current);
+    const i = lowerBoundEntries(entries, key);
+    entries.splice(i, entries[i]?.key === key ? 1 : 0, { key, value });
+    this.data.putSync(stored, encodeBucket(entries));
+  }
+
+  private remove(key: KeyString): void {
+    const stored = storedKey(key);
+    if (key.length < LONG_KEY) {
+      this.data.removeSync(stored);
+      return;
+    }
+    const current = this.data.get(stored);
+    if (current === undefined) return;
+    const entries = decodeBucket(stored, current);
+    const i = lowerBoundEntries(entries, key);
+    if (entries[i]?.key !== key) return;
+    entries.splice(i, 1);
+    if (entries.length === 0) this.data.removeSync(stored);
+    else this.data.putSync(stored, encodeBucket(entries));
+  }
+
+  private removeRange(begin: KeyString, end: KeyString): void {
+    const stored = [...this.data.getKeys({ start: storedKey(begin), end: storedKey(end), inclusiveEnd: true })];
+    for (const s of stored) {
+      if (!isBucket(s)) {
+        const key = userKey(s);
+        if (key >= begin && key < end) this.data.removeSync(s);
+        continue;
+      }
+      const entries = decodeBucket(s, this.data.get(s)!);
+      const kept = entries.filter((e) => e.key < begin || e.key >= end);
+      if (kept.length === entries.length) continue;
+      if (kept.length === 0) this.data.removeSync(s);
+      else this.data.putSync(s, encodeBucket(kept));
+    }
+  }
+
+  // Commit.
+
+  /** Commits `tx` in an LMDB write transaction (shared with this process's concurrent commits). */
+  commit(tx: LmdbTransaction, checkFrom: number | undefined, baselineKeys: readonly KeyString[]): Promise<Outcome> {
+    return this.data.transaction(() => this.validateAndApply(tx, checkFrom, baselineKeys));
+  }
+
+  private validateAndApply(tx: LmdbTransaction, checkFrom: number | undefined, baselineKeys: readonly KeyString[]): Outcome {
+    if (!tx.committing) return ABORTED;
+    const current = readVersionBytes(this.meta.get(VERSION_KEY));
+    if (checkFrom !== undefined && current > checkFrom) {
+      if (checkFrom < readVersionBytes(this.meta.get(PRUNED_KEY))) return TOO_OLD;
+      for (const { value } of this.log.getRange({ start: versionBytes(checkFrom + 1), end: versionBytes(current + 1) })) {
+        if (tx.conflictsWith(value)) return CONFLICT;
+      }
+    }
+    tx.applied = true;
+    const version = current + 1;
+    const stamp = versionstamp(version);
+    const touched = new Set<KeyString>();
+    const ranges: [KeyString, KeyString][] = [];
+    for (const m of tx.writes.mutations) {
+      switch (m.type) {
+        case 'set':
+          this.put(m.key, m.value);
+          touched.add(m.key);
+          break;
+        case 'clear':
+          this.remove(m.key);
+          touched.add(m.key);
+          break;
+        case 'clearRange':
+          this.removeRange(m.begin, m.end);
+          ranges.push([m.begin, m.end]);
+          break;
+        case 'add':
+          this.put(m.key, applyAdd(this.read(m.key), m.delta));
+          touched.add(m.key);
+          break;
+        case 'setVersionstampedKey': {
+          const key = keyString(fillStamp(m.key, m.offset, stamp));
+          this.put(key, m.value);
+          touched.add(key);
+          break;
+        }
+        case 'setVersionstampedValue':
+          this.put(m.key, fillStamp(m.value, m.offset, stamp));
+          touched.add(m.key);
+          break;
+      }
+    }
+    this.meta.putSync(VERSION_KEY, versionBytes(version));
+    this.log.putSync(versionBytes(version), encodeWriteSet({ time: Date.now(), points: [...touched], ranges }));
+    if (++this.sincePrune >= PRUNE_EVERY) this.prune();
+    const baselines = baselineKeys.map((k) => this.read(k));
+    return { kind: 'applied', stamp, touched, ranges, baselines };
+  }
+
+  /** Drops log entries older than the MVCC window (inside the write transaction). */
+  private prune(): void {
+    this.sincePrune = 0;
+    const cutoff = Date.now() - LIMITS.mvccWindowMs - PRUNE_MARGIN_MS;
+    const old: Buffer[] = [];
+    for (const { key, value } of this.log.getRange({ limit: PRUNE_MAX })) {
+      if (writeSetTime(value) >= cutoff) break;
+      old.push(key);
+    }
+    if (old.length === 0) return;
+    for (const key of old) this.log.removeSync(key);
+    this.meta.putSync(PRUNED_KEY, old[old.length - 1]!);
+  }
+
+  // Watches.
+
+  /** The committed value of `key` now (a fresh snapshot). */
+  readLatest(key: KeyString): Buffer | undefined {
+    this.root.resetReadTxn();
+    return this.read(key);
+  }
+
+  /** After a local commit: fires watches on keys it wrote. */
+  afterCommit(touched: ReadonlySet<KeyString>, ranges: readonly [KeyString, KeyString][]): void {
+    if (this.watches.size === 0) return;
+    for (const key of [...this.watches.keys()]) {
+      if (touched.has(key) || ranges.some(([b, e]) => key >= b && key < e)) this.watches.check(key, this.readLatest(key));
+    }
+  }
+
+  /** Polls the commit counter while watches are armed, so commits of other processes fire them. */
+  startPolling(): void {
+    if (this.poller !== undefined || this.isClosed) return;
+    this.poller = setInterval(() => this.poll(), this.pollMs);
+    this.poller.unref();
+  }
+
+  private stopPolling(): void {
+    if (this.poller !== undefined) clearInterval(this.poller);
+    this.poller = undefined;
+  }
+
+  private poll(): void {
+    if (this.watches.size === 0 || this.isClosed) {
+      this.stopPolling();
+      return;
+    }
+    this.root.resetReadTxn();
+    const version = readVersionBytes(this.meta.get(VERSION_KEY));
+    if (version === this.seenVersion) return;
+    this.seenVersion = version;
+    for (const key of [...this.watches.keys()]) this.watches.check(key, this.read(key));
+  }
+}
+
+function lowerBoundEntries(entries: readonly StoredEntry[], key: KeyString): number {
+  return lowerBound(
+    entries.map((e) => e.key),
+    key,
+  );
+}
+
+class LmdbSnapshot implements Snapshot {
+  readonly version: bigint;
+  constructor(
+    private readonly engine: LmdbEngine,
+    readonly txn: LmdbReadTxn,
+    readonly rv: number,
+  ) {
+    this.version = BigInt(rv);
+  }
+
+  get(key: KeyString): Buffer | undefined {
+    return this.engine.read(key, this.txn);
+  }
+
+  range(begin: KeyString, end: KeyString, reverse: boolean): Iterator<StoredEntry> {
+    return this.engine.range(begin, end, reverse, this.txn);
+  }
+}
+
+class LmdbTransaction extends BufferedTransaction {
+  /** Set inside the LMDB write transaction once validation passed and writes began. */
+  applied = false;
+
+  constructor(
+    private readonly engine: LmdbEngine,
+    counters: BackendStats,
+  ) {
+    super(counters);
+  }
+
+  protected openSnapshot(): Snapshot {
+    return this.engine.openSnapshot();
+  }
+
+  protected releaseSnapshot(snapshot: Snapshot): void {
+    (snapshot as LmdbSnapshot).txn.done();
+  }
+
+  protected override ended(): void {
+    this.engine.active.delete(this);
+  }
+
+  /** Does the encoded write set of a later commit intersect what this transaction read? */
+  conflictsWith(writeSet: Buffer): boolean {
+    const points = this.readPoints;
+    const ranges = this.readRanges;
+    return someWrite(
+      writeSet,
+      (key) => points?.has(key) === true || ranges?.has(key) === true,
+      (begin, end) => {
+        if (ranges?.intersects(begin, end)) return true;
+        if (points !== undefined) for (const p of points) if (p >= begin && p < end) return true;
+        return false;
+      },
+    );
+  }
+
+  async commit(): Promise<void> {
+    this.beginCommit();
+    const engine = this.engine;
+    const writes = this.writes;
+    const watches = this.watches;
+    // Baselines from the snapshot (keys read, not written); null: take the value after commit.
+    const snapshotBaselines = watches?.map((w) => {
+      if (w.settled || writes.touches(w.key)) return null;
+      const seen = this.snapshotValue(w.key);
+      return seen === undefined ? null : seen.value;
+    });
+    if (writes.empty) {
+      this.finishCommit(undefined);
+      this.counters.commits++;
+      this.arm(snapshotBaselines, undefined);
+      return;
+    }
+    const rv = this.readVersion;
+    if (rv !== undefined) this.checkAge();
+    const checkFrom = rv !== undefined && this.hasReadConflicts ? Number(rv) : undefined;
+    const afterKeys = watches === undefined ? [] : watches.filter((_, i) => snapshotBaselines![i] === null).map((w) => w.key);
+    let outcome: Outcome;
+    try {
+      outcome = await engine.commit(this, checkFrom, afterKeys);
+    } catch (error) {
+      throw new CommitUnknownResultError(`LMDB failed while committing: ${(error as Error)?.message ?? String(error)}`);
+    }
+    switch (outcome.kind) {
+      case 'aborted':
+        this.assertCommitting();
+        throw new CommitUnknownResultError('LMDB commit skipped');
+      case 'conflict':
+        throw new NotCommittedError();
+      case 'too_old':
+        throw new TransactionTooOldError();
+    }
+    this.counters.keysWritten += writes.mutations.length;
+    this.counters.bytesWritten += writes.bytes;
+    this.counters.commits++;
+    this.finishCommit(outcome.stamp);
+    engine.afterCommit(outcome.touched, outcome.ranges);
+    this.arm(snapshotBaselines, outcome.baselines);
+  }
+
+  /** Arms this transaction's watches once it committed. */
+  private arm(snapshotBaselines: (Buffer | undefined | null)[] | undefined, afterCommit: (Buffer | undefined)[] | undefined): void {
+    const watches = this.watches;
+    if (watches === undefined || snapshotBaselines === undefined) return;
+    const engine = this.engine;
+    let j = 0;
+    for (let i = 0; i < watches.length; i++) {
+      const w = watches[i]!;
+      const snap = snapshotBaselines[i];
+      const current = engine.readLatest(w.key);
+      const baseline = snap !== null ? snap : afterCommit !== undefined ? afterCommit[j++] : current;
+      engine.watches.arm(w, baseline, current);
+    }
+    if (engine.watches.size > 0) engine.startPolling();
+  }
+}
