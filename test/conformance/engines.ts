@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Backend } from '../../src/backend/contract.js';
 import { memory } from '../../src/backend/memory.js';
+import { foundationdb } from '../../src/backend/foundationdb.js';
+import { CONFORMANCE_PREFIX, simulatedFoundationDB } from '../fdb-harness/engines.js';
 
 export interface Engine {
   readonly name: string;
@@ -58,8 +60,8 @@ export function unavailable(name: string, reason: string): Engine {
 const all: readonly Engine[] = [
   { name: 'memory', open: async () => memory() },
   unavailable('lmdb', 'the lmdb engine is not written yet'),
-  // replace with: needsEnv('foundationdb', 'FDB_CLUSTER_FILE', (clusterFile) => foundationdb({ clusterFile })),
-  unavailable('foundationdb', 'the foundationdb engine is not written yet'),
+  simulatedFoundationDB('foundationdb-simulated'),
+  needsEnv('foundationdb', 'FDB_CLUSTER_FILE', (clusterFile) => foundationdb({ clusterFile, prefix: CONFORMANCE_PREFIX }), { watchDelayMs: 1_000 }),
 ];
 
 const only = process.env['DGEN_ENGINES']?.split(',').map((s) => s.trim()).filter((s) => s !== '');

@@ -1,0 +1,108 @@
+/**
+ * The part of the `foundationdb` package (node-foundationdb) that the FoundationDB engine uses,
+ * described locally so dgen compiles and type-checks where the optional package is absent, and
+ * the lazy loader that turns a missing package or client library into a typed error.
+ * @internal
+ */
+import { FoundationDBUnavailableError } from './foundationdb-errors.js';
+
+/** An error of the FoundationDB client: `code` is FoundationDB's numeric error code. @internal */
+export interface FdbErrorLike extends Error {
+  readonly code: number;
+}
+
+/** A watch as the binding returns it. @internal */
+export interface FdbWatch {
+  readonly promise: Promise<boolean>;
+  cancel(): void;
+}
+
+/** Options accepted when creating a transaction (FoundationDB transaction option names). @internal */
+export interface FdbTransactionOptions {
+  timeout?: number;
+  retry_limit?: number;
+  max_retry_delay?: number;
+}
+
+/** The binding's `Transaction` class, used at the root subspace with raw Buffer keys and values. @internal */
+export interface FdbTransaction {
+  snapshot(): FdbTransaction;
+  rawCommit(): Promise<void>;
+  rawCancel(): void;
+  rawOnError(code: number): Promise<void>;
+  getReadVersion(): Promise<Buffer>;
+  get(key: Buffer): Promise<Buffer | undefined>;
+  getRangeAll(start: Buffer, end: Buffer, opts?: { limit?: number; reverse?: boolean }): Promise<[Buffer, Buffer][]>;
+  set(key: Buffer, value: Buffer): void;
+  clear(key: Buffer): void;
+  clearRange(start: Buffer, end: Buffer): void;
+  add(key: Buffer, operand: Buffer): void;
+  /** Raw SET_VERSIONSTAMPED_KEY: `keyWithOffset` ends with the stamp offset as 4 bytes little-endian. */
+  setVersionstampedKeyRaw(keyWithOffset: Buffer, value: Buffer): void;
+  /** Raw SET_VERSIONSTAMPED_VALUE: `valueWithOffset` ends with the stamp offset as 4 bytes little-endian. */
+  setVersionstampedValueRaw(key: Buffer, valueWithOffset: Buffer): void;
+  addReadConflictKey(key: Buffer): void;
+  addReadConflictRange(start: Buffer, end: Buffer): void;
+  watch(key: Buffer): FdbWatch;
+  getVersionstamp(): { promise: Promise<Buffer> };
+}
+
+/** The binding's `Database`. @internal */
+export interface FdbDatabase {
+  rawCreateTransaction(opts?: FdbTransactionOptions): FdbTransaction;
+  close(): void;
+}
+
+/** The binding's entry module (`require('foundationdb')`). @internal */
+export interface FdbModule {
+  setAPIVersion(version: number): void;
+  open(clusterFile?: string): FdbDatabase;
+  readonly FDBError: abstract new (...args: never[]) => FdbErrorLike;
+}
+
+/** The binding's native module (`foundationdb/dist/lib/native`), for FoundationDB's error predicates. @internal */
+export interface FdbNative {
+  errorPredicate(test: number, code: number): boolean;
+}
+
+/** The loaded binding: the JS layer and its native module. @internal */
+export interface FoundationDBBinding {
+  readonly fdb: FdbModule;
+  readonly native: FdbNative;
+}
+
+function isModuleNotFound(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && /foundationdb/.test(String((e as Error).message));
+}
+
+/** The CommonJS exports of a dynamically imported module. */
+function cjs<T>(ns: unknown): T {
+  const m = ns as { default?: unknown };
+  return (m.default ?? m) as T;
+}
+
+/**
+ * Loads the `foundationdb` package and its native module. Throws {@link FoundationDBUnavailableError}
+ * when the package is not installed or its native module cannot load libfdb_c.
+ * @internal
+ */
+export async function loadBinding(): Promise<FoundationDBBinding> {
+  const pkg = 'foundationdb';
+  let fdb: FdbModule;
+  try {
+    fdb = cjs<FdbModule>(await import(pkg));
+  } catch (e) {
+    if (isModuleNotFound(e)) throw new FoundationDBUnavailableError('the optional `foundationdb` package is not installed', e);
+    throw new FoundationDBUnavailableError(
+      `the \`foundationdb\` package could not load its native module or the FoundationDB client library libfdb_c (${firstLine(e)})`,
+      e,
+    );
+  }
+  const nativeModule = cjs<{ default: FdbNative }>(await import(`${pkg}/dist/lib/native.js`)).default;
+  return { fdb, native: nativeModule };
+}
+
+function firstLine(e: unknown): string {
+  return String(e instanceof Error ? e.message : e).split('\n')[0] ?? '';
+}

@@ -1,0 +1,43 @@
+/**
+ * The conformance suite's entry for the FoundationDB engine over the simulated native client.
+ * Test-only.
+ */
+import type { Engine } from '../conformance/engines.js';
+import type { FoundationDBOptions } from '../../src/backend/foundationdb.js';
+import { foundationdbPackageRoot } from './load.js';
+import { simulateFoundationDB, type SimulatedFoundationDB } from './index.js';
+
+/**
+ * The keys of the conformance cases are the whole key budget (the 10,000-byte case uses every
+ * byte), and a prefix takes its bytes from that budget on FoundationDB; the cases keep apart
+ * through their own subspaces, so the suite runs the engine without a prefix. The prefix itself is
+ * tested in test/fdb-harness/foundationdb.test.ts.
+ */
+export const CONFORMANCE_PREFIX = new Uint8Array(0);
+
+/**
+ * `foundationdb()` over a simulated native client: one simulated cluster per test file, which
+ * every `open()` of the file connects to (as to a shared cluster). Skipped, with the reason, when
+ * the `foundationdb` package is not installed.
+ */
+export function simulatedFoundationDB(name = 'foundationdb-simulated', options: Omit<FoundationDBOptions, 'binding'> = {}): Engine {
+  if (foundationdbPackageRoot() === undefined) {
+    return {
+      name,
+      skip: 'the foundationdb package is not installed (npm ci keeps it; see docs/foundationdb.md)',
+      open: () => Promise.reject(new Error(`${name} cannot run: the foundationdb package is not installed`)),
+    };
+  }
+  let sim: SimulatedFoundationDB | undefined;
+  return {
+    name,
+    async open() {
+      sim ??= simulateFoundationDB();
+      return sim.open({ prefix: CONFORMANCE_PREFIX, ...options });
+    },
+    async cleanup() {
+      await sim?.shutdown();
+      sim = undefined;
+    },
+  };
+}
