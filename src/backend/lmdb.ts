@@ -14,20 +14,8 @@ import {
 } from './errors.js';
 import { applyAdd, fillStamp, keyString, versionstamp, type KeyString } from './bytes.js';
 import { BufferedTransaction, type Snapshot } from './buffered-transaction.js';
-import {
-  decodeBucket,
-  encodeBucket,
-  encodeWriteSet,
-  isBucket,
-  LONG_KEY,
-  readVersionBytes,
-  someWrite,
-  storedKey,
-  userKey,
-  versionBytes,
-  writeSetTime,
-} from './lmdb-layout.js';
-import { lowerBound } from './ranges.js';
+import { encodeWriteSet, readVersionBytes, someWrite, versionBytes, writeSetTime } from './lmdb-layout.js';
+import { UserKeys } from './lmdb-keys.js';
 import { transactWithRetry } from './retry.js';
 import { WatchRegistry } from './watches.js';
 import type { StoredEntry } from './write-buffer.js';
@@ -108,6 +96,7 @@ class LmdbEngine implements LmdbBackend {
   readonly path: string;
   private readonly root: RootDatabase;
   readonly data: Database<Buffer, Buffer>;
+  readonly keys: UserKeys;
   private readonly meta: Database<Buffer, Buffer>;
   private readonly log: Database<Buffer, Buffer>;
   private readonly counters: BackendStats = { commits: 0, conflicts: 0, retries: 0, keysRead: 0, bytesRead: 0, keysWritten: 0, bytesWritten: 0 };
@@ -157,6 +146,7 @@ class LmdbEngine implements LmdbBackend {
       this.data = this.root.openDB('data', binary);
       this.meta = this.root.openDB('meta', binary);
       this.log = this.root.openDB('log', binary);
+      this.keys = new UserKeys(this.data);
     } catch (error) {
       throw new OpenFailedError(`lmdb: cannot open a database in ${path}: ${(error as Error).message}`, error);
     }
@@ -195,86 +185,8 @@ class LmdbEngine implements LmdbBackend {
     return new LmdbSnapshot(this, txn, version);
   }
 
-  // Reading user keys (in a read snapshot, or in the write transaction when `txn` is undefined).
-
   read(key: KeyString, txn?: LmdbReadTxn): Buffer | undefined {
-    const stored = storedKey(key);
-    const value = this.data.get(stored, txn === undefined ? undefined : { transaction: txn });
-    if (value === undefined || key.length < LONG_KEY) return value;
-    const entries = decodeBucket(stored, value);
-    const i = lowerBoundEntries(entries, key);
-    return entries[i]?.key === key ? entries[i]!.value : undefined;
-  }
-
-  *range(begin: KeyString, end: KeyString, reverse: boolean, txn?: LmdbReadTxn): Generator<StoredEntry, void, undefined> {
-    const lo = storedKey(begin);
-    const hi = storedKey(end);
-    const iterable = this.data.getRange(
-      reverse
-        ? { start: hi, end: lo, reverse: true, inclusiveEnd: true, transaction: txn }
-        : { start: lo, end: hi, inclusiveEnd: true, transaction: txn },
-    );
-    for (const { key: stored, value } of iterable) {
-      if (isBucket(stored)) {
-        const entries = decodeBucket(stored, value);
-        for (let i = reverse ? entries.length - 1 : 0; reverse ? i >= 0 : i < entries.length; i += reverse ? -1 : 1) {
-          const e = entries[i]!;
-          if (reverse ? e.key < begin : e.key >= end) return;
-          if (reverse ? e.key < end : e.key >= begin) yield e;
-        }
-      } else {
-        const key = userKey(stored);
-        if (reverse ? key < begin : key >= end) return;
-        if (reverse ? key < end : key >= begin) yield { key, value };
-      }
-    }
-  }
-
-  // Writing user keys (inside the write transaction).
-
-  private put(key: KeyString, value: Buffer): void {
-    const stored = storedKey(key);
-    if (key.length < LONG_KEY) {
-      this.data.putSync(stored, value);
-      return;
-    }
-    const current = this.data.get(stored);
-    const entries = current === undefined ? [] : decodeBucket(stored, current);
-    const i = lowerBoundEntries(entries, key);
-    entries.splice(i, entries[i]?.key === key ? 1 : 0, { key, value });
-    this.data.putSync(stored, encodeBucket(entries));
-  }
-
-  private remove(key: KeyString): void {
-    const stored = storedKey(key);
-    if (key.length < LONG_KEY) {
-      this.data.removeSync(stored);
-      return;
-    }
-    const current = this.data.get(stored);
-    if (current === undefined) return;
-    const entries = decodeBucket(stored, current);
-    const i = lowerBoundEntries(entries, key);
-    if (entries[i]?.key !== key) return;
-    entries.splice(i, 1);
-    if (entries.length === 0) this.data.removeSync(stored);
-    else this.data.putSync(stored, encodeBucket(entries));
-  }
-
-  private removeRange(begin: KeyString, end: KeyString): void {
-    const stored = [...this.data.getKeys({ start: storedKey(begin), end: storedKey(end), inclusiveEnd: true })];
-    for (const s of stored) {
-      if (!isBucket(s)) {
-        const key = userKey(s);
-        if (key >= begin && key < end) this.data.removeSync(s);
-        continue;
-      }
-      const entries = decodeBucket(s, this.data.get(s)!);
-      const kept = entries.filter((e) => e.key < begin || e.key >= end);
-      if (kept.length === entries.length) continue;
-      if (kept.length === 0) this.data.removeSync(s);
-      else this.data.putSync(s, encodeBucket(kept));
-    }
+    return this.keys.read(key, txn);
   }
 
   // Commit.
@@ -313,29 +225,29 @@ class LmdbEngine implements LmdbBackend {
     for (const m of tx.writes.mutations) {
       switch (m.type) {
         case 'set':
-          this.put(m.key, m.value);
+          this.keys.put(m.key, m.value);
           touched.add(m.key);
           break;
         case 'clear':
-          this.remove(m.key);
+          this.keys.remove(m.key);
           touched.add(m.key);
           break;
         case 'clearRange':
-          this.removeRange(m.begin, m.end);
+          this.keys.removeRange(m.begin, m.end);
           ranges.push([m.begin, m.end]);
           break;
         case 'add':
-          this.put(m.key, applyAdd(this.read(m.key), m.delta));
+          this.keys.put(m.key, applyAdd(this.read(m.key), m.delta));
           touched.add(m.key);
           break;
         case 'setVersionstampedKey': {
           const key = keyString(fillStamp(m.key, m.offset, stamp));
-          this.put(key, m.value);
+          this.keys.put(key, m.value);
           touched.add(key);
           break;
         }
         case 'setVersionstampedValue':
-          this.put(m.key, fillStamp(m.value, m.offset, stamp));
+          this.keys.put(m.key, fillStamp(m.value, m.offset, stamp));
           touched.add(m.key);
           break;
       }
@@ -405,13 +317,6 @@ class LmdbEngine implements LmdbBackend {
   }
 }
 
-function lowerBoundEntries(entries: readonly StoredEntry[], key: KeyString): number {
-  return lowerBound(
-    entries.map((e) => e.key),
-    key,
-  );
-}
-
 class LmdbSnapshot implements Snapshot {
   readonly version: bigint;
   constructor(
@@ -427,7 +332,7 @@ class LmdbSnapshot implements Snapshot {
   }
 
   range(begin: KeyString, end: KeyString, reverse: boolean): Iterator<StoredEntry> {
-    return this.engine.range(begin, end, reverse, this.txn);
+    return this.engine.keys.range(begin, end, reverse, this.txn);
   }
 }
 
