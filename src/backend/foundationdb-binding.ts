@@ -4,7 +4,7 @@
  * the lazy loader that turns a missing package or client library into a typed error.
  * @internal
  */
-import { FoundationDBUnavailableError } from './foundationdb-errors.js';
+import { FoundationDBUnavailableError, INSTALL_CLIENT } from './foundationdb-errors.js';
 
 /** An error of the FoundationDB client: `code` is FoundationDB's numeric error code. @internal */
 export interface FdbErrorLike extends Error {
@@ -82,27 +82,40 @@ function cjs<T>(ns: unknown): T {
   return (m.default ?? m) as T;
 }
 
+function firstLine(e: unknown): string {
+  return String(e instanceof Error ? e.message : e).split('\n')[0] ?? '';
+}
+
+/** Imports a module by specifier (a parameter so tests can stand in for a missing package). @internal */
+export type Importer = (specifier: string) => Promise<unknown>;
+
+const importModule: Importer = (specifier) => import(specifier);
+
 /**
  * Loads the `foundationdb` package and its native module. Throws {@link FoundationDBUnavailableError}
  * when the package is not installed or its native module cannot load libfdb_c.
  * @internal
  */
-export async function loadBinding(): Promise<FoundationDBBinding> {
-  const pkg = 'foundationdb';
+export async function loadBinding(load: Importer = importModule): Promise<FoundationDBBinding> {
   let fdb: FdbModule;
   try {
-    fdb = cjs<FdbModule>(await import(pkg));
+    fdb = cjs<FdbModule>(await load('foundationdb'));
   } catch (e) {
-    if (isModuleNotFound(e)) throw new FoundationDBUnavailableError('the optional `foundationdb` package is not installed', e);
+    if (isModuleNotFound(e)) {
+      throw new FoundationDBUnavailableError(
+        'the optional `foundationdb` package is not installed',
+        `${INSTALL_CLIENT}, then run \`npm install foundationdb\` (npm leaves this optional package out when its native module cannot load, so install the client first)`,
+        e,
+      );
+    }
     throw new FoundationDBUnavailableError(
-      `the \`foundationdb\` package could not load its native module or the FoundationDB client library libfdb_c (${firstLine(e)})`,
+      `the \`foundationdb\` package could not load its native module (${firstLine(e)})`,
+      `${INSTALL_CLIENT}; the package's bundled native module (linux-x64, macOS) then loads it. ` +
+        'Elsewhere, build the module with `npm rebuild foundationdb` (in a project whose npm policy denies its install script: ' +
+        '`npm explore foundationdb -- npm run install`)',
       e,
     );
   }
-  const nativeModule = cjs<{ default: FdbNative }>(await import(`${pkg}/dist/lib/native.js`)).default;
+  const nativeModule = cjs<{ default: FdbNative }>(await load('foundationdb/dist/lib/native.js')).default;
   return { fdb, native: nativeModule };
-}
-
-function firstLine(e: unknown): string {
-  return String(e instanceof Error ? e.message : e).split('\n')[0] ?? '';
 }

@@ -35,20 +35,18 @@ export const FdbCode = Object.freeze({
   valueTooLarge: 2103,
 });
 
-const INSTALL_HELP =
-  'Install the FoundationDB client package for your OS (foundationdb-clients .deb or .rpm on Linux, ' +
-  'FoundationDB-<version>.pkg on macOS, from the FoundationDB releases page), install the `foundationdb` ' +
-  'npm package (`npm install foundationdb`), then load its native module with ' +
-  '`npm explore foundationdb -- npm run install` (the same step `npm rebuild foundationdb` runs where ' +
-  'install scripts are allowed). See docs/foundationdb.md.';
+/** How to install the FoundationDB client library, for error messages. @internal */
+export const INSTALL_CLIENT =
+  'Install the FoundationDB client package for your OS, which provides libfdb_c ' +
+  '(foundationdb-clients .deb or .rpm on Linux, FoundationDB-<version>.pkg on macOS, from the FoundationDB releases page)';
 
 /**
  * The `foundationdb` package, or the FoundationDB client library (libfdb_c) its native module
- * links against, is not installed. The message says what to install.
+ * links against, is not installed. The message says what to install (see docs/foundationdb.md).
  */
 export class FoundationDBUnavailableError extends StorageError {
-  constructor(detail: string, cause?: unknown) {
-    super('foundationdb_unavailable', `FoundationDB is not available: ${detail}. ${INSTALL_HELP}`, { cause });
+  constructor(detail: string, help: string, cause?: unknown) {
+    super('foundationdb_unavailable', `FoundationDB is not available: ${detail}. ${help}. See "Running on FoundationDB" (docs/foundationdb.md).`, { cause });
   }
 }
 
