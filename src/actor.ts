@@ -181,7 +181,7 @@ const NAME = /^[A-Za-z0-9_.:-]{1,200}$/;
  * });
  * ```
  */
-export function defineActor<S, R extends Reducers<S>, T extends Thunks<S> = {}>(
+export function defineActor<S, R extends Reducers<S>, T extends Thunks<S>>(
   config: ActorConfig<S, R, T>,
 ): ActorDefinition<S, R, T> {
   const { name, initialState, reducers, thunks, options } = config ?? ({} as ActorConfig<S, R, T>);

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type { ActorDefinition } from './actor.js';
 import type { Transaction } from './backend/contract.js';
 import { CommitUnknownResultError } from './backend/errors.js';
+import { DgenError } from './errors.js';
 import { writeBlob } from './blob.js';
 import type { Patch } from './immer.js';
 import type { ActorKeys } from './keys.js';
@@ -67,6 +68,9 @@ export class InstanceConsumer<S> {
   private readonly store: StateStore;
   private cache: Cached<S> | undefined;
   private batches = 0;
+  private readonly stopper = new AbortController();
+  /** Fires when the server stops: running thunks are abandoned (their lock stays for the next owner). */
+  readonly stopping: AbortSignal = this.stopper.signal;
 
   constructor(
     readonly rt: Runtime,
@@ -76,6 +80,10 @@ export class InstanceConsumer<S> {
   ) {
     this.keys = rt.layout.actor(def.name, id);
     this.store = new StateStore(this.keys.state);
+  }
+
+  stop(): void {
+    this.stopper.abort(new DgenError('consumer_stopped', `The consumer of '${this.def.name}/${this.id}' stopped.`));
   }
 
   /** The committed state this consumer holds, if any. */
@@ -214,7 +222,7 @@ export class InstanceConsumer<S> {
       tx.set(this.keys.index, Buffer.alloc(0));
     } else if (patches.length > 0) this.store.writeChanges(tx, base, state, patches);
     tx.set(this.keys.version, encodeVersion(next));
-    writeBlob(tx, this.keys.history, [next.n], encodeValue(version.n === 0 ? null : patches));
+    writeBlob(tx, this.keys.history, [next.n], encodeValue(patches));
     if (next.n > HISTORY_KEEP) tx.clearRange(this.keys.history.range().begin, this.keys.history.pack([next.n - HISTORY_KEEP]));
     this.writeReplies(tx, outcomes);
     return { version: next, state, outcomes };

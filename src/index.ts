@@ -47,4 +47,5 @@ export * from './backend/errors.js';
 export { LIMITS } from './backend/contract.js';
 export type { Backend, BackendStats, Bytes, KeyValue, RangeOptions, ReadOptions, TransactOptions, Transaction, Watch } from './backend/contract.js';
 export { memory } from './backend/memory.js';
+export type { FaultControl, FaultKind, FaultPlan, MemoryBackend, MemoryOptions } from './backend/memory.js';
 export { lmdb } from './backend/lmdb.js';

@@ -69,7 +69,10 @@ async function catchUp<S>(tx: Transaction, def: ActorDefinition<S>, keys: ActorK
   return { states: [{ version, state }], watch };
 }
 
-/** Replays the history entries (from.version, to]; undefined when some were pruned or mark a full rewrite. */
+/**
+ * Replays the history entries (from.version, to]; undefined when some were pruned. The entry of
+ * version 1 holds the patches from `initialState()`, which every observer starts from.
+ */
 async function replay<S>(tx: Transaction, keys: ActorKeys, from: Versioned<S>, to: number): Promise<Versioned<S>[] | undefined> {
   if (to < from.version) return undefined;
   const kvs = await tx.getRange(keys.history.pack([from.version + 1]), keys.history.range([to]).end);
@@ -78,8 +81,8 @@ async function replay<S>(tx: Transaction, keys: ActorKeys, from: Versioned<S>, t
   const out: Versioned<S>[] = [];
   let state = from.state;
   for (const [i, blob] of blobs.entries()) {
-    const patches = blob.bytes === undefined ? null : (decodeValue(blob.bytes) as Patch[] | null);
-    if (patches === null || blob.items[0] !== from.version + 1 + i) return undefined;
+    if (blob.bytes === undefined || blob.items[0] !== from.version + 1 + i) return undefined;
+    const patches = decodeValue(blob.bytes) as Patch[];
     state = applyPatches(state as object, patches) as S;
     out.push({ version: from.version + 1 + i, state });
   }

@@ -169,7 +169,7 @@ function watchReply(rt: Runtime, keys: ActorKeys, id: string, delayMs: number): 
     while (!stopped) {
       const found = await rt.backend.transact(async (tx) => (await consumeReply(tx, keys, id)) ?? tx.watch(keys.replies.pack([id])));
       if (!('promise' in found)) return found;
-      cancel = found.cancel;
+      cancel = () => found.cancel();
       await found.promise;
     }
     return new Promise<never>(() => {});

@@ -136,6 +136,7 @@ export class Server<S> implements Serving {
           if (r.kind === 'empty') break;
           if (r.kind === 'locked') {
             const t = await runLockedThunk(slot.consumer);
+            if (t.kind === 'stopped') return;
             if (t.kind === 'standby') return this.retryAt(slot, t.until);
           }
         }
@@ -195,6 +196,7 @@ export class Server<S> implements Serving {
     for (const slot of this.slots.values()) {
       clearTimeout(slot.idleTimer);
       clearTimeout(slot.retryTimer);
+      slot.consumer.stop();
     }
     await Promise.allSettled([this.scanning, ...[...this.slots.values()].map((s) => s.running)]);
     if (this.rt.backend.closed) return;

@@ -24,7 +24,7 @@ export class StaleLockError extends DgenError {
   }
 }
 
-export type ThunkResult = { readonly kind: 'released' | 'gone' } | { readonly kind: 'standby'; readonly until: number };
+export type ThunkResult = { readonly kind: 'released' | 'gone' | 'stopped' } | { readonly kind: 'standby'; readonly until: number };
 
 type Claim<S> = { kind: 'run'; lock: LockRecord; state: S } | { kind: 'exhausted'; lock: LockRecord } | { kind: 'gone' } | { kind: 'standby'; until: number };
 
@@ -37,6 +37,7 @@ export async function runLockedThunk<S>(c: InstanceConsumer<S>): Promise<ThunkRe
       return { kind: 'released' };
     }
     const outcome = await runWithLease(c, claim.lock, claim.state);
+    if (c.stopping.aborted) return { kind: 'stopped' };
     if ('recipe' in outcome) {
       try {
         await complete(c, claim.lock, outcome.recipe);
@@ -75,9 +76,15 @@ async function claimRun<S>(c: InstanceConsumer<S>, tx: Transaction): Promise<Cla
   return { kind: 'run', lock: claimed, state };
 }
 
-/** Runs the thunk outside any transaction, renewing the lease; the signal fires if the lease is lost. */
+/**
+ * Runs the thunk outside any transaction, renewing the lease; the signal fires if the lease is
+ * lost or the consumer stops (then the thunk is abandoned: the lock stays for the next owner).
+ */
 async function runWithLease<S>(c: InstanceConsumer<S>, lock: LockRecord, state: S): Promise<{ recipe: Recipe<S> | undefined; error?: unknown } | { error: unknown }> {
   const controller = new AbortController();
+  const onStop = () => controller.abort(c.stopping.reason);
+  c.stopping.addEventListener('abort', onStop, { once: true });
+  const abandoned = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }));
   const renew = setInterval(() => {
     c.rt.backend
       .transact((tx) => c.lease(tx))
@@ -90,13 +97,15 @@ async function runWithLease<S>(c: InstanceConsumer<S>, lock: LockRecord, state: 
     const thunk = c.def.thunks[lock.thunk] as Thunk<S> | undefined;
     if (thunk === undefined) throw new DgenError('unknown_thunk', `Actor '${c.def.name}' has no thunk named '${lock.thunk}' (the lock was written by another version of the code).`);
     const ctx: ThunkContext<S> = { state, key: `${c.def.name}/${c.id}/${lock.messageId}`, actorId: c.id, signal: controller.signal, attempt: lock.attempt };
-    const recipe = await (thunk as (args: unknown, ctx: ThunkContext<S>) => Promise<Recipe<S> | void> | Recipe<S> | void)(lock.args, ctx);
+    const run = (thunk as (args: unknown, ctx: ThunkContext<S>) => Promise<Recipe<S> | void> | Recipe<S> | void)(lock.args, ctx);
+    const recipe = await Promise.race([run, abandoned]);
     if (recipe !== undefined && typeof recipe !== 'function') throw new DgenError('invalid_recipe', `Thunk '${lock.thunk}' of '${c.def.name}' must return a recipe function or nothing.`);
     return { recipe: recipe ?? undefined };
   } catch (error) {
     return { error };
   } finally {
     clearInterval(renew);
+    c.stopping.removeEventListener('abort', onStop);
   }
 }
 

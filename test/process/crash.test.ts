@@ -57,14 +57,14 @@ describe('process crashes on LMDB', () => {
       } else await new Promise((r) => setTimeout(r, 20));
     }
     await Promise.all(producers.map((p) => p.exited));
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 60_000;
     while ((await ref.query((s) => s.count)) < 10_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(await ref.query((s) => s.count)).toBe(10_000);
     const queued = await backend.transact((tx) => tx.getRange(keys.queue.range().begin, keys.queue.range().end));
     expect(queued).toHaveLength(0);
     await system.close();
     await backend.close();
-  });
+  }, 90_000);
 
   it('shows every committed state in order to state$ in another process', async () => {
     const path = tempDir();
