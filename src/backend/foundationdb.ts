@@ -60,7 +60,7 @@ const MAX_API_VERSION = 720; // the newest the binding supports
  * ```ts
  * import { createSystem, foundationdb } from 'dgen';
  * const system = await createSystem({
- *   backend: await foundationdb({ clusterFile: '/etc/foundationdb/fdb.cluster', prefix: ['my-app'] }),
+ *   backend: foundationdb({ clusterFile: '/etc/foundationdb/fdb.cluster', prefix: ['my-app'] }),
  * });
  * ```
  */
