@@ -140,7 +140,7 @@ export class WriteBuffer {
       stored.return?.();
       return out;
     }
-    const keys = (this.sortedPoints ??= [...points!.keys()].sort());
+    const keys = (this.sortedPoints ??= [...(points?.keys() ?? [])].sort());
     const lo = lowerBound(keys, begin);
     const hi = lowerBound(keys, end);
     let pi = reverse ? hi - 1 : lo;
