@@ -71,7 +71,12 @@ export function classify(v: unknown): Kind {
       return Kind.BigInt;
     case 'object': {
       if (v === null) return Kind.Null;
-      const proto = Object.getPrototypeOf(v);
+      let proto: unknown;
+      try {
+        proto = Object.getPrototypeOf(v);
+      } catch {
+        throw new PathError('a revoked proxy (an immer draft used after its produce call ended?) cannot be stored');
+      }
       if (proto === Object.prototype) return Kind.Object;
       if (proto === Array.prototype) return Kind.Array;
       if (proto === null) return Kind.NullObject;

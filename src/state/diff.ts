@@ -34,6 +34,7 @@ import {
   writeNode,
 } from './layout.js';
 import { withSegment } from './path.js';
+import { holdsOrdered, knownArrayHolds, orderedFields, setArrayHolds, setOrderedFields } from './hidden.js';
 
 /** Where the patches changed something: `full` below a node means "anything may have changed". */
 export interface Trie {
@@ -41,13 +42,19 @@ export interface Trie {
   kids: Map<unknown, Trie> | undefined;
 }
 
-/** The paths of `patches` as a trie; a patch at a path covers everything below it. */
+/**
+ * The paths of `patches` as a trie; a patch at a path covers everything below it. A numeric
+ * segment is an array index (or a Set position, or a numeric Map key): arrays, Sets and Maps are
+ * compared whole anyway, so the trie stops there rather than growing a node for each of the
+ * thousands of index patches a splice in a long array produces.
+ */
 export function buildTrie(patches: readonly Patch[]): Trie {
   const root: Trie = { full: false, kids: undefined };
   outer: for (const p of patches) {
     let node = root;
     for (const segment of p.path) {
       if (node.full) continue outer;
+      if (typeof segment === 'number') break;
       node.kids ??= new Map();
       let next = node.kids.get(segment);
       if (next === undefined) node.kids.set(segment, (next = { full: false, kids: undefined }));
@@ -69,22 +76,24 @@ function remove(plan: Plan, key: Buffer, p: unknown): void {
 }
 
 /** Rewrites the subtree at `key`, whose stored value is `p`, with `n`. */
-function rewrite(plan: Plan, key: Buffer, n: unknown, depth: number, stack: unknown[]): void {
+function rewrite(plan: Plan, key: Buffer, n: unknown, depth: number, stack: unknown[]): boolean {
   plan.clearChildren(key);
-  writeNode(plan, key, n, depth, stack);
+  return writeNode(plan, key, n, depth, stack);
 }
 
 /**
  * Adds to `plan` the writes that turn the stored value `p` at `key` into `n`. `trie` is the part of
- * the patch trie at this node, `undefined` when unknown (compare everything).
+ * the patch trie at this node, `undefined` when unknown (compare everything). Returns whether `n`
+ * holds a Map or a Set (see hidden.ts).
  */
-export function diffNode(plan: Plan, key: Buffer, p: unknown, n: unknown, trie: Trie | undefined, depth: number, stack: unknown[]): void {
-  if (Object.is(p, n)) return;
+export function diffNode(plan: Plan, key: Buffer, p: unknown, n: unknown, trie: Trie | undefined, depth: number, stack: unknown[]): boolean {
+  if (Object.is(p, n)) return holdsOrdered(n);
   const kn = classify(n);
   const kp = classify(p);
   if (kn < Kind.Object) {
     if (kp >= Kind.Object || mayBeChunked(p, kp)) plan.clearChildren(key);
-    return writeLeaf(plan, key, n, kn);
+    writeLeaf(plan, key, n, kn);
+    return false;
   }
   if (kp < Kind.Object) {
     if (mayBeChunked(p, kp)) plan.clearChildren(key);
@@ -101,10 +110,10 @@ export function diffNode(plan: Plan, key: Buffer, p: unknown, n: unknown, trie: 
       const na = n as unknown[];
       const fracs = positionsOf(pa, key);
       if (fracs !== undefined) {
-        if (!diffKeyed(plan, key, pa, na, fracs, depth, stack)) rewrite(plan, key, n, depth, stack);
-      } else if (isKeyedArray(pa) || isKeyedArray(na)) rewrite(plan, key, n, depth, stack);
+        if (!diffKeyed(plan, key, pa, na, fracs, depth, stack)) return rewrite(plan, key, n, depth, stack);
+      } else if (isKeyedArray(pa) || isKeyedArray(na)) return rewrite(plan, key, n, depth, stack);
       else diffPlainArray(plan, key, pa, na, depth, stack);
-      return;
+      return holdsOrdered(na);
     }
     case Kind.Map:
     case Kind.Set: {
@@ -112,11 +121,16 @@ export function diffNode(plan: Plan, key: Buffer, p: unknown, n: unknown, trie: 
       if (fracs === undefined) return rewrite(plan, key, n, depth, stack);
       if (kn === Kind.Map) diffMap(plan, key, p as Map<unknown, unknown>, n as Map<unknown, unknown>, fracs, trie, depth, stack);
       else diffSet(plan, key, p as Set<unknown>, n as Set<unknown>, fracs, depth, stack);
-      return;
+      return true;
     }
   }
+  return false;
 }
 
+/**
+ * Fields of an object to compare: with patches, the fields they name plus the fields holding a
+ * Map or a Set (where a change can hide from patches); without, every field.
+ */
 function diffObject(
   plan: Plan,
   key: Buffer,
@@ -125,42 +139,54 @@ function diffObject(
   trie: Trie | undefined,
   depth: number,
   stack: unknown[],
-): void {
+): boolean {
   const d = depth + 1;
   let name = '';
+  let ordered: Set<string> | undefined;
   const field = (k: string, sub: Trie | undefined) => {
     name = k;
     const inN = hasOwn(n, k);
     const inP = hasOwn(p, k);
+    let holds = false;
     if (!inN) {
       if (inP) remove(plan, fieldKey(key, k), p[k]);
-    } else if (!inP) writeNode(plan, fieldKey(key, k), n[k], d, stack);
-    else if (!Object.is(p[k], n[k])) diffNode(plan, fieldKey(key, k), p[k], n[k], sub, d, stack);
+    } else if (!inP) holds = writeNode(plan, fieldKey(key, k), n[k], d, stack);
+    else holds = diffNode(plan, fieldKey(key, k), p[k], n[k], sub, d, stack);
+    if (holds) (ordered ??= new Set()).add(k);
+    else ordered?.delete(k);
   };
   try {
     const kids = trie !== undefined && !trie.full ? trie.kids : undefined;
     if (kids !== undefined && [...kids.keys()].every((k) => typeof k === 'string')) {
+      const before = orderedFields(p);
+      if (before.size > 0) ordered = new Set(before);
       for (const [k, sub] of kids) field(k as string, sub);
-      return;
+      for (const k of before) if (!kids.has(k)) field(k, undefined);
+    } else {
+      for (const k of Object.keys(n)) field(k, undefined);
+      for (const k of Object.keys(p)) if (!hasOwn(n, k)) field(k, undefined);
     }
-    for (const k of Object.keys(n)) field(k, undefined);
-    for (const k of Object.keys(p)) if (!hasOwn(n, k)) field(k, undefined);
   } catch (e) {
     withSegment(e, { kind: 'field', name });
   }
+  setOrderedFields(n, ordered);
+  return ordered !== undefined && ordered.size > 0;
 }
 
 function diffPlainArray(plan: Plan, key: Buffer, p: unknown[], n: unknown[], depth: number, stack: unknown[]): void {
   const d = depth + 1;
+  let holds = false;
   let i = 0;
   try {
     const shared = Math.min(p.length, n.length);
-    for (; i < shared; i++) if (!Object.is(p[i], n[i])) diffNode(plan, indexKey(key, i), p[i], n[i], undefined, d, stack);
-    for (; i < n.length; i++) writeNode(plan, indexKey(key, i), n[i], d, stack);
+    for (; i < shared; i++) if (!Object.is(p[i], n[i]) && diffNode(plan, indexKey(key, i), p[i], n[i], undefined, d, stack)) holds = true;
+    for (; i < n.length; i++) if (writeNode(plan, indexKey(key, i), n[i], d, stack)) holds = true;
   } catch (e) {
     withSegment(e, { kind: 'index', index: i });
   }
   if (n.length < p.length) plan.clearRange(indexKey(key, n.length), Buffer.concat([key, Buffer.from([0xff])]));
+  // elements left as they were hold nothing when p held nothing
+  if (knownArrayHolds(p) === false) setArrayHolds(n, holds);
 }
 
 const sameId = (a: unknown, b: unknown): boolean => a === b || (a !== a && b !== b);
@@ -261,13 +287,19 @@ function longestIncreasing(seq: Int32Array): Uint8Array {
 
 /** A keyed array to a keyed array; false (nothing planned) when `n` is not keyed. */
 function diffKeyed(plan: Plan, key: Buffer, p: unknown[], n: unknown[], prevFracs: Frac[], depth: number, stack: unknown[]): boolean {
-  if (n.length === 0 || !n.every(isKeyedElement)) return false;
-  const pIds = (p as { id: unknown }[]).map((e) => e.id);
-  const nIds = (n as { id: string | number }[]).map((e) => e.id);
+  if (n.length === 0) return false;
+  const nIds = new Array<string | number>(n.length);
+  for (let i = 0; i < n.length; i++) {
+    const e = n[i];
+    if (!isKeyedElement(e)) return false;
+    nIds[i] = e.id;
+  }
+  const pIds = idsOf.get(p) ?? (p as { id: string | number }[]).map((e) => e.id);
   const order = planOrder(pIds, nIds, prevFracs);
   if (order === undefined) return false;
   const { prefix, suffix, from, kept, removed, fracs } = order;
   const d = depth + 1;
+  let holds = false;
   // clears first: a new position may be one just freed
   for (const i of removed) {
     plan.clear(orderKey(key, prevFracs[i]!));
@@ -277,7 +309,7 @@ function diffKeyed(plan: Plan, key: Buffer, p: unknown[], n: unknown[], prevFrac
   let i = 0;
   try {
     const same = (i: number, j: number) => {
-      if (!Object.is(p[j], n[i])) diffNode(plan, elementKey(key, packId(nIds[i]!)), p[j], n[i], undefined, d, stack);
+      if (!Object.is(p[j], n[i]) && diffNode(plan, elementKey(key, packId(nIds[i]!)), p[j], n[i], undefined, d, stack)) holds = true;
     };
     for (i = 0; i < prefix; i++) same(i, i);
     for (i = prefix; i < n.length - suffix; i++) {
@@ -290,7 +322,7 @@ function diffKeyed(plan: Plan, key: Buffer, p: unknown[], n: unknown[], prevFrac
       const id = packId(nIds[i]!);
       plan.set(orderKey(key, fracs[i]!), id);
       if (at >= 0) same(i, at);
-      else writeNode(plan, elementKey(key, id), n[i], d, stack);
+      else if (writeNode(plan, elementKey(key, id), n[i], d, stack)) holds = true;
     }
     const shift = p.length - n.length;
     for (i = n.length - suffix; i < n.length; i++) same(i, i + shift);
@@ -298,8 +330,13 @@ function diffKeyed(plan: Plan, key: Buffer, p: unknown[], n: unknown[], prevFrac
     withSegment(e, { kind: 'index', index: i });
   }
   plan.remember(n, key, fracs);
+  idsOf.set(n, nIds);
+  if (knownArrayHolds(p) === false) setArrayHolds(n, holds);
   return true;
 }
+
+/** The ids of keyed arrays already diffed, so the next diff does not collect them again. */
+const idsOf = new WeakMap<object, readonly (string | number)[]>();
 
 function diffMap(
   plan: Plan,

@@ -33,6 +33,7 @@ import { Kind, MAX_DEPTH, classify, enterContainer } from './classify.js';
 import { encodeLeaf, MAX_CODEC_TAG } from './codec.js';
 import { initialFracs, type Frac } from './fractional.js';
 import { PathError, withSegment } from './path.js';
+import { setArrayHolds, setOrderedFields } from './hidden.js';
 
 /** Tags of non-leaf node values (leaves use the codec's tags, all below these). */
 export const Node = {
@@ -256,10 +257,16 @@ export function mayBeChunked(v: unknown, kind: Kind): boolean {
   }
 }
 
-/** Writes the value `v` as a new subtree at `key` (nothing is stored there yet). */
-export function writeNode(plan: Plan, key: Buffer, v: unknown, depth: number, stack: unknown[]): void {
+/**
+ * Writes the value `v` as a new subtree at `key` (nothing is stored there yet). Returns whether `v`
+ * holds a Map or a Set (see hidden.ts), and records it on the containers it writes.
+ */
+export function writeNode(plan: Plan, key: Buffer, v: unknown, depth: number, stack: unknown[]): boolean {
   const kind = classify(v);
-  if (kind < Kind.Object) return writeLeaf(plan, key, v, kind);
+  if (kind < Kind.Object) {
+    writeLeaf(plan, key, v, kind);
+    return false;
+  }
   enterContainer(v, depth, stack);
   const d = depth + 1;
   switch (kind) {
@@ -268,35 +275,41 @@ export function writeNode(plan: Plan, key: Buffer, v: unknown, depth: number, st
       plan.set(key, MARKERS[kind === Kind.Object ? Node.Object : Node.NullObject]!);
       const o = v as Record<string, unknown>;
       const names = Object.keys(o);
+      let ordered: Set<string> | undefined;
       let i = 0;
       try {
-        for (; i < names.length; i++) writeNode(plan, fieldKey(key, names[i]!), o[names[i]!], d, stack);
+        for (; i < names.length; i++) {
+          if (writeNode(plan, fieldKey(key, names[i]!), o[names[i]!], d, stack)) (ordered ??= new Set()).add(names[i]!);
+        }
       } catch (e) {
         withSegment(e, { kind: 'field', name: names[i]! });
       }
-      return;
+      setOrderedFields(o, ordered);
+      return ordered !== undefined;
     }
     case Kind.Array: {
       const a = v as unknown[];
+      let holds = false;
       let i = 0;
       try {
         if (!isKeyedArray(a)) {
           plan.set(key, MARKERS[Node.Array]!);
-          for (; i < a.length; i++) writeNode(plan, indexKey(key, i), a[i], d, stack);
-          return;
+          for (; i < a.length; i++) if (writeNode(plan, indexKey(key, i), a[i], d, stack)) holds = true;
+        } else {
+          plan.set(key, MARKERS[Node.KeyedArray]!);
+          const fracs = initialFracs(a.length);
+          for (; i < a.length; i++) {
+            const id = packId((a[i] as { id: string | number }).id);
+            plan.set(orderKey(key, fracs[i]!), id);
+            if (writeNode(plan, elementKey(key, id), a[i], d, stack)) holds = true;
+          }
+          plan.remember(a, key, fracs);
         }
-        plan.set(key, MARKERS[Node.KeyedArray]!);
-        const fracs = initialFracs(a.length);
-        for (; i < a.length; i++) {
-          const id = packId((a[i] as { id: string | number }).id);
-          plan.set(orderKey(key, fracs[i]!), id);
-          writeNode(plan, elementKey(key, id), a[i], d, stack);
-        }
-        plan.remember(a, key, fracs);
       } catch (e) {
         withSegment(e, { kind: 'index', index: i });
       }
-      return;
+      setArrayHolds(a, holds);
+      return holds;
     }
     case Kind.Map: {
       plan.set(key, MARKERS[Node.Map]!);
@@ -318,7 +331,7 @@ export function writeNode(plan: Plan, key: Buffer, v: unknown, depth: number, st
         withSegment(e, onKey ? { kind: 'mapKey', position } : { kind: 'mapValue', key: mapKey, position });
       }
       plan.remember(v as object, key, fracs);
-      return;
+      return true;
     }
     case Kind.Set: {
       plan.set(key, MARKERS[Node.Set]!);
@@ -333,9 +346,10 @@ export function writeNode(plan: Plan, key: Buffer, v: unknown, depth: number, st
         withSegment(e, { kind: 'setItem', position });
       }
       plan.remember(v as object, key, fracs);
-      return;
+      return true;
     }
   }
+  return false;
 }
 
 export { MAX_DEPTH };

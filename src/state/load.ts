@@ -9,6 +9,7 @@ import { decodeValue, MAX_CODEC_TAG, setField } from './codec.js';
 import { CorruptDataError } from './errors.js';
 import { compareFrac, type Frac } from './fractional.js';
 import { Node, PACK_ELEMENT, fieldName, rememberPositions } from './layout.js';
+import { setArrayHolds, setOrderedFields } from './hidden.js';
 
 interface Open {
   readonly key: Buffer;
@@ -16,6 +17,10 @@ interface Open {
   /** Where the parent puts this node's value. */
   readonly slot: unknown;
   value: unknown;
+  /** Does the value hold a Map or a Set? (see hidden.ts) */
+  holds: boolean;
+  /** Object: its fields that hold one. */
+  fields?: Set<string>;
   /** Chunked leaf: the chunks so far. */
   chunks?: Buffer[];
   total?: number;
@@ -56,7 +61,7 @@ function isFrac(e: unknown): e is Frac {
 function open(key: Buffer, value: Buffer, slot: unknown): Open {
   const tag = value[0];
   if (tag === undefined) corrupt(key, 'empty value');
-  const node: Open = { key, tag, slot, value: undefined };
+  const node: Open = { key, tag, slot, value: undefined, holds: tag === Node.Map || tag === Node.Set };
   if (tag <= MAX_CODEC_TAG) node.value = decodeValue(value);
   else if (tag === Node.Chunked) {
     [node.count, node.total] = readVarints(value, 1, 2);
@@ -122,6 +127,10 @@ function entryAt(parent: Open, frac: Frac) {
 }
 
 function deliver(parent: Open, node: Open): void {
+  if (node.holds) {
+    parent.holds = true;
+    if (parent.tag === Node.Object || parent.tag === Node.NullObject) (parent.fields ??= new Set()).add(node.slot as string);
+  }
   switch (parent.tag) {
     case Node.Object:
     case Node.NullObject:
@@ -151,6 +160,13 @@ function deliver(parent: Open, node: Open): void {
 /** Completes `node` once all its descendants are read. */
 function close(node: Open): void {
   switch (node.tag) {
+    case Node.Object:
+    case Node.NullObject:
+      setOrderedFields(node.value as object, node.fields);
+      return;
+    case Node.Array:
+      setArrayHolds(node.value as object, node.holds);
+      return;
     case Node.Chunked: {
       const bytes = Buffer.concat(node.chunks!);
       if (node.chunks!.length !== node.count || bytes.length !== node.total) corrupt(node.key, 'chunks missing');
@@ -165,6 +181,7 @@ function close(node: Open): void {
       }
       if (a.length !== node.elements!.size || a.length === 0) corrupt(node.key, 'element without order key');
       node.value = a;
+      setArrayHolds(a, node.holds);
       rememberPositions(a, node.key, node.order!.map((o) => o.frac));
       return;
     }

@@ -83,7 +83,7 @@ export function difference(a: unknown, b: unknown, path = '$'): string | undefin
     return undefined;
   }
   const ka = Object.keys(a).sort();
-  const kb = Object.keys(b).sort();
+  const kb = Object.keys(b as object).sort();
   if (ka.join('\0') !== kb.join('\0')) return `${path}: keys ${ka.join(',')} != ${kb.join(',')}`;
   for (const k of ka) {
     const d = difference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`);
