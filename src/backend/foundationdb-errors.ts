@@ -28,6 +28,7 @@ export const FdbCode = Object.freeze({
   commitUnknownResult: 1021,
   transactionCancelled: 1025,
   timedOut: 1031,
+  accessedUnreadable: 1036,
   operationCancelled: 1101,
   usedDuringCommit: 2017,
   transactionTooLarge: 2101,
@@ -117,6 +118,14 @@ export function mapFdbError(
       return withCause(new KeyTooLargeError(sizes?.largestKey ?? LIMITS.keyBytes + 1, LIMITS.keyBytes));
     case FdbCode.valueTooLarge:
       return withCause(new ValueTooLargeError(sizes?.largestValue ?? LIMITS.valueBytes + 1, LIMITS.valueBytes));
+  }
+  if (code === FdbCode.accessedUnreadable) {
+    return new FoundationDBError(
+      code,
+      `${text}: the transaction read a key or range where it wrote with a versionstamped mutation; ` +
+        'FoundationDB cannot read those before the commit fills in the stamp',
+      { retryable: false, cause },
+    );
   }
   if (predicates.maybeCommitted) return withCause(new CommitUnknownResultError(`Transaction may or may not have committed (FoundationDB error ${code}: ${text})`));
   if (predicates.retryable) return new CommitFailedError(`Transaction failed with the retryable FoundationDB error ${code}: ${text}`, cause);

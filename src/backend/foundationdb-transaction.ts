@@ -6,7 +6,7 @@
  * @internal
  */
 import { LIMITS, type BackendStats, type Bytes, type KeyValue, type RangeOptions, type ReadOptions, type Transaction, type Watch } from './contract.js';
-import { CommitFailedError, InvalidOperationError, KeyTooLargeError, UsedAfterCommitError } from './errors.js';
+import { ClosedError, CommitFailedError, InvalidOperationError, KeyTooLargeError, UsedAfterCommitError } from './errors.js';
 import { isDgenError } from '../errors.js';
 import { checkStampOffset, checkValue, toDelta } from './bytes.js';
 import type { FdbTransaction, FdbWatch } from './foundationdb-binding.js';
@@ -68,7 +68,9 @@ export class FdbTransactionAdapter implements Transaction, AttemptSizes {
   }
 
   private assertOpen(): void {
-    if (this.state !== 'open') throw new UsedAfterCommitError();
+    if (this.state === 'open') return;
+    if (this.failure instanceof ClosedError) throw this.failure;
+    throw new UsedAfterCommitError();
   }
 
   /** Counts one mutation of `keyBytes` + `valueBytes`. */
@@ -84,6 +86,7 @@ export class FdbTransactionAdapter implements Transaction, AttemptSizes {
     try {
       return await op();
     } catch (error) {
+      if (this.failure instanceof ClosedError) throw this.failure;
       throw this.host.mapError(error, this);
     }
   }

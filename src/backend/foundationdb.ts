@@ -10,7 +10,7 @@ import * as tuple from 'fdb-tuple';
 import { LIMITS, type Backend, type BackendStats, type Bytes, type Transaction, type TransactOptions } from './contract.js';
 import { ClosedError, InvalidOperationError, StorageError } from './errors.js';
 import { DEFAULT_PREFIX, type TupleItem } from '../keys.js';
-import { loadBinding, type FdbDatabase, type FdbWatch, type FoundationDBBinding } from './foundationdb-binding.js';
+import { loadBinding, type FdbDatabase, type FdbTransaction, type FdbWatch, type FoundationDBBinding } from './foundationdb-binding.js';
 import { ErrorPredicate, FdbCode, fdbCodeOf, mapFdbError, type AttemptSizes } from './foundationdb-errors.js';
 import { FdbTransactionAdapter, type EngineHooks } from './foundationdb-transaction.js';
 
@@ -93,6 +93,8 @@ class FoundationDBBackend implements Backend, EngineHooks {
   readonly kind = 'foundationdb';
   readonly counters: BackendStats = { commits: 0, conflicts: 0, retries: 0, keysRead: 0, bytesRead: 0, keysWritten: 0, bytesWritten: 0 };
   private readonly watches = new Set<FdbWatch>();
+  /** Transactions in flight, cancelled by close(). */
+  private readonly active = new Map<FdbTransaction, FdbTransactionAdapter>();
   private isClosed = false;
 
   constructor(
@@ -118,14 +120,28 @@ class FoundationDBBackend implements Backend, EngineHooks {
       retry_limit: Math.max(0, Math.floor(options.retryLimit ?? DEFAULTS.retryLimit)),
       max_retry_delay: Math.max(0, Math.ceil(options.maxRetryDelayMs ?? DEFAULTS.maxRetryDelayMs)),
     });
+    try {
+      return await this.run(tn, fn, idempotent);
+    } finally {
+      this.active.delete(tn);
+    }
+  }
+
+  private async run<T>(tn: FdbTransaction, fn: (tx: Transaction) => T | Promise<T>, idempotent: boolean): Promise<T> {
     for (;;) {
+      if (this.isClosed) throw new ClosedError();
       const attempt = new FdbTransactionAdapter(this, tn);
+      this.active.set(tn, attempt);
       try {
         const result = await fn(attempt);
         await attempt.commit();
         this.counters.commits++;
         return result;
       } catch (error) {
+        if (this.isClosed) {
+          attempt.fail(new ClosedError());
+          throw new ClosedError();
+        }
         const code = fdbCodeOf(error, this.binding.fdb.FDBError);
         const mapped = this.mapError(error, attempt);
         attempt.fail(mapped);
@@ -152,6 +168,11 @@ class FoundationDBBackend implements Backend, EngineHooks {
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
+    for (const [tn, attempt] of [...this.active]) {
+      attempt.fail(new ClosedError());
+      tn.rawCancel();
+    }
+    this.active.clear();
     for (const w of [...this.watches]) w.cancel();
     this.watches.clear();
     this.db.close();

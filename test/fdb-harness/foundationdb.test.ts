@@ -117,6 +117,62 @@ describe.skipIf(foundationdbPackageRoot() === undefined)('foundationdb() over th
     expect(rows.find((r) => r.key.toString() === 'val')!.value).toEqual(Buffer.concat([b('<'), vs, b('>')]));
   });
 
+  it('reading what a versionstamped mutation may write fails with accessed_unreadable, as on FoundationDB', async () => {
+    const cluster = start();
+    const db = await open(cluster);
+    const unreadable = async (body: Parameters<Backend['transact']>[0]) => {
+      const e = await rejection(db.transact(body));
+      expect(e.code).toBe('foundationdb_error');
+      expect(e.fdbCode).toBe(1036);
+      expect(e.message).toContain('versionstamped');
+    };
+    const q = (user: number) => {
+      const { data, stampPos } = tuple.packUnboundVersionstamp(['q', { type: 'unbound versionstamp', code: user } as tuple.TupleItem]);
+      return { key: data, stampOffset: stampPos };
+    };
+    const qBegin = tuple.pack(['q']);
+    const qEnd = Buffer.concat([qBegin, Buffer.from([0xff])]);
+    await db.transact((tx) => tx.set(tuple.pack(['q', 'older']), b('x')));
+    // the key with its placeholder stamp (0xff…) and any range reaching the span of possible stamps
+    await unreadable(async (tx) => {
+      const { key, stampOffset } = q(0);
+      tx.setVersionstampedKey(key, stampOffset, b('v'));
+      await tx.get(key);
+    });
+    await unreadable(async (tx) => {
+      const { key, stampOffset } = q(0);
+      tx.setVersionstampedKey(key, stampOffset, b('v'));
+      await tx.getRange(qBegin, qEnd, { reverse: true, limit: 1, snapshot: true });
+    });
+    // a stamp of version 0: unreadable before any read, readable after one (stamps will exceed the read version)
+    const zeroStamp = (key: Buffer, at: number) => Buffer.concat([key.subarray(0, at), Buffer.alloc(10), key.subarray(at + 10)]);
+    await unreadable(async (tx) => {
+      const { key, stampOffset } = q(0);
+      tx.setVersionstampedKey(key, stampOffset, b('v'));
+      await tx.get(zeroStamp(key, stampOffset));
+    });
+    const rows = await db.transact(async (tx) => {
+      await tx.getReadVersion();
+      const { key, stampOffset } = q(0);
+      tx.setVersionstampedKey(key, stampOffset, b('v'));
+      expect(await tx.get(zeroStamp(key, stampOffset))).toBeUndefined();
+      return tx.getRange(tuple.pack(['q', 'a']), tuple.pack(['q', 'z']), { limit: 1 }); // stops before the stamps
+    });
+    expect(rows.map((r) => tuple.unpack(r.key))).toEqual([['q', 'older']]);
+    // a versionstamped value's key, until the transaction writes the key again
+    await unreadable(async (tx) => {
+      tx.setVersionstampedValue(b('vv'), Buffer.alloc(10));
+      await tx.get(b('vv'));
+    });
+    expect(
+      await db.transact(async (tx) => {
+        tx.setVersionstampedValue(b('vv'), Buffer.alloc(10));
+        tx.set(b('vv'), b('plain'));
+        return (await tx.get(b('vv')))?.toString();
+      }),
+    ).toBe('plain');
+  });
+
   it('hands FoundationDB the transaction options: timeout, retry_limit, max_retry_delay', async () => {
     const cluster = start();
     const db = await open(cluster);

@@ -20,6 +20,12 @@ export interface NativeHost {
   error(code: number): Error;
   readonly apiVersion: number;
   random(): number;
+  /**
+   * FoundationDB's read-your-writes makes what a versionstamped mutation may write unreadable
+   * until commit: reading it fails with `accessed_unreadable` (1036). False: such reads see the
+   * store's answer instead (the storage contract's reading, where the write is just invisible).
+   */
+  readonly unreadableVersionstamps: boolean;
 }
 
 /** Options a database hands to each of its transactions (`transaction_*` database options). */
@@ -203,6 +209,10 @@ export class SimulatedTransaction {
   private backoffMs = INITIAL_BACKOFF_MS;
   private committedVersion = -1n;
   private approximateSize = 0;
+  /** The read version once a read returned (`getCachedReadVersion`). */
+  private cachedReadVersion: bigint | undefined;
+  /** Key ranges made unreadable by versionstamped mutations of this attempt. */
+  private unreadable: [Buffer, Buffer][] = [];
 
   constructor(
     private readonly host: NativeHost,
@@ -257,7 +267,13 @@ export class SimulatedTransaction {
 
   get(key: NativeValue, isSnapshot: boolean, cb?: Callback<Buffer | undefined>): Promise<Buffer | undefined> | undefined {
     const k = bytes(key);
-    return future(this.read((tx) => tx.get(k, { snapshot: isSnapshot })), cb);
+    return future(
+      this.read(async (tx) => {
+        this.checkReadable(k, Buffer.concat([k, ZERO]));
+        return tx.get(k, { snapshot: isSnapshot });
+      }, true),
+      cb,
+    );
   }
 
   getKey(_key: NativeValue, _orEqual: boolean, _offset: number, _isSnapshot: boolean, cb?: Callback<Buffer>): Promise<Buffer> | undefined {
@@ -297,8 +313,13 @@ export class SimulatedTransaction {
           if (mode !== 0 && size >= budget) break; // mode Exact (0) returns all `limit` rows
         }
         const more = results.length < rows.length || (rows.length === fetch && (limit === 0 || fetch < limit));
+        // The client walks the range in order and fails on reaching an unreadable part.
+        const last = results.at(-1)?.[0];
+        if (!more || last === undefined) this.checkReadable(begin, stop);
+        else if (reverse) this.checkReadable(last, stop);
+        else this.checkReadable(begin, Buffer.concat([last, ZERO]));
         return { results, more };
-      }),
+      }, true),
       cb,
     );
   }
@@ -309,7 +330,7 @@ export class SimulatedTransaction {
         const out = Buffer.alloc(8);
         out.writeBigUInt64BE(await tx.getReadVersion());
         return out;
-      }),
+      }, true),
       cb,
     );
   }
@@ -373,11 +394,13 @@ export class SimulatedTransaction {
   set(key: NativeValue, value: NativeValue): void {
     const k = bytes(key);
     const v = bytes(value);
+    this.makeReadable(k);
     this.write(k.length + v.length, (tx) => tx.set(k, v));
   }
 
   clear(key: NativeValue): void {
     const k = bytes(key);
+    this.makeReadable(k);
     this.write(k.length, (tx) => tx.clear(k));
   }
 
@@ -401,11 +424,13 @@ export class SimulatedTransaction {
         return;
       case MUTATION_SET_VERSIONSTAMPED_KEY: {
         const { data, offset } = this.splitStampOffset(k, true);
+        this.markUnreadable(stampRange(data, offset, this.cachedReadVersion ?? 0n));
         this.write(data.length + param.length, (tx) => tx.setVersionstampedKey(data, offset, param));
         return;
       }
       case MUTATION_SET_VERSIONSTAMPED_VALUE: {
         const { data, offset } = this.splitStampOffset(param, false);
+        this.markUnreadable([k, Buffer.concat([k, ZERO])]);
         this.write(k.length + data.length, (tx) => tx.setVersionstampedValue(k, data, offset));
         return;
       }
@@ -441,7 +466,7 @@ export class SimulatedTransaction {
   }
 
   /** Runs `op` on the attempt after every earlier operation, failing as the client would. */
-  private read<T>(op: (tx: Transaction) => T | Promise<T>): Promise<T> {
+  private read<T>(op: (tx: Transaction) => T | Promise<T>, isRead = false): Promise<T> {
     const blocked = this.blockedCode();
     if (blocked !== undefined) return Promise.reject(this.host.error(blocked));
     const attempt = this.currentAttempt();
@@ -449,7 +474,9 @@ export class SimulatedTransaction {
       const tx = await attempt.ready.promise;
       if (attempt.abortedWith !== undefined) throw new NativeFailure(attempt.abortedWith);
       if (this.deferredError !== undefined) throw new NativeFailure(this.deferredError);
-      return op(tx);
+      const result = await op(tx);
+      if (isRead && this.cachedReadVersion === undefined && attempt === this.attempt) this.cachedReadVersion = await tx.getReadVersion();
+      return result;
     });
     this.chain = run.then(
       () => {},
@@ -548,6 +575,26 @@ export class SimulatedTransaction {
     this.deferredError = undefined;
     this.committedVersion = -1n;
     this.approximateSize = 0;
+    this.cachedReadVersion = undefined;
+    this.unreadable = [];
+  }
+
+  private markUnreadable(range: [Buffer, Buffer]): void {
+    if (this.host.unreadableVersionstamps) this.unreadable.push(range);
+  }
+
+  /** A later set or clear of a key makes it readable again. */
+  private makeReadable(key: Buffer): void {
+    if (this.unreadable.length === 0) return;
+    const after = Buffer.concat([key, ZERO]);
+    this.unreadable = this.unreadable.filter(([b, e]) => !(b.equals(key) && e.equals(after)));
+  }
+
+  /** Fails with accessed_unreadable when [begin, end) meets a range a versionstamped mutation may write. */
+  private checkReadable(begin: Buffer, end: Buffer): void {
+    for (const [b, e] of this.unreadable) {
+      if (Buffer.compare(b, end) < 0 && Buffer.compare(begin, e) < 0) throw new NativeFailure(Code.accessedUnreadable);
+    }
   }
 
   private armTimer(): void {
@@ -568,6 +615,21 @@ export class SimulatedTransaction {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
   }
+}
+
+const ZERO = Buffer.from([0]);
+
+/**
+ * The keys a SET_VERSIONSTAMPED_KEY may write, as the client's `getVersionstampKeyRange`: the key
+ * with the stamp at (read version, 0) up to the key with the stamp all 0xff, inclusive.
+ */
+function stampRange(key: Buffer, offset: number, minVersion: bigint): [Buffer, Buffer] {
+  const begin = Buffer.from(key);
+  begin.writeBigUInt64BE(minVersion, offset);
+  begin.writeUInt16BE(0, offset + 8);
+  const end = Buffer.concat([key, ZERO]);
+  end.fill(0xff, offset, offset + 10);
+  return [begin, end];
 }
 
 /** The key a selector with offset 1 stands for (the forms node-foundationdb's range reads use). */
