@@ -6,7 +6,7 @@ import { expect, it } from 'vitest';
 import type { Transaction } from '../../src/backend/contract.js';
 import { DgenError } from '../../src/errors.js';
 import { NotCommittedError } from '../../src/backend/errors.js';
-import { b, describeEngines, dump, expectCode, interleave, le64, readLe64, rejection, text } from './harness.js';
+import { b, describeEngines, dump, expectCode, interleave, le64, readLe64, rejection, sleep, text } from './harness.js';
 
 describeEngines('conflicts and retries', (ctx) => {
   const num = async (tx: Transaction, key: Uint8Array) => Number(text(await tx.get(key)) ?? '0');
@@ -340,6 +340,62 @@ describeEngines('conflicts and retries', (ctx) => {
       }),
     );
     expect(text(await ctx.db.transact((tx) => tx.get(k)))).toBe(String(workers * each));
+  });
+
+  it('concurrent transfers keep the total, and every reader sees it (no write skew, no torn reads)', async () => {
+    const s = ctx.space();
+    const accounts = 8;
+    const acct = (i: number) => s.pack(['acct', i]);
+    await ctx.db.transact((tx) => {
+      for (let i = 0; i < accounts; i++) tx.set(acct(i), b('100'));
+    });
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) % n);
+    let writing = true;
+    const totals: number[] = [];
+    const readers = Array.from({ length: 3 }, async (_, r) => {
+      while (writing) {
+        totals.push(
+          await ctx.db.transact(async (tx) => {
+            if (r === 0) return (await tx.getRange(s.range(['acct']).begin, s.range(['acct']).end)).reduce((t, kv) => t + Number(text(kv.value)), 0);
+            let t = 0;
+            for (let i = 0; i < accounts; i++) {
+              t += await num(tx, acct(i));
+              await Promise.resolve();
+            }
+            return t;
+          }),
+        );
+        await sleep(0);
+      }
+    });
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let n = 0; n < 15; n++) {
+          const from = rand(accounts);
+          const to = (from + 1 + rand(accounts - 1)) % accounts;
+          const amount = 1 + rand(20);
+          await ctx.db.transact(async (tx) => {
+            const a = await num(tx, acct(from));
+            await sleep(0);
+            const c = await num(tx, acct(to));
+            if (a < amount) return;
+            tx.set(acct(from), b(String(a - amount)));
+            tx.set(acct(to), b(String(c + amount)));
+          }, { retryLimit: 1_000, maxRetryDelayMs: 10 });
+        }
+      }),
+    );
+    writing = false;
+    await Promise.all(readers);
+    expect(totals.length).toBeGreaterThan(3);
+    expect(new Set(totals)).toEqual(new Set([accounts * 100]));
+    const final = await ctx.db.transact(async (tx) => {
+      let t = 0;
+      for (let i = 0; i < accounts; i++) t += await num(tx, acct(i));
+      return t;
+    });
+    expect(final).toBe(accounts * 100);
   });
 
   it('concurrent atomic adds never conflict and end exact', async () => {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Backend } from '../../src/backend/contract.js';
 import { memory } from '../../src/backend/memory.js';
+import { lmdb } from '../../src/backend/lmdb.js';
 import { foundationdb } from '../../src/backend/foundationdb.js';
 import { CONFORMANCE_PREFIX, simulatedFoundationDB } from '../fdb-harness/engines.js';
 
@@ -59,7 +60,9 @@ export function unavailable(name: string, reason: string): Engine {
 
 const all: readonly Engine[] = [
   { name: 'memory', open: async () => memory() },
-  unavailable('lmdb', 'the lmdb engine is not written yet'),
+  inTempDir('lmdb', (path) => lmdb({ path })),
+  // the commit path without fsync differs (synchronous when no other transaction is open)
+  inTempDir('lmdb-nosync', (path) => lmdb({ path, noSync: true })),
   simulatedFoundationDB('foundationdb-simulated'),
   needsEnv('foundationdb', 'FDB_CLUSTER_FILE', (clusterFile) => foundationdb({ clusterFile, prefix: CONFORMANCE_PREFIX }), { watchDelayMs: 1_000 }),
 ];

@@ -6,7 +6,7 @@ import { expect, it } from 'vitest';
 import type { Transaction } from '../../src/backend/contract.js';
 import { LIMITS } from '../../src/backend/contract.js';
 import { StorageError } from '../../src/backend/errors.js';
-import { attempt, b, describeEngines, dump, expectCode, rejection, sleep } from './harness.js';
+import { attempt, b, deferred, describeEngines, dump, expectCode, rejection, sleep } from './harness.js';
 
 describeEngines('limits and errors', (ctx) => {
   /** A key of exactly `size` bytes under the case's subspace. */
@@ -100,6 +100,20 @@ describeEngines('limits and errors', (ctx) => {
     expect(await dump(ctx.db, s)).toHaveLength(1);
   });
 
+  it('the transaction of an attempt that did not commit fails with used_after_commit afterwards', async () => {
+    const s = ctx.space();
+    let saved: Transaction | undefined;
+    await expect(
+      ctx.db.transact((tx) => {
+        saved = tx;
+        throw new Error('no commit');
+      }),
+    ).rejects.toThrow('no commit');
+    await expectCode(attempt(() => saved!.get(s.pack(['k']))), 'used_after_commit');
+    await expectCode(attempt(() => saved!.set(s.pack(['k']), b('v'))), 'used_after_commit');
+    expect(await dump(ctx.db, s)).toEqual([]);
+  });
+
   it('an attempt runs at most timeoutMs, then fails with timed_out, is not retried and commits nothing', async () => {
     const s = ctx.space();
     let attempts = 0;
@@ -130,6 +144,23 @@ describeEngines('limits and errors', (ctx) => {
       tx.set(s.pack(['k']), b('v'));
     }, { timeoutMs: 1_000 });
     expect(await dump(ctx.db, s)).toHaveLength(1);
+  });
+
+  it('close() during an open transaction fails it with closed and commits nothing', async () => {
+    const db = await ctx.open();
+    const s = ctx.space();
+    const started = deferred();
+    const pending = db.transact(async (tx) => {
+      await tx.get(s.pack(['k']));
+      tx.set(s.pack(['k']), b('v'));
+      started.resolve();
+      await sleep(50);
+      await tx.get(s.pack(['other']));
+    });
+    pending.catch(() => {});
+    await started.promise;
+    await db.close();
+    await expectCode(pending, 'closed');
   });
 
   it('close() makes the backend closed: later transactions fail with closed', async () => {

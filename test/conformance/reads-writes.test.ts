@@ -87,6 +87,22 @@ describeEngines('reads and writes', (ctx) => {
     });
   });
 
+  it('getRange in a transaction whose only writes are clears skips the cleared keys', async () => {
+    const s = ctx.space();
+    await ctx.db.transact((tx) => {
+      for (const x of ['a', 'b', 'c', 'd']) tx.set(s.pack([x]), b(x));
+    });
+    await ctx.db.transact(async (tx) => {
+      tx.clearRange(s.pack(['b']), s.pack(['d']));
+      expect((await rangeText(tx, s.range().begin, s.range().end)).map(([, v]) => v)).toEqual(['a', 'd']);
+      expect((await rangeText(tx, s.range().begin, s.range().end, { limit: 1, reverse: true })).map(([, v]) => v)).toEqual(['d']);
+    });
+    await ctx.db.transact(async (tx) => {
+      tx.clear(s.pack(['a']));
+      expect((await rangeText(tx, s.range().begin, s.range().end, { limit: 1 })).map(([, v]) => v)).toEqual(['d']);
+    });
+  });
+
   it('getRange: begin is inclusive, end exclusive, results in key order', async () => {
     const s = ctx.space();
     await ctx.db.transact((tx) => {
@@ -192,6 +208,51 @@ describeEngines('reads and writes', (ctx) => {
       expect(readLe64(await tx.get(k))).toBe(4n);
     });
     expect(readLe64(await ctx.db.transact((tx) => tx.get(k)))).toBe(4n);
+  });
+
+  it('values read are stable copies: later reads, mutation by the caller and the end of the transaction leave them intact', async () => {
+    const s = ctx.space();
+    await ctx.db.transact((tx) => {
+      for (let i = 0; i < 50; i++) tx.set(s.pack([i]), b(`value-${i}`.padEnd(40, '.')));
+    });
+    const [first, range] = await ctx.db.transact(async (tx) => {
+      const first = await tx.get(s.pack([0]));
+      const range = await tx.getRange(s.range().begin, s.range().end, { limit: 10 });
+      for (let i = 10; i < 50; i++) await tx.get(s.pack([i]));
+      await tx.getRange(s.range().begin, s.range().end, { reverse: true });
+      return [first!, range] as const;
+    });
+    for (let i = 0; i < 100; i++) await ctx.db.transact((tx) => tx.get(s.pack([i % 50])));
+    expect(text(first)).toBe('value-0'.padEnd(40, '.'));
+    expect(range.map((kv) => text(kv.value))).toEqual(Array.from({ length: 10 }, (_, i) => `value-${i}`.padEnd(40, '.')));
+    expect(range.map((kv) => s.unpack(kv.key)[0])).toEqual(Array.from({ length: 10 }, (_, i) => i));
+    first.fill(0x21);
+    range[1]!.value.fill(0x21);
+    range[2]!.key.fill(0x21);
+    await ctx.db.transact(async (tx) => {
+      expect(text(await tx.get(s.pack([0])))).toBe('value-0'.padEnd(40, '.'));
+      expect(text(await tx.get(s.pack([1])))).toBe('value-1'.padEnd(40, '.'));
+      expect(text(await tx.get(s.pack([2])))).toBe('value-2'.padEnd(40, '.'));
+    });
+  });
+
+  it('ranges of thousands of keys read whole, by limit and in reverse', async () => {
+    const s = ctx.space();
+    const n = 3_000;
+    for (let from = 0; from < n; from += 1_000) {
+      await ctx.db.transact((tx) => {
+        for (let i = from; i < from + 1_000; i++) tx.set(s.pack([i]), b(String(i)));
+      });
+    }
+    await ctx.db.transact(async (tx) => {
+      const { begin, end } = s.range();
+      const all = await tx.getRange(begin, end);
+      expect(all).toHaveLength(n);
+      expect(all.every((kv, i) => text(kv.value) === String(i))).toBe(true);
+      expect((await tx.getRange(begin, end, { reverse: true, limit: 3 })).map((kv) => text(kv.value))).toEqual(['2999', '2998', '2997']);
+      expect((await tx.getRange(s.pack([1_500]), end, { limit: 2 })).map((kv) => text(kv.value))).toEqual(['1500', '1501']);
+      expect((await tx.getRange(begin, s.pack([1_500]), { reverse: true, limit: 2 })).map((kv) => text(kv.value))).toEqual(['1499', '1498']);
+    });
   });
 
   it('the last write to a key in a transaction wins', async () => {
