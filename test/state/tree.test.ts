@@ -193,6 +193,9 @@ describe('StateStore rejects what it cannot store, before writing anything', () 
   });
 });
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Any = any;
+
 describe('writeChanges handles every kind of change', () => {
   type S = Record<string, unknown>;
   const steps: Array<[string, (d: S) => unknown]> = [
@@ -222,6 +225,15 @@ describe('writeChanges handles every kind of change', () => {
       s.delete('b');
       s.add('b');
     }],
+    ['Map and Set reorders that immer reports no patch for, next to a patched change', (d) => {
+      d.count = 99;
+      const m = d.scores as Map<unknown, unknown>;
+      const v = m.get('z');
+      m.delete('z');
+      m.set('z', v);
+      const nested = (d.nested as { deep: Record<string, unknown> }).deep;
+      nested.s = new Set([1, 2]);
+    }],
     ['move a keyed element to the front', (d) => {
       const a = d.todos as unknown[];
       a.unshift(a.pop());
@@ -247,6 +259,30 @@ describe('writeChanges handles every kind of change', () => {
       await expectStored(tx, s2);
     });
   }
+
+  it('sees a Map reorder with no patch under a large object, guided by patches elsewhere', async () => {
+    const tx = new FakeTx();
+    const store = new StateStore(space);
+    const big: Record<string, unknown> = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`f${i}`, i]));
+    big.f500 = { inner: new Map([['a', 1], ['b', 2]]) };
+    big.f600 = new Set(['x', 'y']);
+    store.writeAll(tx.tx, { big, n: 0 });
+    const s0 = (await reload(tx)) as { big: Record<string, Any>; n: number };
+    const [s1, patches] = produceWithPatches(s0, (d) => {
+      d.n = 1;
+      const m = d.big.f500.inner as Map<string, number>;
+      m.delete('a');
+      m.set('a', 1);
+      const set = d.big.f600 as Set<string>;
+      set.delete('x');
+      set.add('x');
+    });
+    expect(patches).toEqual([{ op: 'replace', path: ['n'], value: 1 }]);
+    tx.resetCounts();
+    store.writeChanges(tx.tx, s0, s1, patches);
+    await expectStored(tx, s1);
+    expect(tx.sets).toBe(1 + 2 + 1); // n, the moved Map entry (key and value), the moved Set item
+  });
 
   it('works without patches (full structural diff)', async () => {
     const tx = new FakeTx();
