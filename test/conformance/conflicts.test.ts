@@ -275,6 +275,31 @@ describeEngines('conflicts and retries', (ctx) => {
     expect(await run(true, s.pack(['e']))).toBe(2);
   });
 
+  it('keys sharing a long prefix (2,000+ bytes) conflict key by key, and in ranges', async () => {
+    const s = ctx.space();
+    const stem = Buffer.alloc(4_000, 0x61);
+    const long = (x: string) => Buffer.concat([s.pack([]), stem, b(x)]);
+    await ctx.db.transact((tx) => {
+      tx.set(long('1'), b('one'));
+      tx.set(long('3'), b('three'));
+    });
+    const run = (read: (tx: Transaction) => Promise<unknown>, write: Uint8Array) =>
+      interleave(
+        ctx.db,
+        async (tx, pause) => {
+          await read(tx);
+          await pause();
+          tx.set(ctx.space().pack(['out']), b('x'));
+        },
+        (tx) => tx.set(write, b('w')),
+      ).then(async ({ attempts, result }) => (await result, attempts));
+    expect(await run((tx) => tx.get(long('1')), long('2'))).toBe(1);
+    expect(await run((tx) => tx.get(long('1')), long('1'))).toBe(2);
+    expect(await run((tx) => tx.getRange(long('1'), long('3')), long('15'))).toBe(2);
+    expect(await run((tx) => tx.getRange(long('1'), long('3')), long('3'))).toBe(1);
+    expect(await run((tx) => tx.getRange(long('0'), long('9'), { limit: 1 }), long('5'))).toBe(1);
+  });
+
   it('retryLimit bounds the attempts; the last error is thrown', async () => {
     const s = ctx.space();
     const k = s.pack(['k']);

@@ -112,6 +112,21 @@ describeEngines('watches', (ctx) => {
     expect(await outcome(w, fireWithin())).toBe('fired');
   });
 
+  it('a watch on a long key ignores its neighbours sharing a 4,000-byte prefix', async () => {
+    const s = ctx.space();
+    const long = (x: string) => Buffer.concat([s.pack([]), Buffer.alloc(4_000, 0x61), b(x)]);
+    await ctx.db.transact((tx) => tx.set(long('1'), b('v')));
+    const w = await watch(ctx.db, long('1'));
+    await ctx.db.transact((tx) => {
+      tx.set(long('0'), b('x'));
+      tx.set(long('2'), b('x'));
+      tx.set(long('1\x00'), b('x'));
+    });
+    expect(await outcome(w, settle())).toBe('pending');
+    await ctx.db.transact((tx) => tx.set(long('1'), b('changed')));
+    expect(await outcome(w, fireWithin())).toBe('fired');
+  });
+
   it('several watches on one key all fire', async () => {
     const s = ctx.space();
     const k = s.pack(['k']);
