@@ -431,6 +431,11 @@ export function setField(o: Record<string, unknown>, k: string, v: unknown): voi
 /**
  * Decodes bytes written by {@link encodeValue}. Throws {@link CorruptDataError} when they are not
  * exactly one encoded value. The result shares no memory with `bytes`.
+ *
+ * @example
+ * ```ts
+ * decodeValue(encodeValue(new Map([[1n, new Set(['a'])]]))); // Map { 1n => Set { 'a' } }
+ * ```
  * @internal
  */
 export function decodeValue(bytes: Uint8Array): unknown {

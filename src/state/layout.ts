@@ -29,8 +29,8 @@
 import * as tuple from 'fdb-tuple';
 import { LIMITS, type Transaction } from '../backend/contract.js';
 import { TransactionTooLargeError } from '../backend/errors.js';
-import { Kind, MAX_DEPTH, classify, enterContainer } from './classify.js';
-import { encodeLeaf, MAX_CODEC_TAG } from './codec.js';
+import { Kind, classify, enterContainer } from './classify.js';
+import { encodeLeaf } from './codec.js';
 import { initialFracs, type Frac } from './fractional.js';
 import { PathError, withSegment } from './path.js';
 import { setArrayHolds, setOrderedFields } from './hidden.js';
@@ -45,8 +45,6 @@ export const Node = {
   Set: 0x35,
   Chunked: 0x36,
 } as const;
-
-export { MAX_CODEC_TAG };
 
 const MARKERS: Record<number, Buffer> = Object.fromEntries(
   Object.values(Node).map((t) => [t, Buffer.from([t])]),
@@ -352,4 +350,3 @@ export function writeNode(plan: Plan, key: Buffer, v: unknown, depth: number, st
   return false;
 }
 
-export { MAX_DEPTH };
