@@ -103,27 +103,43 @@ class Writer {
   }
 
   string(s: string): void {
-    if (!isWellFormed(s)) {
-      this.byte(Tag.String16);
-      this.varint(s.length);
-      this.ensure(s.length * 2);
-      this.pos += this.buf.write(s, this.pos, 'utf16le');
+    const len = s.length;
+    if (len <= 42) {
+      // short strings: ASCII by hand, the length fits one varint byte written before the text
+      this.ensure(2 + len * 3);
+      const buf = this.buf;
+      const start = this.pos;
+      let i = 0;
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[start + 2 + i] = c;
+      }
+      if (i === len) {
+        buf[start] = Tag.String;
+        buf[start + 1] = len;
+        this.pos = start + 2 + len;
+        return;
+      }
+      if (isWellFormed(s)) {
+        buf[start] = Tag.String;
+        const n = buf.write(s, start + 2, 'utf8'); // at most 126 bytes
+        buf[start + 1] = n;
+        this.pos = start + 2 + n;
+        return;
+      }
+    } else if (isWellFormed(s)) {
+      const n = Buffer.byteLength(s, 'utf8');
+      this.byte(Tag.String);
+      this.varint(n);
+      this.ensure(n);
+      this.pos += this.buf.write(s, this.pos, 'utf8');
       return;
     }
-    if (s.length <= 42) {
-      // at most 126 UTF-8 bytes: the length fits one varint byte, written after the text
-      this.ensure(2 + s.length * 3);
-      this.buf[this.pos] = Tag.String;
-      const n = this.buf.write(s, this.pos + 2, 'utf8');
-      this.buf[this.pos + 1] = n;
-      this.pos += 2 + n;
-      return;
-    }
-    const n = Buffer.byteLength(s, 'utf8');
-    this.byte(Tag.String);
-    this.varint(n);
-    this.ensure(n);
-    this.pos += this.buf.write(s, this.pos, 'utf8');
+    this.byte(Tag.String16);
+    this.varint(len);
+    this.ensure(len * 2);
+    this.pos += this.buf.write(s, this.pos, 'utf16le');
   }
 
   bigint(v: bigint): void {
@@ -339,9 +355,20 @@ class Reader {
     if (tag === Tag.String) {
       const n = this.varint();
       this.need(n);
-      const s = this.buf.toString('utf8', this.pos, this.pos + n);
+      const buf = this.buf;
+      const start = this.pos;
       this.pos += n;
-      return s;
+      if (n <= 24) {
+        // short ASCII by hand: cheaper than a call into the UTF-8 decoder
+        let out = '';
+        for (let i = start; i < start + n; i++) {
+          const c = buf[i]!;
+          if (c >= 0x80) return buf.toString('utf8', start, start + n);
+          out += String.fromCharCode(c);
+        }
+        return out;
+      }
+      return buf.toString('utf8', start, start + n);
     }
     if (tag === Tag.String16) {
       const n = this.varint() * 2;
