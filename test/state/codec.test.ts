@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeValue, encodeValue, validateValue } from '../../src/state/codec.js';
 import { CorruptDataError, UnserializableValueError } from '../../src/state/errors.js';
-import { difference } from './support.js';
+import { difference, prng } from './support.js';
 
 const roundTrip = (v: unknown) => decodeValue(encodeValue(v));
 
@@ -152,6 +152,29 @@ describe('encodeValue / decodeValue', () => {
     for (const bad of [Buffer.from([]), Buffer.from([0x7f]), Buffer.from([0x06, 5, 0x61]), Buffer.from([0x01, 0x01]), Buffer.from([0x10, 0xff, 0xff, 0x03])]) {
       expect(() => decodeValue(bad)).toThrow(CorruptDataError);
     }
+  });
+
+  it('round-trips strings around the short-string boundary, in every script', () => {
+    for (const unit of ['a', 'é', '漢', '🙂', '\uD800', 'a\uDC00']) {
+      for (let n = 0; n < 50; n++) expectExact(unit.repeat(n));
+      expectExact(unit.repeat(1000));
+    }
+    expectExact(`${'a'.repeat(30)}é`);
+  });
+
+  it('round-trips random values', () => {
+    const r = prng(42);
+    const leaves = [undefined, null, true, 0, -0, 1.5, -7, 2 ** 40, NaN, 'x', 'é\uD800', 12n, new Date(3), new Uint8Array([1]), Buffer.from('b')];
+    const gen = (depth: number): unknown => {
+      const k = Math.floor(r() * 7);
+      if (depth === 0 || k < 3) return leaves[Math.floor(r() * leaves.length)];
+      const n = Math.floor(r() * 4);
+      if (k === 3) return Array.from({ length: n }, () => gen(depth - 1));
+      if (k === 4) return Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}${'é'.repeat(i)}`, gen(depth - 1)]));
+      if (k === 5) return new Map(Array.from({ length: n }, () => [gen(depth - 1), gen(depth - 1)]));
+      return new Set(Array.from({ length: n }, () => gen(depth - 1)));
+    };
+    for (let i = 0; i < 2000; i++) expectExact(gen(4));
   });
 
   it('decodes from a plain Uint8Array too', () => {
