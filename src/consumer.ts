@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ActorDefinition } from './actor.js';
 import type { Transaction } from './backend/contract.js';
-import { CommitUnknownResultError } from './backend/errors.js';
+import { CommitUnknownResultError, KeyTooLargeError, TransactionTooLargeError, ValueTooLargeError } from './backend/errors.js';
 import { DgenError } from './errors.js';
 import { writeBlob } from './blob.js';
 import type { Patch } from './immer.js';
@@ -21,6 +21,7 @@ import { clearWorkIfIdle, enqueue, pruneOld, remove, take, toDeadLetters, writeR
 import { applyMessage, type Applied } from './reduce.js';
 import type { Runtime } from './runtime.js';
 import { encodeValue } from './state/codec.js';
+import { UnserializableValueError } from './state/errors.js';
 import { StateStore } from './state/store.js';
 import { decodeVersion, encodeVersion, type StateVersion } from './version.js';
 import { pruneIdempotencyKeys } from './idempotency.js';
@@ -68,6 +69,8 @@ export class InstanceConsumer<S> {
   private readonly store: StateStore;
   private cache: Cached<S> | undefined;
   private batches = 0;
+  /** Take one message a batch: set after a batch's writes broke a store limit, to find the message at fault. */
+  private single = false;
   private readonly stopper = new AbortController();
   /** Fires when the server stops: running thunks are abandoned (their lock stays for the next owner). */
   readonly stopping: AbortSignal = this.stopper.signal;
@@ -100,9 +103,11 @@ export class InstanceConsumer<S> {
         attempt = await this.attempt(tx, batchId);
       });
     } catch (e) {
+      if (isLimitError(e)) return this.isolate(e);
       if (!(e instanceof CommitUnknownResultError) || !(await this.committed(batchId))) throw e;
     }
     const a = attempt!;
+    if (a.kind === 'done') this.single = false;
     if (a.kind === 'halted') {
       if (a.outcome !== undefined) this.settle(a.outcome);
       return { kind: 'halted' };
@@ -125,6 +130,32 @@ export class InstanceConsumer<S> {
     }
     if (commit !== undefined) this.publish(commit);
     return commit;
+  }
+
+  /**
+   * A batch's writes broke a store limit (a key over 10,000 bytes, say a state field named by a
+   * huge string) or the state could not be laid out in keys. Retry one message a batch; when a single message still breaks it, that message
+   * goes to the dead letters with the error, instead of blocking the queue forever.
+   */
+  private async isolate(error: unknown): Promise<BatchResult> {
+    if (!this.single) {
+      this.single = true;
+      return { kind: 'processed', count: 0 };
+    }
+    this.single = false;
+    const stored = storedError(error);
+    const outcome = await this.rt.backend.transact(async (tx) => {
+      const [message] = await take(tx, this.keys, 1, Infinity);
+      if (message === undefined) return undefined;
+      const o: Outcome<S> = { envelope: message.envelope instanceof Error ? undefined : message.envelope, error: stored };
+      toDeadLetters(tx, this.keys, message, stored, 1);
+      this.writeReplies(tx, [o]);
+      return o;
+    });
+    if (outcome === undefined) return { kind: 'empty' };
+    this.rt.emit({ type: 'message-failed', actor: this.def.name, id: this.id, messageId: outcome.envelope?.id ?? '', action: outcome.envelope?.action ?? '', error, policy: 'dead-letter' });
+    this.settle(outcome);
+    return { kind: 'processed', count: 1 };
   }
 
   /** Clears the "has work" flag when the queue is empty; false when messages arrived meanwhile. */
@@ -150,7 +181,7 @@ export class InstanceConsumer<S> {
     if ((await tx.get(this.keys.halt)) !== undefined) return { kind: 'halted' };
     if ((await readLock(tx, this.keys)) !== undefined) return { kind: 'locked' };
     const version = decodeVersion(await tx.get(this.keys.version));
-    const messages = await take(tx, this.keys, o.maxBatchMessages, o.maxBatchBytes);
+    const messages = await take(tx, this.keys, this.single ? 1 : o.maxBatchMessages, o.maxBatchBytes);
     if (messages.length === 0) return { kind: 'empty' };
     const base = await this.baseState(tx, version);
     const { state, patches, outcomes, halted } = this.apply(tx, base, messages, lease);
@@ -280,6 +311,11 @@ export class InstanceConsumer<S> {
       report(e);
     }
   }
+}
+
+/** Errors that retrying the same writes can never fix: a store limit, or a state the tree layout cannot hold. */
+function isLimitError(e: unknown): boolean {
+  return e instanceof KeyTooLargeError || e instanceof ValueTooLargeError || e instanceof TransactionTooLargeError || e instanceof UnserializableValueError;
 }
 
 function replyOf<S>(o: Outcome<S>): StoredReply {

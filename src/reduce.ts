@@ -59,17 +59,29 @@ export function applyMessage<S>(def: ActorDefinition<S>, state: S, message: Enve
     now: () => message.at,
     random: seededRandom(message.id),
   };
+  let replaced = false;
   const recipe = (draft: Draft<S>): Draft<S> | undefined => {
     const result = (reducer as (s: Draft<S>, p: unknown, c: ReducerContext<S>) => unknown)(draft, message.payload, ctx);
-    if (!(result instanceof Reply)) return result as Draft<S> | undefined;
+    if (!(result instanceof Reply)) {
+      replaced = result !== undefined && result !== draft;
+      return result as Draft<S> | undefined;
+    }
     replied = true;
     reply = result.value;
     return undefined;
   };
-  const [next, patches] = produceWithPatches(state, recipe);
+  let next: S;
+  let patches: Patch[];
+  try {
+    [next, patches] = produceWithPatches(state, recipe) as [S, Patch[], Patch[]];
+  } catch (e) {
+    // immer refuses a recipe that both returned a new state and modified its draft.
+    if (replaced) throw new DgenError('reducer_returned_and_mutated', `Reducer '${message.action}' of '${def.name}' returned a new state and also modified its draft; do one or the other (return ctx.reply(...) to answer a call).`, { cause: e });
+    throw e;
+  }
   for (const p of patches) if (p.op !== 'remove') validateValue(p.value, `state${formatPath(p.path)}`);
   if (replied) validateValue(reply, `reply of ${message.action}`);
-  return { state: next as S, patches, replied, reply, afters, lock, sends };
+  return { state: next, patches, replied, reply, afters, lock, sends };
 }
 
 /** The `ctx.send(to, id)` object: validates each message now, so a bad send fails its reducer. */
