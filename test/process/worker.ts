@@ -4,6 +4,7 @@
  */
 import { createSystem } from '../../src/index.js';
 import { Counter } from '../fixtures/actors.js';
+import { Mailer } from '../fixtures/mailer.js';
 
 const [mode, path, ...args] = process.argv.slice(2);
 const system = await createSystem({ path: path! });
@@ -14,6 +15,14 @@ switch (mode) {
     // Serve until killed.
     system.serve(Counter, { consumerName: args[0] });
     say({ ready: true });
+    setInterval(() => {}, 1 << 30);
+    break;
+  }
+  case 'mail': {
+    // Serve the Mailer (thunks post to MAIL_URL) and send one mail to ARG; wait to be killed.
+    system.serve(Mailer);
+    await system.ref(Mailer, 'box').dispatch.send(args[0]!);
+    say({ sent: true });
     setInterval(() => {}, 1 << 30);
     break;
   }
