@@ -43,6 +43,7 @@ export {
   isDgenError,
 } from './errors.js';
 export { CorruptMessageError } from './message.js';
+export { CorruptDataError, UnserializableValueError } from './state/errors.js';
 export * from './backend/errors.js';
 export { LIMITS } from './backend/contract.js';
 export type { Backend, BackendStats, Bytes, KeyValue, RangeOptions, ReadOptions, TransactOptions, Transaction, Watch } from './backend/contract.js';
