@@ -28,6 +28,8 @@ import { pruneIdempotencyKeys } from './idempotency.js';
 
 /** Batches of history kept for observers in other processes. */
 export const HISTORY_KEEP = 256;
+/** Patches of one batch larger than this are not kept: observers reload the state instead. */
+export const HISTORY_MAX_BYTES = 1_000_000;
 /** Enqueue markers and unclaimed replies live this long (documented in README). */
 export const MARKER_TTL_MS = 60 * 60 * 1000;
 const PRUNE_EVERY = 64;
@@ -253,7 +255,8 @@ export class InstanceConsumer<S> {
       tx.set(this.keys.index, Buffer.alloc(0));
     } else if (patches.length > 0) this.store.writeChanges(tx, base, state, patches);
     tx.set(this.keys.version, encodeVersion(next));
-    writeBlob(tx, this.keys.history, [next.n], encodeValue(patches));
+    const history = encodeValue(patches);
+    writeBlob(tx, this.keys.history, [next.n], history.length <= HISTORY_MAX_BYTES ? history : encodeValue(null));
     if (next.n > HISTORY_KEEP) tx.clearRange(this.keys.history.range().begin, this.keys.history.pack([next.n - HISTORY_KEEP]));
     this.writeReplies(tx, outcomes);
     return { version: next, state, outcomes };

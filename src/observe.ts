@@ -70,8 +70,9 @@ async function catchUp<S>(tx: Transaction, def: ActorDefinition<S>, keys: ActorK
 }
 
 /**
- * Replays the history entries (from.version, to]; undefined when some were pruned. The entry of
- * version 1 holds the patches from `initialState()`, which every observer starts from.
+ * Replays the history entries (from.version, to]; undefined when some were pruned or too large
+ * to keep (null). The entry of version 1 holds the patches from `initialState()`, which every
+ * observer starts from.
  */
 async function replay<S>(tx: Transaction, keys: ActorKeys, from: Versioned<S>, to: number): Promise<Versioned<S>[] | undefined> {
   if (to < from.version) return undefined;
@@ -82,7 +83,8 @@ async function replay<S>(tx: Transaction, keys: ActorKeys, from: Versioned<S>, t
   let state = from.state;
   for (const [i, blob] of blobs.entries()) {
     if (blob.bytes === undefined || blob.items[0] !== from.version + 1 + i) return undefined;
-    const patches = decodeValue(blob.bytes) as Patch[];
+    const patches = decodeValue(blob.bytes) as Patch[] | null;
+    if (patches === null) return undefined;
     state = applyPatches(state as object, patches) as S;
     out.push({ version: from.version + 1 + i, state });
   }
