@@ -59,7 +59,7 @@ export interface Commit<S> {
 }
 
 type Attempt<S> =
-  | { readonly kind: 'done'; readonly commit: Commit<S> }
+  | { readonly kind: 'done'; readonly commit: Commit<S>; readonly took: number; readonly elapsedMs: number }
   | { readonly kind: 'empty' | 'locked' }
   | { readonly kind: 'halted'; readonly outcome?: Outcome<S> }
   | { readonly kind: 'standby'; readonly until: number };
@@ -73,6 +73,11 @@ export class InstanceConsumer<S> {
   private batches = 0;
   /** Take one message a batch: set after a batch's writes broke a store limit, to find the message at fault. */
   private single = false;
+  /**
+   * Most messages the next batch takes: halved when a batch runs out of reducer time, doubled
+   * (up to `maxBatchMessages`) when a full batch finishes in under half of it.
+   */
+  private limit: number;
   private readonly stopper = new AbortController();
   /** Fires when the server stops: running thunks are abandoned (their lock stays for the next owner). */
   readonly stopping: AbortSignal = this.stopper.signal;
@@ -85,6 +90,7 @@ export class InstanceConsumer<S> {
   ) {
     this.keys = rt.layout.actor(def.name, id);
     this.store = new StateStore(this.keys.state);
+    this.limit = def.options.maxBatchMessages;
   }
 
   stop(): void {
@@ -109,7 +115,7 @@ export class InstanceConsumer<S> {
       if (!(e instanceof CommitUnknownResultError) || !(await this.committed(batchId))) throw e;
     }
     const a = attempt!;
-    if (a.kind === 'done') this.single = false;
+    if (a.kind === 'done') this.adapt(a.took, a.elapsedMs);
     if (a.kind === 'halted') {
       if (a.outcome !== undefined) this.settle(a.outcome);
       return { kind: 'halted' };
@@ -183,10 +189,12 @@ export class InstanceConsumer<S> {
     if ((await tx.get(this.keys.halt)) !== undefined) return { kind: 'halted' };
     if ((await readLock(tx, this.keys)) !== undefined) return { kind: 'locked' };
     const version = decodeVersion(await tx.get(this.keys.version));
-    const messages = await take(tx, this.keys, this.single ? 1 : o.maxBatchMessages, o.maxBatchBytes);
+    const messages = await take(tx, this.keys, this.single ? 1 : this.limit, o.maxBatchBytes);
     if (messages.length === 0) return { kind: 'empty' };
     const base = await this.baseState(tx, version);
+    const started = performance.now();
     const { state, patches, outcomes, halted } = this.apply(tx, base, messages, lease);
+    const elapsedMs = performance.now() - started;
     if (halted !== undefined) {
       tx.set(this.keys.halt, encodeValue({ messageId: halted.envelope?.id, error: halted.error, at: Date.now() }));
       this.writeReplies(tx, [halted]);
@@ -196,7 +204,14 @@ export class InstanceConsumer<S> {
     this.writeSends(tx, outcomes);
     if (halted !== undefined) commit.outcomes.push(halted);
     if (++this.batches % PRUNE_EVERY === 0) await this.prune(tx);
-    return { kind: 'done', commit };
+    return { kind: 'done', commit, took: messages.length, elapsedMs };
+  }
+
+  private adapt(took: number, elapsedMs: number): void {
+    const { maxBatchMessages, maxBatchMs } = this.def.options;
+    this.single = false;
+    if (elapsedMs > maxBatchMs) this.limit = Math.max(1, Math.floor(this.limit / 2));
+    else if (took >= this.limit && elapsedMs < maxBatchMs / 2) this.limit = Math.min(maxBatchMessages, this.limit * 2);
   }
 
   /** The committed state at `version`: from the cache when it is current, else from the store. */

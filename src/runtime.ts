@@ -33,6 +33,8 @@ export class Runtime {
   /** Instances this process just enqueued into: lets a local consumer start at once. */
   readonly enqueued$ = new Subject<{ readonly name: string; readonly id: string }>();
   readonly events$ = new Subject<SystemEvent>();
+  /** Enqueues in flight: `close()` waits for them. */
+  readonly sending = new Set<Promise<void>>();
   /** Names of definitions served in this process. */
   readonly served = new Set<string>();
   /** The servers of this process, by definition name: they hold cached states. */

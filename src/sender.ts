@@ -39,7 +39,9 @@ export class Sender {
       this.pending.push({ out, resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
-        queueMicrotask(() => void this.flush());
+        const flushed = new Promise<void>((done) => queueMicrotask(() => void this.flush().finally(done)));
+        this.rt.sending.add(flushed);
+        void flushed.then(() => this.rt.sending.delete(flushed));
       }
     });
   }

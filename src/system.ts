@@ -40,7 +40,11 @@ export interface System {
   readonly admin: Admin;
   /** Effects that failed, messages that failed, consumer errors. */
   readonly events$: Observable<SystemEvent>;
-  /** Stops serving (finishing batches in flight), lets pending sends finish, and closes the backend if the system opened it. */
+  /**
+   * Refuses new messages, lets the enqueues in flight commit, stops serving (finishing the batches
+   * in flight, releasing leases; running thunks are abandoned and re-run by the next owner), and
+   * closes the backend if the system opened it.
+   */
   close(): Promise<void>;
 }
 
@@ -102,6 +106,7 @@ export async function createSystem(options: SystemOptions = {}): Promise<System>
     async close() {
       if (rt.closed) return;
       rt.closed = true;
+      await Promise.allSettled([...rt.sending]);
       await Promise.allSettled([...servers].map((s) => s.stop()));
       rt.events$.complete();
       if (options.closeBackend ?? owned) await backend.close();

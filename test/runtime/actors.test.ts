@@ -168,6 +168,17 @@ describe.each(actorEngines())('actors on $name', (engine) => {
     await expect(b.dispatch.put('x'.repeat(1_100_000))).rejects.toThrow(MessageTooLargeError);
   });
 
+  it('lets enqueues in flight commit when the system closes', async () => {
+    const s = await system();
+    const c = s.ref(Counter, 'closing');
+    const sends = Array.from({ length: 50 }, () => c.dispatch.increment());
+    await s.close();
+    await Promise.all(sends);
+    const after = await system(true);
+    after.serve(Counter);
+    expect(await after.ref(Counter, 'closing').call.add(0)).toBe(50);
+  });
+
   it('times out a call nobody serves', async () => {
     const s = await system();
     await expect(s.ref(Counter, 'idle').call.add(1, { timeout: 100 })).rejects.toBeInstanceOf(CallTimeoutError);
