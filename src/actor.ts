@@ -4,6 +4,12 @@ import { InvalidDefinitionError } from './errors.js';
 /**
  * What a reducer returns to answer a `call`: build it with `ctx.reply(value)`.
  * @typeParam R - the reply type, inferred into `ref.call.<name>`'s promise.
+ *
+ * @example
+ * ```ts
+ * take(state, n: number, ctx) { state.count -= n; return ctx.reply(state.count); } // call.take(1): Promise<number>
+ * transfer(state, t: Transfer, ctx): Reply<number> { ctx.send(Account, t.to).deposit(t.amount); return ctx.reply(state.balance); }
+ * ```
  */
 export class Reply<R> {
   /** @internal */

@@ -24,7 +24,14 @@ export class DgenError extends Error {
   }
 }
 
-/** Is `e` a {@link DgenError}, optionally with the given code? */
+/**
+ * Is `e` a {@link DgenError}, optionally with the given code?
+ *
+ * @example
+ * ```ts
+ * await ref.dispatch.add(1).catch((e) => { if (!isDgenError(e, 'system_closed')) throw e; });
+ * ```
+ */
 export function isDgenError(e: unknown, code?: string): e is DgenError {
   return e instanceof DgenError && (code === undefined || e.code === code);
 }
