@@ -69,7 +69,13 @@ async function claimRun<S>(c: InstanceConsumer<S>, tx: Transaction): Promise<Cla
   if (typeof lease === 'number') return { kind: 'standby', until: lease };
   const lock = await readLock(tx, c.keys);
   if (lock === undefined) return { kind: 'gone' };
-  if (lock.attempt >= c.def.options.thunkAttempts) return { kind: 'exhausted', lock };
+  if (lock.attempt >= c.def.options.thunkAttempts) {
+    // The last run may have been another consumer's (it crashed): take the lock over, so that
+    // `fail` passes the fence and releases it.
+    const owned: LockRecord = { ...lock, owner: c.owner, token: lease.token };
+    if (lock.owner !== c.owner || lock.token !== lease.token) writeLock(tx, c.keys, owned);
+    return { kind: 'exhausted', lock: owned };
+  }
   const claimed: LockRecord = { ...lock, owner: c.owner, token: lease.token, attempt: lock.attempt + 1 };
   writeLock(tx, c.keys, claimed);
   const state = await c.baseState(tx, decodeVersion(await tx.get(c.keys.version)));
