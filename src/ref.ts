@@ -4,7 +4,7 @@
  */
 import type { Observable } from 'rxjs';
 import type { ActorDefinition, PayloadArgs, Reducers, ReplyOf } from './actor.js';
-import { ActorError, CallAbortedError, CallTimeoutError, DgenError, MessageTooLargeError, UnknownActionError } from './errors.js';
+import { ActorError, CallAbortedError, CallTimeoutError, DgenError, MessageTooLargeError, UnknownActionError, isDgenError } from './errors.js';
 import type { ActorKeys } from './keys.js';
 import { encodeEnvelope, newMessageId, type Envelope } from './message.js';
 import { observeState } from './observe.js';
@@ -167,7 +167,14 @@ function watchReply(rt: Runtime, keys: ActorKeys, id: string, delayMs: number): 
   const reply = (async (): Promise<StoredReply> => {
     if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
     while (!stopped) {
-      const found = await rt.backend.transact(async (tx) => (await consumeReply(tx, keys, id)) ?? tx.watch(keys.replies.pack([id])));
+      // Clearing the reply is housekeeping: when only that commit is ambiguous, the reply read is still the answer.
+      let read: StoredReply | undefined;
+      const found = await rt.backend
+        .transact(async (tx) => (read = await consumeReply(tx, keys, id)) ?? tx.watch(keys.replies.pack([id])))
+        .catch((e: unknown) => {
+          if (read !== undefined && isDgenError(e, 'commit_unknown_result')) return read;
+          throw e;
+        });
       if (!('promise' in found)) return found;
       cancel = () => found.cancel();
       await found.promise;
