@@ -286,7 +286,7 @@ export class InstanceConsumer<S> {
   }
 
   /** Enqueues what reducers sent with `ctx.send`, in order, in this same transaction. */
-  private writeSends(tx: Transaction, outcomes: ReadonlyArray<Outcome<S>>): void {
+  writeSends(tx: Transaction, outcomes: ReadonlyArray<Outcome<S>>): void {
     const byTarget = new Map<string, { name: string; id: string; outs: Outgoing[] }>();
     for (const o of outcomes) {
       for (const send of o.applied?.sends ?? []) {

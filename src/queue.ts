@@ -52,10 +52,15 @@ export function enqueue(tx: Transaction, keys: ActorKeys, messages: readonly Out
       const c = keys.queue.packVersionstamped([], userVersion, [i]);
       tx.setVersionstampedKey(c.key, c.stampOffset, chunk);
     });
-    tx.set(keys.markers.pack([m.envelope.id]), EMPTY);
   });
+  mark(tx, keys, messages);
   tx.set(keys.work, EMPTY);
   tx.add(keys.notify, 1);
+}
+
+/** Records that these messages were accepted (queued or processed inline), for {@link wasEnqueued}. */
+export function mark(tx: Transaction, keys: ActorKeys, messages: readonly Outgoing[]): void {
+  for (const m of messages) tx.set(keys.markers.pack([m.envelope.id]), EMPTY);
 }
 
 /** Did an enqueue carrying message `id` commit? Used after `commit_unknown_result`. */

@@ -5,6 +5,7 @@
  */
 import { Subject } from 'rxjs';
 import type { ActorDefinition } from './actor.js';
+import type { InstanceConsumer } from './consumer.js';
 import type { Backend } from './backend/contract.js';
 import { DefinitionConflictError, InvalidIdError, SystemClosedError } from './errors.js';
 import { Layout } from './keys.js';
@@ -17,6 +18,12 @@ export interface LocalCommit {
   readonly id: string;
   readonly version: number;
   readonly state: unknown;
+}
+
+/** What the runtime needs of a server of this process. */
+export interface LocalServer {
+  cached(id: string): { version: number; state: unknown } | undefined;
+  idleConsumer(id: string): InstanceConsumer<unknown> | undefined;
 }
 
 /** Someone in this process is waiting for the reply to message `id`. */
@@ -38,7 +45,7 @@ export class Runtime {
   /** Names of definitions served in this process. */
   readonly served = new Set<string>();
   /** The servers of this process, by definition name: they hold cached states. */
-  readonly servers = new Map<string, Set<{ cached(id: string): { version: number; state: unknown } | undefined }>>();
+  readonly servers = new Map<string, Set<LocalServer>>();
   closed = false;
 
   constructor(readonly backend: Backend, prefix: Uint8Array | undefined) {
@@ -51,6 +58,15 @@ export class Runtime {
     const known = this.definitions.get(def.name);
     if (known === undefined) this.definitions.set(def.name, def as ActorDefinition<unknown>);
     else if (known !== (def as ActorDefinition<unknown>)) throw new DefinitionConflictError(def.name);
+  }
+
+  /** An idle consumer of this process for the instance, to process a send inline (see inline.ts). */
+  inlineConsumer(name: string, id: string): InstanceConsumer<unknown> | undefined {
+    for (const server of this.servers.get(name) ?? []) {
+      const c = server.idleConsumer(id);
+      if (c !== undefined) return c;
+    }
+    return undefined;
   }
 
   /** The state a consumer of this process holds for an instance, if any. */

@@ -9,7 +9,9 @@ import type { Transaction } from './backend/contract.js';
 import { CommitUnknownResultError } from './backend/errors.js';
 import { remember, seen } from './idempotency.js';
 import type { ActorKeys } from './keys.js';
-import { enqueue, wasEnqueued, type Outgoing } from './queue.js';
+import type { Commit } from './consumer.js';
+import { processInline } from './inline.js';
+import { enqueue, mark, wasEnqueued, type Outgoing } from './queue.js';
 import type { Runtime } from './runtime.js';
 
 /** Most messages / bytes one enqueue transaction carries (far below FoundationDB's 10 MB). */
@@ -52,7 +54,6 @@ export class Sender {
       try {
         await this.commit(batch.map((p) => p.out));
         for (const p of batch) p.resolve();
-        this.rt.enqueued$.next({ name: this.name, id: this.id });
       } catch (e) {
         for (const p of batch) p.reject(e);
       }
@@ -70,13 +71,13 @@ export class Sender {
     return this.pending.splice(0, n);
   }
 
-  /** Enqueues the messages whose idempotency key (if any) was not used yet. */
-  private async enqueueNew(tx: Transaction, messages: Outgoing[]): Promise<Outgoing[]> {
+  /** The messages whose idempotency key (if any) was not used yet; remembers their keys. */
+  private async fresh(tx: Transaction, messages: Outgoing[]): Promise<Outgoing[]> {
     const keyed = messages.filter((m) => m.idempotencyKey !== undefined);
     const used = new Set<string>();
     const seenKeys = await Promise.all(keyed.map((m) => seen(tx, this.keys, m.idempotencyKey!)));
     keyed.forEach((m, i) => seenKeys[i] && used.add(m.idempotencyKey!));
-    const fresh = messages.filter((m) => {
+    return messages.filter((m) => {
       const key = m.idempotencyKey;
       if (key === undefined) return true;
       if (used.has(key)) return false;
@@ -84,28 +85,34 @@ export class Sender {
       remember(tx, this.keys, key);
       return true;
     });
-    if (fresh.length > 0) enqueue(tx, this.keys, fresh);
-    return fresh;
   }
 
   /**
-   * Enqueues exactly once: after an ambiguous commit, the marker of the first message the attempt
-   * wrote tells whether it landed.
+   * Commits the messages exactly once: processed inline when this process serves the instance and
+   * it is idle (see inline.ts), enqueued otherwise. After an ambiguous commit, the marker of the
+   * first message the attempt wrote tells whether it landed.
    */
   private async commit(messages: Outgoing[]): Promise<void> {
     const backend = this.rt.backend;
     for (;;) {
+      const consumer = this.rt.inlineConsumer(this.name, this.id);
       let written: Outgoing[] = [];
+      let processed: Commit<unknown> | undefined;
       try {
         await backend.transact(async (tx) => {
-          written = await this.enqueueNew(tx, messages);
+          written = await this.fresh(tx, messages);
+          processed = written.length > 0 && consumer !== undefined ? await processInline(consumer, tx, written) : undefined;
+          if (processed !== undefined) mark(tx, this.keys, written);
+          else if (written.length > 0) enqueue(tx, this.keys, written);
         });
-        return;
       } catch (e) {
         if (!(e instanceof CommitUnknownResultError)) throw e;
         const first = written[0];
-        if (first === undefined || (await backend.transact((tx) => wasEnqueued(tx, this.keys, first.envelope.id), { idempotent: true }))) return;
+        if (first !== undefined && !(await backend.transact((tx) => wasEnqueued(tx, this.keys, first.envelope.id), { idempotent: true }))) continue;
       }
+      if (processed !== undefined) consumer!.publish(processed);
+      else if (written.length > 0) this.rt.enqueued$.next({ name: this.name, id: this.id });
+      return;
     }
   }
 }

@@ -184,6 +184,15 @@ export class Server<S> implements Serving {
     else this.active--;
   }
 
+  /** The consumer of `id` when it is served here and has nothing in flight (see inline.ts). */
+  idleConsumer(id: string): InstanceConsumer<S> | undefined {
+    if (this.stopped || !this.wants(id)) return undefined;
+    const slot = this.slot(id);
+    if (slot.running !== undefined || slot.retryTimer !== undefined) return undefined;
+    if (slot.idleTimer === undefined) this.settle(slot); // schedules its drop from memory when idle
+    return slot.consumer;
+  }
+
   /** The state held by this server's consumer of `id`, if it is active here. */
   cached(id: string) {
     return this.slots.get(id)?.consumer.cached;

@@ -44,6 +44,17 @@ describe.each(actorEngines())('actors on $name', (engine) => {
     expect(await c.query((st) => st.count)).toBe(13);
   });
 
+  it('processes a call to an idle actor served in the same process in one commit (inline path)', async () => {
+    const s = await system();
+    s.serve(Counter);
+    const c = s.ref(Counter, 'inline');
+    await c.call.add(1);
+    const before = s.backend.stats().commits;
+    expect(await c.call.add(2)).toBe(3);
+    expect(s.backend.stats().commits - before).toBe(1);
+    expect(await s.admin.queue(Counter, 'inline')).toEqual([]);
+  });
+
   it('starts from the initial state and answers queries without any message', async () => {
     const s = await system();
     expect(await s.ref(Counter, 'fresh').query()).toEqual({ count: 0, log: [] });

@@ -1,0 +1,50 @@
+/**
+ * The inline path: a message sent to an idle instance that this process serves is processed in
+ * the transaction that would have enqueued it, one commit instead of two (DGen's inline path).
+ * Only the plain case goes inline — lease held, not halted, not locked, queue empty, and every
+ * message applies without failing or locking; otherwise the caller enqueues as usual, in the
+ * same transaction. Correctness does not rest on "idle": the transaction reads the version key
+ * and the whole (empty) queue range, so a concurrent batch or enqueue makes it retry.
+ * @internal
+ */
+import { randomBytes } from 'node:crypto';
+import type { Transaction } from './backend/contract.js';
+import type { Commit, InstanceConsumer, Outcome } from './consumer.js';
+import type { Patch } from './immer.js';
+import { readLock } from './lock.js';
+import type { Outgoing } from './queue.js';
+import { applyMessage } from './reduce.js';
+import { decodeVersion } from './version.js';
+
+/** Applies `messages` inline and writes the resulting state, or returns undefined (nothing written but the lease) to enqueue them instead. */
+export async function processInline<S>(c: InstanceConsumer<S>, tx: Transaction, messages: readonly Outgoing[]): Promise<Commit<S> | undefined> {
+  if (typeof (await c.lease(tx)) === 'number') return undefined;
+  if ((await tx.get(c.keys.halt)) !== undefined || (await readLock(tx, c.keys)) !== undefined) return undefined;
+  const { begin, end } = c.keys.queue.range();
+  if ((await tx.getRange(begin, end, { limit: 1 })).length > 0) return undefined;
+  const version = decodeVersion(await tx.get(c.keys.version));
+  const base: S = await c.baseState(tx, version);
+  let state: S = base;
+  const patches: Patch[] = [];
+  const outcomes: Outcome<S>[] = [];
+  for (const { envelope } of messages) {
+    let applied;
+    try {
+      applied = applyMessage(c.def, state, envelope, c.id);
+    } catch {
+      return undefined; // failures take the queue's path: dead letters, halts, events
+    }
+    if (applied.lock !== undefined) return undefined;
+    state = applied.state;
+    patches.push(...applied.patches);
+    outcomes.push({ envelope, applied });
+  }
+  let commit: Commit<S>;
+  try {
+    commit = c.writeState(tx, randomBytes(16).toString('hex'), version, base, state, patches, outcomes);
+  } catch {
+    return undefined; // a state the store refuses: the queue's path isolates and dead-letters it (the store plans before it writes)
+  }
+  c.writeSends(tx, outcomes);
+  return commit;
+}
