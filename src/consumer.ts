@@ -104,17 +104,13 @@ export class InstanceConsumer<S> {
 
   /** Processes one batch. */
   async batch(): Promise<BatchResult> {
-    const batchId = randomBytes(16).toString('hex');
-    let attempt: Attempt<S> | undefined;
+    let a: Attempt<S>;
     try {
-      await this.rt.backend.transact(async (tx) => {
-        attempt = await this.attempt(tx, batchId);
-      });
+      a = await this.once((tx, batchId) => this.attempt(tx, batchId));
     } catch (e) {
       if (isLimitError(e)) return this.isolate(e);
-      if (!(e instanceof CommitUnknownResultError) || !(await this.committed(batchId))) throw e;
+      throw e;
     }
-    const a = attempt!;
     if (a.kind === 'done') this.adapt(a.took, a.elapsedMs);
     if (a.kind === 'halted') {
       if (a.outcome !== undefined) this.settle(a.outcome);
@@ -126,18 +122,28 @@ export class InstanceConsumer<S> {
   }
 
   /** Runs `body` as one transaction that ends in a state change; see {@link batch}. Used by thunks. */
-  async commitChange(body: (tx: Transaction, batchId: string) => Promise<Commit<S> | undefined>): Promise<Commit<S> | undefined> {
+  async commitChange(body: (tx: Transaction, batchId: string) => Promise<Commit<S>>): Promise<Commit<S>> {
+    const commit = await this.once(body);
+    this.publish(commit);
+    return commit;
+  }
+
+  /**
+   * Runs `body` in a transaction, retried as usual; after `commit_unknown_result` the version key
+   * tells whether the attempt committed (it holds the id of the batch that wrote it). Returns what
+   * the committed attempt computed.
+   */
+  private async once<A>(body: (tx: Transaction, batchId: string) => Promise<A>): Promise<A> {
     const batchId = randomBytes(16).toString('hex');
-    let commit: Commit<S> | undefined;
+    let result: A | undefined;
     try {
       await this.rt.backend.transact(async (tx) => {
-        commit = await body(tx, batchId);
+        result = await body(tx, batchId);
       });
     } catch (e) {
       if (!(e instanceof CommitUnknownResultError) || !(await this.committed(batchId))) throw e;
     }
-    if (commit !== undefined) this.publish(commit);
-    return commit;
+    return result as A;
   }
 
   /**
