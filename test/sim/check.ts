@@ -1,0 +1,250 @@
+/**
+ * The invariants checked at the end of every run, against what producers, effects and the
+ * external service recorded and the final stored data read by an independent system.
+ */
+import { isDgenError, type DeadLetterEntry, type LockInfo } from '../../src/index.js';
+import { procOf, step, tagOf, type Payload, type SimState, type Snap } from './model.js';
+import { CrashError } from './process.js';
+import type { Sent } from './producer.js';
+import { describe, type World } from './world.js';
+
+/** What the store holds for one actor once the run is over. */
+export interface FinalActor {
+  readonly state: SimState;
+  readonly queued: number;
+  readonly lock: LockInfo | undefined;
+  readonly halted: unknown;
+  readonly deadLetters: readonly DeadLetterEntry[];
+}
+
+interface Position {
+  readonly actor: string;
+  readonly index: number;
+  readonly proc: string;
+}
+
+export function check(world: World, sent: ReadonlyMap<string, Sent>, final: ReadonlyMap<string, FinalActor>): string[] {
+  const out: string[] = [...world.violations];
+  const fail = (message: string) => void out.push(message);
+  const where = new Map<string, Position>();
+  const logs = new Map<string, readonly string[]>();
+
+  // Every message is applied at most once, anywhere.
+  for (const [actor, f] of final) {
+    logs.set(actor, f.state.log);
+    f.state.log.forEach((entry, index) => {
+      const tag = tagOf(entry);
+      const seen = where.get(tag);
+      if (seen !== undefined) fail(`${tag} applied twice: ${seen.actor}[${seen.index}] and ${actor}[${index}]`);
+      else where.set(tag, { actor, index, proc: procOf(entry) });
+    });
+    if (f.queued > 0) fail(`${actor}: ${f.queued} message(s) left in the queue`);
+    if (f.lock !== undefined) fail(`${actor}: lock still held (${f.lock.thunk} for ${f.lock.action}, owner ${f.lock.owner}, attempt ${f.lock.attempt})`);
+    if (f.halted !== undefined) fail(`${actor}: halted`);
+  }
+  const at = (actor: string, index: number): string | undefined => {
+    const e = logs.get(actor)?.[index];
+    return e === undefined ? undefined : tagOf(e);
+  };
+
+  // Dead letters hold failing messages and locking messages whose thunk gave up, once each.
+  const dead = new Map<string, string>();
+  for (const [actor, f] of final) {
+    for (const letter of f.deadLetters) {
+      const tag = 'action' in letter.message ? (letter.message.payload as Payload).tag : `corrupt:${letter.position}`;
+      if (dead.has(tag)) fail(`${tag} dead-lettered twice`);
+      dead.set(tag, actor);
+      const s = sent.get(tag);
+      if (s === undefined || s.actor !== actor) fail(`${actor}: unknown dead letter ${tag}`);
+      else if (s.action !== 'fail' && s.action !== 'lockOp') fail(`${tag} (${s.action}) dead-lettered: ${letter.error.message}`);
+    }
+  }
+
+  // Every applied entry comes from a message that was sent (or derived from one that was applied).
+  for (const [actor, log] of logs) {
+    log.forEach((entry, index) => {
+      const tag = tagOf(entry);
+      if (tag.endsWith('!')) {
+        const base = tag.slice(0, -1);
+        const s = sent.get(base);
+        if (s?.action !== 'lockOp' || s.actor !== actor) fail(`${actor}[${index}]: recipe ${tag} of no locking message of this actor`);
+        else if (at(actor, index - 1) !== base) fail(`${actor}[${index}]: recipe ${tag} does not follow its locking message (previous: ${at(actor, index - 1)})`);
+      } else if (tag.endsWith('>')) {
+        const base = tag.slice(0, -1);
+        const s = sent.get(base);
+        if (s?.action !== 'forward' || s.to !== actor) fail(`${actor}[${index}]: ${tag} was not forwarded to this actor`);
+        else if (where.get(base)?.actor !== s.actor) fail(`${actor}[${index}]: ${tag} received but its forward was never applied`);
+      } else {
+        const s = sent.get(tag);
+        if (s === undefined) fail(`${actor}[${index}]: ${tag} was never sent`);
+        else if (s.actor !== actor) fail(`${actor}[${index}]: ${tag} was sent to ${s.actor}`);
+        else if (s.action === 'fail') fail(`${actor}[${index}]: failing message ${tag} changed the state`);
+      }
+    });
+  }
+
+  // The final state is a sequential replay of the log; keep each prefix for the replies.
+  const prefixes = new Map<string, Array<{ sum: number; hash: number }>>();
+  for (const [actor, f] of final) {
+    const replay = { sum: 0, hash: 0, recipes: 0 };
+    const states = [{ sum: 0, hash: 0 }];
+    for (const entry of f.state.log) {
+      const tag = tagOf(entry);
+      step(replay, tag, delta(sent, tag));
+      if (tag.endsWith('!')) replay.recipes++;
+      states.push({ sum: replay.sum, hash: replay.hash });
+    }
+    prefixes.set(actor, states);
+    const s = f.state;
+    if (s.sum !== replay.sum || s.hash !== replay.hash || s.recipes !== replay.recipes) {
+      fail(`${actor}: final state (sum ${s.sum}, hash ${s.hash}, recipes ${s.recipes}) differs from the replay of its log (sum ${replay.sum}, hash ${replay.hash}, recipes ${replay.recipes})`);
+    }
+  }
+
+  for (const s of sent.values()) checkSent(s);
+
+  function checkSent(s: Sent): void {
+    const pos = where.get(s.tag);
+    const crashedProducer = world.crashed.has(s.ref.split('/')[0]!);
+    if (s.action === 'fail') {
+      if (s.via === 'dispatch' && s.acked && !dead.has(s.tag)) fail(`acknowledged failing dispatch ${s.tag} is not in the dead letters`);
+      if (s.reply?.ok === true) fail(`call ${s.tag} of a failing reducer got a reply`);
+      if (s.reply?.ok === false && isDgenError(s.reply.error) && s.reply.error.code === 'sim_refused' && !dead.has(s.tag)) fail(`failed call ${s.tag} is not in the dead letters`);
+    } else if (pos === undefined) {
+      if (s.via === 'dispatch' && s.acked) fail(`acknowledged dispatch ${s.tag} (${s.action} to ${s.actor}) was never applied`);
+      if (s.reply?.ok === true) fail(`call ${s.tag} got a reply but was never applied`);
+      if (dead.has(s.tag)) fail(`${s.tag} dead-lettered but never applied`);
+    } else {
+      if (s.action === 'forward' && where.get(`${s.tag}>`)?.actor !== s.to) fail(`forward ${s.tag} applied but ${s.to} never received it`);
+      if (s.action === 'lockOp') {
+        const recipe = where.get(`${s.tag}!`);
+        if (recipe === undefined && !dead.has(s.tag)) fail(`locking message ${s.tag} applied but its recipe never was (and it is not dead-lettered)`);
+        if (recipe !== undefined && dead.has(s.tag)) fail(`locking message ${s.tag} both completed and dead-lettered`);
+        if (s.reply?.ok === true && recipe === undefined) fail(`call ${s.tag} got a reply but its thunk never completed`);
+      }
+    }
+    if (s.action !== 'fail' && s.reply?.ok === true && pos !== undefined) {
+      const value = s.reply.value as Snap | undefined;
+      if (s.action === 'add') {
+        if (value !== undefined) fail(`call ${s.tag}: add replied ${JSON.stringify(value)}`);
+      } else {
+        const expected = prefixes.get(pos.actor)![pos.index + 1]!;
+        if (value?.len !== pos.index + 1 || value.sum !== expected.sum || value.hash !== expected.hash) {
+          fail(`call ${s.tag}: reply ${JSON.stringify(value)} does not match the state at its position ${pos.actor}[${pos.index}] (len ${pos.index + 1}, sum ${expected.sum}, hash ${expected.hash})`);
+        }
+      }
+    }
+    if (s.reply?.ok === false) {
+      const e = s.reply.error;
+      const ok =
+        isDgenError(e, 'call_timeout') ||
+        (crashedProducer && (e instanceof CrashError || isDgenError(e, 'system_closed'))) ||
+        (s.action === 'fail' && isDgenError(e, 'sim_refused')) ||
+        (s.action === 'lockOp' && dead.has(s.tag) && isDgenError(e));
+      if (!ok) fail(`call ${s.tag} (${s.action}) failed unexpectedly: ${describe(e)}`);
+    }
+    for (const e of s.rejections) {
+      const owner = world.incarnations.get(s.ref.split('/')[0]!);
+      if (!(e instanceof CrashError || isDgenError(e, 'system_closed')) || owner?.slot.role === 'producer') fail(`dispatch ${s.tag} rejected: ${describe(e)}`);
+    }
+  }
+
+  // Messages sent through one ref are applied in the order they were issued.
+  const byRef = new Map<string, Sent[]>();
+  for (const s of sent.values()) {
+    if (!where.has(s.tag) || (s.via === 'dispatch' && s.firstAcked !== true)) continue;
+    const list = byRef.get(s.ref) ?? [];
+    list.push(s);
+    byRef.set(s.ref, list);
+  }
+  for (const [ref, list] of byRef) {
+    list.sort((a, b) => a.issue - b.issue);
+    for (let i = 1; i < list.length; i++) {
+      const a = where.get(list[i - 1]!.tag)!;
+      const b = where.get(list[i]!.tag)!;
+      if (b.index <= a.index) fail(`order through ${ref}: ${list[i - 1]!.tag} issued before ${list[i]!.tag} but applied at ${a.index} and ${b.index}`);
+    }
+  }
+
+  // Forwards from one actor to another arrive in the order they were applied.
+  const lastForward = new Map<string, { tag: string; index: number }>();
+  for (const [actor, log] of logs) {
+    for (const entry of log) {
+      const s = sent.get(tagOf(entry));
+      if (s?.action !== 'forward') continue;
+      const received = where.get(`${s.tag}>`);
+      if (received === undefined) continue;
+      const pair = `${actor}->${s.to}`;
+      const prev = lastForward.get(pair);
+      if (prev !== undefined && received.index <= prev.index) fail(`forwards ${pair}: ${prev.tag} then ${s.tag} applied, received in the other order`);
+      lastForward.set(pair, { tag: s.tag, index: received.index });
+    }
+  }
+
+  // After-commit effects: once per applied message, by the process that committed it, with a
+  // committed state; missing only when that process crashed (between the commit and the effects).
+  for (const [key, runs] of world.effects) {
+    const [actor, tag] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
+    const pos = where.get(tag);
+    if (pos === undefined || pos.actor !== actor) {
+      fail(`effect of ${key} ran but the message was never applied there`);
+      continue;
+    }
+    if (runs.length > 1) fail(`effect of ${key} ran ${runs.length} times (${runs.map((r) => r.proc).join(', ')})`);
+    const log = logs.get(actor)!;
+    for (const run of runs) {
+      if (run.proc !== pos.proc) fail(`effect of ${key} ran in ${run.proc} but ${pos.proc} applied it`);
+      if (run.log.length <= pos.index || run.log.some((e, i) => e !== log[i])) fail(`effect of ${key} saw a state that was never committed`);
+    }
+  }
+  for (const [actor, log] of logs) {
+    for (const entry of log) {
+      const tag = tagOf(entry);
+      if (tag.endsWith('!') || world.effects.has(`${actor}/${tag}`)) continue;
+      if (!world.crashed.has(procOf(entry))) fail(`effect of ${actor}/${tag} never ran, yet ${procOf(entry)} did not crash`);
+    }
+  }
+
+  // Queries and state$ see committed states only; queries see every state committed before they started.
+  const isPrefix = (log: readonly string[], full: readonly string[] | undefined) => full !== undefined && log.length <= full.length && log.every((e, i) => e === full[i]);
+  for (const q of world.queries) {
+    if (!isPrefix(q.log, logs.get(q.actor))) fail(`query of ${q.actor} in ${q.proc} saw a state that was never committed (length ${q.log.length})`);
+    else if (q.log.length < q.atLeast) fail(`query of ${q.actor} in ${q.proc} saw ${q.log.length} entries, but ${q.atLeast} were committed before it started`);
+  }
+  for (const [key, emissions] of world.observed) {
+    const [proc, actor] = key.split('/') as [string, string];
+    const full = logs.get(actor);
+    emissions.forEach((log, i) => {
+      if (!isPrefix(log, full)) fail(`state$ of ${actor} in ${proc} emitted a state that was never committed (#${i}, length ${log.length})`);
+      // In commit order; a commit that changed nothing (only failed messages) may be emitted again, unchanged.
+      if (i > 0 && log.length < emissions[i - 1]!.length) fail(`state$ of ${actor} in ${proc} went from ${emissions[i - 1]!.length} to ${log.length} entries`);
+    });
+    if (!world.crashed.has(proc) && emissions.at(-1)?.length !== full?.length) fail(`state$ of ${actor} in ${proc} ended at ${emissions.at(-1)?.length} entries, not ${full?.length}`);
+  }
+
+  // The external service: every applied recipe was requested at least once, under one key per message.
+  const keysByTag = new Map<string, Set<string>>();
+  const tagByKey = new Map<string, string>();
+  for (const r of world.requests) {
+    const keys = keysByTag.get(r.tag) ?? new Set();
+    keys.add(r.key);
+    keysByTag.set(r.tag, keys);
+    const other = tagByKey.get(r.key);
+    if (other !== undefined && other !== r.tag) fail(`idempotency key ${r.key} used for ${other} and ${r.tag}`);
+    tagByKey.set(r.key, r.tag);
+    if (!r.key.startsWith(`sim.acct/${r.actor}/`)) fail(`idempotency key ${r.key} does not name its actor ${r.actor}`);
+  }
+  for (const [tag, keys] of keysByTag) if (keys.size > 1) fail(`thunk of ${tag} ran under ${keys.size} idempotency keys`);
+  for (const tag of where.keys()) if (tag.endsWith('!') && !keysByTag.has(tag.slice(0, -1))) fail(`recipe ${tag} applied without any service request`);
+
+  return out;
+}
+
+/** How a logged tag changes `sum`, from what was sent. */
+function delta(sent: ReadonlyMap<string, Sent>, tag: string): number {
+  if (tag.endsWith('!')) return 1;
+  if (tag.endsWith('>')) return sent.get(tag.slice(0, -1))?.v ?? NaN;
+  const s = sent.get(tag);
+  if (s === undefined) return NaN;
+  return s.action === 'take' || s.action === 'forward' ? -s.v : s.v;
+}

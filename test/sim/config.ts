@@ -1,0 +1,84 @@
+/** The shape of one simulated run, drawn from its seed. */
+import type { ActorOptions, FaultPlan } from '../../src/index.js';
+import { Rng } from './random.js';
+
+export interface SimConfig {
+  readonly seed: number;
+  /** Actor instance ids. */
+  readonly actors: readonly string[];
+  /** Processes that only produce (never crash). */
+  readonly producers: number;
+  /** Processes that only consume (crash and restart). */
+  readonly consumers: number;
+  /** Processes that do both (crash and restart; their callers die with them). */
+  readonly mixed: number;
+  /** Operations each producing process issues. */
+  readonly opsPerProducer: number;
+  readonly actorOptions: ActorOptions & { leaseMs: number };
+  readonly pollMs: number;
+  readonly concurrency: number;
+  readonly callTimeoutMs: number;
+  readonly faults: FaultPlan;
+  readonly crash: {
+    /** Probability that a consumer process crashes at one crash point of one transaction. */
+    readonly txRate: number;
+    /** Probability that a thunk run crashes its process (before or after calling the service). */
+    readonly thunkRate: number;
+    /** Mean ms between crashes at random instants (0: none). */
+    readonly everyMs: number;
+    /** Most ms before a crashed process restarts. */
+    readonly restartMs: number;
+    /** Probability that a restarted consumer takes the lease name of the dead one. */
+    readonly reuseName: number;
+  };
+  /** Mean ms between partitions of a process (0: none), and their longest duration. */
+  readonly partition: { readonly everyMs: number; readonly maxMs: number };
+  readonly service: { readonly failRate: number; readonly maxLatencyMs: number };
+}
+
+export interface ScaleOptions {
+  /** Multiplies the number of operations (default 1). */
+  readonly scale?: number;
+}
+
+export function configure(seed: number, options: ScaleOptions = {}): SimConfig {
+  const r = Rng.derive(seed, 'config');
+  const leaseMs = r.int(40, 250);
+  const some = (p: number, max: number) => (r.chance(p) ? Number(r.between(0, max).toFixed(4)) : 0);
+  const consumers = r.int(1, 3);
+  const mixed = r.chance(0.35) ? 1 : 0;
+  return {
+    seed,
+    actors: Array.from({ length: r.int(2, 4) }, (_, i) => `a${i}`),
+    producers: r.int(1, 3),
+    consumers,
+    mixed,
+    opsPerProducer: Math.max(1, Math.round(r.int(12, 40) * (options.scale ?? 1))),
+    actorOptions: {
+      leaseMs,
+      maxBatchMessages: r.pick([1, 2, 3, 8, 32, 256]),
+      thunkAttempts: r.int(2, 6),
+      thunkRetryMs: r.int(2, 40),
+      idleMs: r.pick([50, 1_000, 30_000]),
+    },
+    pollMs: r.int(20, 300),
+    concurrency: r.pick([1, 2, 64]),
+    callTimeoutMs: r.int(2_000, 10_000),
+    faults: {
+      conflict: some(0.6, 0.1),
+      unknownResult: some(0.6, 0.06),
+      unknownResultNotApplied: some(0.5, 0.04),
+      failBeforeCommit: some(0.5, 0.04),
+      ...(r.chance(0.5) ? { commitDelayMs: [0, r.int(1, 8)] as const } : {}),
+    },
+    crash: {
+      txRate: r.pick([0, 0.003, 0.01, 0.03]),
+      thunkRate: r.pick([0, 0.15, 0.35]),
+      everyMs: r.pick([0, 150, 400, 1_000]),
+      restartMs: r.int(0, 3 * leaseMs),
+      reuseName: r.pick([0, 0.5]),
+    },
+    partition: r.chance(0.5) ? { everyMs: r.pick([200, 600]), maxMs: r.int(leaseMs, 3 * leaseMs) } : { everyMs: 0, maxMs: 0 },
+    service: { failRate: r.pick([0, 0.1, 0.25]), maxLatencyMs: r.int(0, 60) },
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * The actor of the simulation and its reference model. Every message carries a unique tag; the
+ * state logs the tags it applied, in order, with the incarnation of the consumer process that
+ * applied it (`tag|proc`). `sum` and `hash` are functions of the sequence of tags, so the final state
+ * can be compared with a sequential replay, and a call's reply with the state at its position.
+ *
+ * Each simulated process gets its own definition object (same name, same reducers): reducers,
+ * effects and thunks then know which process runs them, as they would in separate OS processes.
+ */
+import { defineActor, type ActorOptions, type Reply } from '../../src/index.js';
+
+export interface SimState {
+  log: string[];
+  sum: number;
+  hash: number;
+  /** Thunk recipes applied. */
+  recipes: number;
+}
+
+/** What `take` and `lockOp` reply: the state right after the message. */
+export interface Snap {
+  readonly len: number;
+  readonly sum: number;
+  readonly hash: number;
+}
+
+export interface Payload {
+  readonly tag: string;
+  readonly v: number;
+  /** `forward`: the actor that receives `v` (tag `<tag>>`). */
+  readonly to?: string;
+}
+
+/** What a process does when its actors commit and run thunks. */
+export interface ProcEnv {
+  /** The incarnation of the process (`c1#3`): recorded in the log entries it applies. */
+  readonly name: string;
+  /** An after-commit effect ran for `tag` on `actor` with the committed `state`. */
+  effect(tag: string, actor: string, state: SimState): void;
+  /** The thunk of `tag`: calls the external service; may crash the process or fail. */
+  external(tag: string, actor: string, ctx: { key: string; attempt: number; signal: AbortSignal }): Promise<void>;
+}
+
+export const ACTOR = 'sim.acct';
+
+export const initialSimState = (): SimState => ({ log: [], sum: 0, hash: 0, recipes: 0 });
+
+/** Order-sensitive mix of a tag and a value into the hash. */
+export function mix(hash: number, tag: string, v: number): number {
+  let h = (hash ^ 0x9e3779b9) >>> 0;
+  for (let i = 0; i < tag.length; i++) h = Math.imul(h ^ tag.charCodeAt(i), 0x01000193);
+  return Math.imul(h ^ (v | 0), 0x01000193) >>> 0;
+}
+
+/** Applies one logged tag (the pure step both the actor and the replay use). */
+export function step(state: { sum: number; hash: number }, tag: string, delta: number): void {
+  state.sum += delta;
+  state.hash = mix(state.hash, tag, delta);
+}
+
+export const tagOf = (entry: string): string => entry.slice(0, entry.lastIndexOf('|'));
+export const procOf = (entry: string): string => entry.slice(entry.lastIndexOf('|') + 1);
+
+/** The definition as process `env` runs it. */
+export function simActor(env: ProcEnv, options: ActorOptions) {
+  const snap = (s: SimState): Snap => ({ len: s.log.length, sum: s.sum, hash: s.hash });
+  const apply = (s: SimState, tag: string, delta: number): void => {
+    step(s, tag, delta);
+    s.log.push(`${tag}|${env.name}`);
+  };
+  const Acct = defineActor({
+    name: ACTOR,
+    initialState: initialSimState,
+    reducers: {
+      add(state, p: Payload, ctx): void {
+        apply(state, p.tag, p.v);
+        ctx.after((s) => env.effect(p.tag, ctx.actorId, s));
+      },
+      take(state, p: Payload, ctx): Reply<Snap> {
+        apply(state, p.tag, -p.v);
+        ctx.after((s) => env.effect(p.tag, ctx.actorId, s));
+        return ctx.reply(snap(state));
+      },
+      fail(_state, p: Payload): void {
+        throw Object.assign(new Error(`refused ${p.tag}`), { code: 'sim_refused' });
+      },
+      lockOp(state, p: Payload, ctx): Reply<Snap> {
+        apply(state, p.tag, p.v);
+        ctx.lock('external', { tag: p.tag });
+        ctx.after((s) => env.effect(p.tag, ctx.actorId, s));
+        return ctx.reply(snap(state));
+      },
+      forward(state, p: Payload, ctx): void {
+        apply(state, p.tag, -p.v);
+        ctx.send(Acct, p.to!).recv({ tag: `${p.tag}>`, v: p.v });
+        ctx.after((s) => env.effect(p.tag, ctx.actorId, s));
+      },
+      recv(state, p: Payload, ctx): void {
+        apply(state, p.tag, p.v);
+        ctx.after((s) => env.effect(p.tag, ctx.actorId, s));
+      },
+    },
+    thunks: {
+      async external({ tag }: { tag: string }, ctx) {
+        await env.external(tag, ctx.actorId, ctx);
+        return (draft: SimState) => {
+          apply(draft, `${tag}!`, 1);
+          draft.recipes += 1;
+        };
+      },
+    },
+    options,
+  });
+  return Acct;
+}
+
+export type SimActor = ReturnType<typeof simActor>;

@@ -1,0 +1,167 @@
+/**
+ * The producing side of a run: each producing process issues a seeded stream of dispatches,
+ * idempotent dispatches (retried after a failure, and sometimes re-sent after an acknowledgement
+ * as if it had been lost), calls, locking messages, forwards between actors and failing messages,
+ * some awaited one by one and some in bursts without awaiting, and records what happened to each.
+ */
+import type { ActorRef, CallOptions, DispatchOptions } from '../../src/index.js';
+import type { Payload, SimActor, SimState } from './model.js';
+import { Rng } from './random.js';
+import type { Incarnation, Slot, World } from './world.js';
+
+type SimRef = ActorRef<SimState, SimActor['reducers']>;
+
+export type Action = 'add' | 'take' | 'fail' | 'lockOp' | 'forward';
+
+/** One message a producer issued, and what it learnt about it. */
+export interface Sent {
+  readonly tag: string;
+  readonly action: Action;
+  readonly via: 'dispatch' | 'call';
+  readonly keyed: boolean;
+  readonly v: number;
+  readonly actor: string;
+  readonly to: string | undefined;
+  /** The ref of the first send (incarnation/actor) and the order of that send through it. */
+  readonly ref: string;
+  readonly issue: number;
+  /** Send operations (more than one for retried or re-sent idempotent dispatches). */
+  sends: number;
+  /** Whether the first send was acknowledged (undefined while pending). */
+  firstAcked: boolean | undefined;
+  /** Some send was acknowledged. */
+  acked: boolean;
+  reply: { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown } | undefined;
+  readonly rejections: unknown[];
+}
+
+const KINDS = {
+  add: 36,
+  addKeyed: 12,
+  addCall: 5,
+  take: 12,
+  forward: 12,
+  lockOp: 5,
+  lockCall: 5,
+  fail: 3,
+  failCall: 2,
+  query: 5,
+} as const;
+
+export class Producers {
+  readonly sent = new Map<string, Sent>();
+  private readonly issued = new Map<string, number>();
+
+  constructor(private readonly world: World) {}
+
+  /** Runs every producing process to the end of its stream; resolves when every operation settled. */
+  run(): Promise<void> {
+    const producing = this.world.slots.filter((s) => s.role !== 'consumer');
+    return Promise.all(producing.map((slot) => this.produce(slot))).then(() => undefined);
+  }
+
+  private async produce(slot: Slot): Promise<void> {
+    const { cfg, clock } = this.world;
+    const rng = Rng.derive(cfg.seed, `producer ${slot.base}`);
+    const pending: Promise<void>[] = [];
+    let seq = 0;
+    while (seq < cfg.opsPerProducer) {
+      const inc = await this.world.alive(slot);
+      const burst = rng.chance(0.4) ? rng.int(2, 8) : 1;
+      const ops: Promise<void>[] = [];
+      for (let b = 0; b < burst && seq < cfg.opsPerProducer; b++) ops.push(this.op(inc, rng, `${slot.base}.${seq++}`));
+      if (rng.chance(0.7)) await Promise.all(ops);
+      else pending.push(...ops);
+      if (rng.chance(0.5)) await clock.sleep(rng.int(0, 30));
+    }
+    await Promise.all(pending);
+  }
+
+  /** Issues one operation synchronously (so issue order is send order) and records its outcome. */
+  private op(inc: Incarnation, rng: Rng, tag: string): Promise<void> {
+    const { cfg } = this.world;
+    const kind = rng.weighted(KINDS);
+    const actor = rng.pick(cfg.actors);
+    if (kind === 'query') return this.query(inc, actor);
+    const action: Action = kind === 'addKeyed' || kind === 'addCall' ? 'add' : kind === 'lockCall' ? 'lockOp' : kind === 'failCall' ? 'fail' : kind;
+    const via = kind === 'addCall' || kind === 'take' || kind === 'lockCall' || kind === 'failCall' ? 'call' : 'dispatch';
+    const to = action === 'forward' ? rng.pick(cfg.actors) : undefined;
+    const payload: Payload = { tag, v: rng.int(1, 9), ...(to === undefined ? {} : { to }) };
+    const refKey = `${inc.name}/${actor}`;
+    const issue = this.issued.get(refKey) ?? 0;
+    this.issued.set(refKey, issue + 1);
+    const sent: Sent = {
+      tag, action, via, keyed: kind === 'addKeyed', v: payload.v, actor, to, ref: refKey, issue,
+      sends: 1, firstAcked: undefined, acked: false, reply: undefined, rejections: [],
+    };
+    this.sent.set(tag, sent);
+    let ref: SimRef;
+    try {
+      ref = inc.system.ref(inc.def, actor);
+    } catch (error) {
+      // The process died since the burst started (system_closed).
+      sent.firstAcked = false;
+      sent.rejections.push(error);
+      return sent.keyed ? this.resend(sent, (r) => (r.dispatch.add as (p: Payload, o?: DispatchOptions) => Promise<void>)(payload, { idempotencyKey: `key-${tag}` }), rng) : Promise.resolve();
+    }
+    if (via === 'call') {
+      const options: CallOptions = { timeout: cfg.callTimeoutMs };
+      const call = ref.call[action] as (p: Payload, o: CallOptions) => Promise<unknown>;
+      return call(payload, options).then(
+        (value) => {
+          sent.reply = { ok: true, value };
+          sent.firstAcked = sent.acked = true;
+          const len = (value as { len?: number } | undefined)?.len;
+          if (len !== undefined) this.world.committed(actor, len);
+        },
+        (error: unknown) => void (sent.reply = { ok: false, error }),
+      );
+    }
+    const options: DispatchOptions | undefined = sent.keyed ? { idempotencyKey: `key-${tag}` } : undefined;
+    const dispatch = (r: SimRef) => (r.dispatch[action] as (p: Payload, o?: DispatchOptions) => Promise<void>)(payload, options);
+    return dispatch(ref).then(
+      async () => {
+        sent.firstAcked = sent.acked = true;
+        // An idempotent dispatch whose acknowledgement was lost: the producer sends it again.
+        if (sent.keyed && rng.chance(0.3)) await this.resend(sent, dispatch, rng);
+      },
+      async (error: unknown) => {
+        sent.firstAcked = false;
+        sent.rejections.push(error);
+        if (sent.keyed) await this.resend(sent, dispatch, rng);
+      },
+    );
+  }
+
+  /** A strictly serializable read: it must see at least every state known to be committed before it started. */
+  private query(inc: Incarnation, actor: string): Promise<void> {
+    const atLeast = this.world.committedLen.get(actor) ?? 0;
+    let pending: Promise<SimState>;
+    try {
+      pending = inc.system.ref(inc.def, actor).query();
+    } catch {
+      return Promise.resolve(); // the process died
+    }
+    return pending.then(
+      (state) => void this.world.queries.push({ proc: inc.name, actor, atLeast, log: state.log }),
+      () => {},
+    );
+  }
+
+  /** Sends an idempotent dispatch again (same key, same payload) until one send is acknowledged. */
+  private async resend(sent: Sent, dispatch: (r: SimRef) => Promise<void>, rng: Rng): Promise<void> {
+    const slot = this.world.incarnations.get(sent.ref.split('/')[0]!)!.slot;
+    for (let i = 0; i < 10; i++) {
+      await this.world.clock.sleep(rng.int(0, 50));
+      const inc = await this.world.alive(slot);
+      sent.sends++;
+      try {
+        await dispatch(inc.system.ref(inc.def, sent.actor));
+        sent.acked = true;
+        return;
+      } catch (error) {
+        sent.rejections.push(error);
+      }
+    }
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Bugs the simulation found, each pinned by a small scenario of its own (real time, memory engine)
+ * so they stay fixed whatever the seeded workloads become.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { CommitUnknownResultError, createSystem, defineActor, memory, type Backend, type MemoryBackend, type System, type Transaction, type TransactOptions } from '../../src/index.js';
+import { CrashError, ProcessBackend, TxView } from './process.js';
+
+const open: System[] = [];
+let engine: MemoryBackend;
+async function system(backend: Backend): Promise<System> {
+  const s = await createSystem({ backend, closeBackend: false });
+  open.push(s);
+  return s;
+}
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close();
+  await engine?.close();
+});
+
+describe('found by the simulation', () => {
+  it('a consumer takes over the lock a crashed consumer left on its last thunk attempt, and dead-letters it', async () => {
+    engine = memory({ seed: 1 });
+    const doomed = new ProcessBackend(engine, 'doomed');
+    let runs = 0;
+    const Mailer = defineActor({
+      name: 'mailer',
+      initialState: { sent: 0 },
+      reducers: {
+        send(_state, _: void, ctx) {
+          ctx.lock('mail');
+        },
+        ping(state, _: void, ctx) {
+          return ctx.reply(state.sent);
+        },
+      },
+      thunks: {
+        async mail() {
+          runs++;
+          if (doomed.alive) {
+            // The process dies during the last allowed run, leaving the lock (attempt 1 of 1) behind.
+            doomed.kill();
+            await first.close();
+            throw new CrashError('doomed');
+          }
+          return (draft: { sent: number }) => void (draft.sent += 1);
+        },
+      },
+      options: { thunkAttempts: 1, leaseMs: 60, thunkRetryMs: 5 },
+    });
+    const first = await system(doomed);
+    first.serve(Mailer, { consumerName: 'doomed', pollMs: 20 });
+    const producer = await system(engine);
+    await producer.ref(Mailer, 'm').dispatch.send();
+    for (let i = 0; i < 100 && doomed.alive; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(doomed.alive).toBe(false);
+    expect(await producer.admin.lock(Mailer, 'm')).toMatchObject({ owner: 'doomed', attempt: 1 });
+
+    const second = await system(engine);
+    second.serve(Mailer, { consumerName: 'next', pollMs: 20 });
+    // Before the fix, `fail` refused the lock of another owner (stale_lock) forever and the queue stayed paused.
+    expect(await producer.ref(Mailer, 'm').call.ping(undefined, { timeout: 5_000 })).toBe(0);
+    expect(await producer.admin.lock(Mailer, 'm')).toBeUndefined();
+    expect(await producer.admin.deadLetters(Mailer, 'm')).toHaveLength(1);
+    expect(runs).toBe(1);
+  });
+
+  it('a caller gets its reply when only the commit that clears the stored reply is ambiguous', async () => {
+    engine = memory({ seed: 2 });
+    const Counter = defineActor({
+      name: 'counter',
+      initialState: { n: 0 },
+      reducers: {
+        add(state, by: number, ctx) {
+          state.n += by;
+          return ctx.reply(state.n);
+        },
+      },
+    });
+    // The producer's view of the store: the commit that consumes a reply (clears its key) is
+    // applied but reported as commit_unknown_result, as FoundationDB may report it.
+    let ambiguous = 0;
+    const producerView: Backend = {
+      kind: 'memory',
+      get closed() {
+        return engine.closed;
+      },
+      stats: () => engine.stats(),
+      close: async () => {},
+      async transact<T>(fn: (tx: Transaction) => T | Promise<T>, options?: TransactOptions): Promise<T> {
+        let view: TxView | undefined;
+        const owner = new ProcessBackend(engine, 'producer');
+        const result = await engine.transact(async (tx) => fn((view = new TxView(tx, owner))), options);
+        if (view?.touched.has('r')) {
+          ambiguous++;
+          throw new CommitUnknownResultError('Transaction may or may not have committed (it did)');
+        }
+        return result;
+      },
+    };
+    const consumer = await system(engine);
+    consumer.serve(Counter);
+    const producer = await system(producerView);
+    expect(await producer.ref(Counter, 'c').call.add(5, { timeout: 2_000 })).toBe(5);
+    expect(ambiguous).toBe(1);
+  });
+});

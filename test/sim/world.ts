@@ -1,0 +1,279 @@
+/**
+ * The simulated cluster of one run: processes (producers, consumers, both) over one memory
+ * engine, the chaos that crashes, restarts and partitions them, the external service the thunks
+ * call, and the record of everything observable (what was sent and acknowledged, replies,
+ * after-commit effects, service requests, crashes) that the invariants are checked against.
+ */
+import { createSystem, isDgenError, type Backend, type System, type SystemEvent } from '../../src/index.js';
+import type { VirtualClock } from './clock.js';
+import type { SimConfig } from './config.js';
+import { simActor, type SimActor, type SimState } from './model.js';
+import { CrashError, ProcessBackend, type TxPoint, type TxView } from './process.js';
+import { Rng } from './random.js';
+
+export type Role = 'producer' | 'consumer' | 'mixed';
+
+/** One life of a process. */
+export class Incarnation {
+  constructor(
+    readonly slot: Slot,
+    readonly name: string,
+    readonly backend: ProcessBackend,
+    readonly system: System,
+    readonly def: SimActor,
+  ) {}
+  get alive(): boolean {
+    return this.backend.alive;
+  }
+}
+
+/** A process position (`c1`, `p0`, `m0`) and its successive incarnations. */
+export class Slot {
+  lives = 0;
+  current: Incarnation | undefined;
+  starting: Promise<Incarnation> | undefined;
+  constructor(
+    readonly base: string,
+    readonly role: Role,
+  ) {}
+}
+
+export interface Crash {
+  readonly at: number;
+  readonly proc: string;
+  readonly point: TxPoint | 'thunkBeforeService' | 'thunkAfterService' | 'timer';
+  readonly step: string;
+}
+
+export interface ServiceRequest {
+  readonly key: string;
+  readonly tag: string;
+  readonly actor: string;
+  readonly proc: string;
+  readonly attempt: number;
+}
+
+/** A `query` and the least log length it had to see (committed before it was issued). */
+export interface QueryRun {
+  readonly proc: string;
+  readonly actor: string;
+  readonly atLeast: number;
+  readonly log: readonly string[];
+}
+
+export interface EffectRun {
+  readonly proc: string;
+  readonly log: readonly string[];
+}
+
+export class World {
+  readonly slots: Slot[] = [];
+  readonly incarnations = new Map<string, Incarnation>();
+  readonly crashes: Crash[] = [];
+  readonly crashed = new Set<string>();
+  readonly partitions: Array<{ at: number; proc: string; ms: number }> = [];
+  readonly effects = new Map<string, EffectRun[]>();
+  readonly requests: ServiceRequest[] = [];
+  readonly queries: QueryRun[] = [];
+  /** `state$` emissions (their logs) by observing incarnation and actor. */
+  readonly observed = new Map<string, Array<readonly string[]>>();
+  /** Longest log of each actor known to be committed (from replies and effects) at this instant. */
+  readonly committedLen = new Map<string, number>();
+  serviceFailures = 0;
+  readonly events = { consumerErrors: 0, messageFailed: 0 };
+  /** Consumer errors by kind (diagnostics). */
+  readonly errorKinds: Record<string, number> = {};
+  /** Things that are wrong the moment they happen (checked with the rest at the end). */
+  readonly violations: string[] = [];
+  chaos = true;
+  /** Timeline of commits, crashes and restarts, kept when SIM_TRACE is set. */
+  readonly timeline: string[] | undefined = process.env.SIM_TRACE ? [] : undefined;
+  private readonly crashRng: Rng;
+  private readonly serviceRng: Rng;
+  private closing: Promise<void>[] = [];
+
+  constructor(
+    readonly cfg: SimConfig,
+    readonly clock: VirtualClock,
+    readonly engine: Backend,
+  ) {
+    this.crashRng = Rng.derive(cfg.seed, 'crash');
+    this.serviceRng = Rng.derive(cfg.seed, 'service');
+    for (let i = 0; i < cfg.producers; i++) this.slots.push(new Slot(`p${i}`, 'producer'));
+    for (let i = 0; i < cfg.consumers; i++) this.slots.push(new Slot(`c${i}`, 'consumer'));
+    for (let i = 0; i < cfg.mixed; i++) this.slots.push(new Slot(`m${i}`, 'mixed'));
+  }
+
+  get elapsed(): number {
+    return this.clock.now - this.clock.start;
+  }
+
+  /** Starts the next incarnation of `slot`. */
+  start(slot: Slot): Promise<Incarnation> {
+    if (slot.current?.alive) return Promise.resolve(slot.current);
+    slot.starting ??= this.boot(slot).finally(() => (slot.starting = undefined));
+    return slot.starting;
+  }
+
+  private async boot(slot: Slot): Promise<Incarnation> {
+    const name = `${slot.base}#${slot.lives++}`;
+    const backend = new ProcessBackend(this.engine, name);
+    let inc: Incarnation | undefined;
+    const def = simActor(
+      {
+        name,
+        effect: (tag, actor, state) => this.effect(name, tag, actor, state),
+        external: (tag, actor, ctx) => this.external(inc!, tag, actor, ctx),
+      },
+      this.cfg.actorOptions,
+    );
+    if (this.timeline !== undefined) backend.trace = (tx) => this.note(`${name} ${tx.step} [${[...tx.actors].join(',')}]`);
+    const system = await createSystem({ backend, closeBackend: false });
+    inc = new Incarnation(slot, name, backend, system, def);
+    this.incarnations.set(name, inc);
+    system.events$.subscribe((e) => this.event(inc!, e));
+    if (slot.role !== 'consumer') {
+      for (const actor of this.cfg.actors) {
+        const emissions: Array<readonly string[]> = [];
+        this.observed.set(`${name}/${actor}`, emissions);
+        system.ref(def, actor).state$.subscribe({ next: (s) => void emissions.push(s.log), error: () => {} });
+      }
+    }
+    if (slot.role !== 'producer') {
+      backend.chaos = { at: (point, tx) => this.txChaos(inc!, point, tx) };
+      const reuse = slot.lives > 1 && this.crashRng.chance(this.cfg.crash.reuseName);
+      system.serve(def, { consumerName: reuse ? slot.base : name, pollMs: this.cfg.pollMs, concurrency: this.cfg.concurrency });
+    }
+    slot.current = inc;
+    this.note(`${name} started`);
+    return inc;
+  }
+
+  /** The live incarnation of a producing slot, waiting for a restart if it is dead. */
+  async alive(slot: Slot): Promise<Incarnation> {
+    for (;;) {
+      if (slot.current?.alive) return slot.current;
+      if (!this.chaos || slot.starting !== undefined) await (slot.starting ?? this.start(slot));
+      else await this.clock.sleep(5);
+    }
+  }
+
+  /** Kills an incarnation where it stands; a new one starts later while the chaos lasts. */
+  crash(inc: Incarnation, point: Crash['point'], step: string): boolean {
+    if (!this.chaos) return false;
+    if (this.crashed.has(inc.name)) return true;
+    inc.backend.kill();
+    this.crashed.add(inc.name);
+    this.crashes.push({ at: this.elapsed, proc: inc.name, point, step });
+    this.note(`${inc.name} CRASHED at ${point} (${step})`);
+    this.closing.push(inc.system.close().catch((e) => void this.violations.push(`closing crashed ${inc.name} failed: ${String(e)}`)));
+    const delay = this.crashRng.int(0, this.cfg.crash.restartMs);
+    void this.clock.sleep(delay).then(() => {
+      if (this.chaos && inc.slot.current === inc) void this.start(inc.slot);
+    });
+    return true;
+  }
+
+  private txChaos(inc: Incarnation, point: TxPoint, tx: TxView): boolean {
+    if (!this.chaos || this.cfg.crash.txRate === 0) return false;
+    // Crash points inside read-only transactions (scans, watches, reply checks) are rarer.
+    const rate = tx.touched.size === 0 ? this.cfg.crash.txRate / 4 : this.cfg.crash.txRate;
+    return this.crashRng.chance(rate) && this.crash(inc, point, tx.step);
+  }
+
+  /** Crashes a random live consumer at a random instant, and partitions one now and then, while the chaos lasts. */
+  async chaosLoop(): Promise<void> {
+    const { everyMs } = this.cfg.crash;
+    const partitionEvery = this.cfg.partition.everyMs;
+    if (everyMs === 0 && partitionEvery === 0) return;
+    const tick = Math.min(...[everyMs, partitionEvery].filter((x) => x > 0));
+    while (this.chaos) {
+      await this.clock.sleep(this.crashRng.int(tick / 2, tick * 1.5));
+      if (!this.chaos) return;
+      const live = this.slots.filter((s) => s.role !== 'producer' && s.current?.alive).map((s) => s.current!);
+      if (live.length === 0) continue;
+      const victim = this.crashRng.pick(live);
+      if (everyMs > 0 && this.crashRng.chance(tick / everyMs)) void this.crash(victim, 'timer', 'any');
+      else if (partitionEvery > 0 && this.crashRng.chance(tick / partitionEvery)) {
+        const ms = this.crashRng.int(1, this.cfg.partition.maxMs);
+        victim.backend.pausedUntil = Math.max(victim.backend.pausedUntil, this.clock.now + ms);
+        this.partitions.push({ at: this.elapsed, proc: victim.name, ms });
+      }
+    }
+  }
+
+  /** Ends the chaos: no more crashes or partitions; every crashed process comes back. */
+  async heal(): Promise<void> {
+    this.chaos = false;
+    for (const slot of this.slots) {
+      if (slot.current !== undefined) slot.current.backend.pausedUntil = 0;
+      await this.start(slot);
+    }
+  }
+
+  /** Closes every live process gracefully (servers finish their batches and release their leases). */
+  async shutdown(): Promise<void> {
+    for (const slot of this.slots) if (slot.current?.alive) await slot.current.system.close();
+    await Promise.all(this.closing);
+  }
+
+  note(line: string): void {
+    this.timeline?.push(`${this.elapsed.toFixed(1).padStart(9)} ${line}`);
+  }
+
+  /** `len` entries of `actor`'s log are known to be committed now. */
+  committed(actor: string, len: number): void {
+    if (len > (this.committedLen.get(actor) ?? 0)) this.committedLen.set(actor, len);
+  }
+
+  private effect(proc: string, tag: string, actor: string, state: SimState): void {
+    this.committed(actor, state.log.length);
+    const key = `${actor}/${tag}`;
+    const runs = this.effects.get(key) ?? [];
+    runs.push({ proc, log: state.log });
+    this.effects.set(key, runs);
+  }
+
+  /** The thunk: calls the external service with its idempotency key; may crash its process around the call. */
+  private async external(inc: Incarnation, tag: string, actor: string, ctx: { key: string; attempt: number; signal: AbortSignal }): Promise<void> {
+    const rate = this.cfg.crash.thunkRate / 2;
+    if (!inc.alive) throw new CrashError(inc.name);
+    if (this.chaos && this.crashRng.chance(rate) && this.crash(inc, 'thunkBeforeService', 'thunk')) throw new CrashError(inc.name);
+    await this.service(inc, { key: ctx.key, tag, actor, proc: inc.name, attempt: ctx.attempt });
+    if (!inc.alive) throw new CrashError(inc.name);
+    if (this.chaos && this.crashRng.chance(rate) && this.crash(inc, 'thunkAfterService', 'thunk')) throw new CrashError(inc.name);
+  }
+
+  /** A fake external service that records requests by idempotency key; it loses requests or responses now and then. */
+  private async service(inc: Incarnation, request: ServiceRequest): Promise<void> {
+    const { failRate, maxLatencyMs } = this.cfg.service;
+    await this.clock.sleep(this.serviceRng.int(0, maxLatencyMs));
+    if (this.serviceRng.chance(failRate / 2)) {
+      this.serviceFailures++;
+      throw new Error('service unavailable (request lost)');
+    }
+    this.requests.push(request);
+    await this.clock.sleep(this.serviceRng.int(0, maxLatencyMs));
+    if (!inc.alive) throw new CrashError(inc.name);
+    if (this.serviceRng.chance(failRate / 2)) {
+      this.serviceFailures++;
+      throw new Error('service unavailable (response lost)');
+    }
+  }
+
+  private event(inc: Incarnation, e: SystemEvent): void {
+    if (e.type === 'consumer-error') {
+      this.events.consumerErrors++;
+      const error = e.error;
+      const kind = `${inc.alive ? 'live' : 'dead'} ${describe(error).slice(0, 80)}`;
+      this.errorKinds[kind] = (this.errorKinds[kind] ?? 0) + 1;
+      if (!(error instanceof CrashError) && !isDgenError(error)) this.violations.push(`${inc.name}: unexpected consumer error on ${e.actor}/${e.id}: ${describe(error)}`);
+    } else if (e.type === 'effect-failed') this.violations.push(`${inc.name}: effect failed on ${e.actor}/${e.id}: ${describe(e.error)}`);
+    else if (e.type === 'message-failed') this.events.messageFailed++;
+  }
+}
+
+export function describe(e: unknown): string {
+  if (e instanceof Error) return `${e.name}${(e as { code?: string }).code ? ` [${(e as { code?: string }).code}]` : ''}: ${e.message}`;
+  return String(e);
+}
