@@ -25,12 +25,22 @@ export const CONFORMANCE_PREFIX = new Uint8Array(0);
  */
 export const CONFORMANCE_UNREADABLE_VERSIONSTAMPS = false;
 
+/** Options of {@link simulatedFoundationDB}. */
+export interface SimulatedEngineOptions {
+  /** Options of `foundationdb()` (default: `{ prefix: CONFORMANCE_PREFIX }`). */
+  readonly engine?: Omit<FoundationDBOptions, 'binding' | 'clusterFile'>;
+  /** See `SimulationOptions.unreadableVersionstamps` (default: {@link CONFORMANCE_UNREADABLE_VERSIONSTAMPS}). */
+  readonly unreadableVersionstamps?: boolean;
+}
+
 /**
  * `foundationdb()` over a simulated native client: one simulated cluster per test file, which
  * every `open()` of the file connects to (as to a shared cluster). Skipped, with the reason, when
- * the `foundationdb` package is not installed.
+ * the `foundationdb` package is not installed. The defaults are the conformance suite's; other
+ * suites (e.g. the actor suites) pass `{ engine: {}, unreadableVersionstamps: true }` to run with
+ * the default prefix and FoundationDB's read-your-writes exactly.
  */
-export function simulatedFoundationDB(name = 'foundationdb-simulated', options: Omit<FoundationDBOptions, 'binding'> = {}): Engine {
+export function simulatedFoundationDB(name = 'foundationdb-simulated', options: SimulatedEngineOptions = {}): Engine {
   if (foundationdbPackageRoot() === undefined) {
     return {
       name,
@@ -38,12 +48,14 @@ export function simulatedFoundationDB(name = 'foundationdb-simulated', options: 
       open: () => Promise.reject(new Error(`${name} cannot run: the foundationdb package is not installed`)),
     };
   }
+  const engine = options.engine ?? { prefix: CONFORMANCE_PREFIX };
+  const unreadableVersionstamps = options.unreadableVersionstamps ?? CONFORMANCE_UNREADABLE_VERSIONSTAMPS;
   let sim: SimulatedFoundationDB | undefined;
   return {
     name,
     async open() {
-      sim ??= simulateFoundationDB({ unreadableVersionstamps: CONFORMANCE_UNREADABLE_VERSIONSTAMPS });
-      return sim.open({ prefix: CONFORMANCE_PREFIX, ...options });
+      sim ??= simulateFoundationDB({ unreadableVersionstamps });
+      return sim.open(engine);
     },
     async cleanup() {
       await sim?.shutdown();
