@@ -21,7 +21,8 @@ export type { FoundationDBBinding } from './foundationdb-binding.js';
 export interface FoundationDBOptions {
   /**
    * Path of the cluster file. Default: FoundationDB's own choice (`FDB_CLUSTER_FILE`, then
-   * `/etc/foundationdb/fdb.cluster` or the platform's default path).
+   * `fdb.cluster` in the working directory, then the platform's default path such as
+   * `/etc/foundationdb/fdb.cluster`).
    */
   readonly clusterFile?: string;
   /**
@@ -72,7 +73,14 @@ export async function foundationdb(options: FoundationDBOptions = {}): Promise<B
   const prefix = toPrefix(options.prefix);
   const given = options.binding;
   const binding = given === undefined ? await loadBinding() : typeof given === 'function' ? await given() : given;
-  binding.fdb.setAPIVersion(apiVersion); // a no-op when this process already chose the same version
+  try {
+    binding.fdb.setAPIVersion(apiVersion); // a no-op when this process already chose the same version
+  } catch (e) {
+    throw new InvalidOperationError(
+      `foundationdb(): cannot use API version ${apiVersion}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)} ` +
+        '(a process has one FoundationDB API version; pass the same apiVersion everywhere)',
+    );
+  }
   const db = binding.fdb.open(options.clusterFile);
   return new FoundationDBBackend(binding, db, prefix);
 }

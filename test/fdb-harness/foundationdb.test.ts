@@ -290,6 +290,10 @@ describe.skipIf(foundationdbPackageRoot() === undefined)('foundationdb() over th
     expect((await rejection(sim.open({ clusterFile: cluster, apiVersion: 510 }))).code).toBe('invalid_operation');
     expect((await rejection(sim.open({ clusterFile: cluster, apiVersion: 730 }))).code).toBe('invalid_operation');
     expect((await rejection(sim.open({ clusterFile: cluster, prefix: Buffer.from([0xff, 1]) }))).message).toContain('system keyspace');
+    await open(cluster); // the file's client now runs API version 710
+    const other = await rejection(sim.open({ clusterFile: cluster, apiVersion: 700 }));
+    expect(other.code).toBe('invalid_operation');
+    expect(other.message).toContain('one FoundationDB API version');
   });
 
   it('close() cancels the watches it set, through the client', async () => {
