@@ -100,6 +100,7 @@ export abstract class BufferedTransaction implements Transaction, TransactionAtt
   async get(key: Bytes, options?: ReadOptions): Promise<Buffer | undefined> {
     this.assertOpen();
     const k = keyString(key);
+    this.writes.assertReadable(k, k + '\x00');
     const known = this.writes.lookup(k);
     let value: Buffer | undefined;
     if (known !== undefined && known.delta === undefined) value = known.value;
@@ -122,15 +123,16 @@ export abstract class BufferedTransaction implements Transaction, TransactionAtt
     const limit = options?.limit ?? 0;
     const reverse = options?.reverse === true;
     const entries = this.writes.readRange(b, e, limit, reverse, this.snapshot());
-    if (options?.snapshot !== true) {
-      const ranges = (this.readRanges ??= new RangeSet());
-      if (limit > 0 && entries.length >= limit) {
-        // Only what was read conflicts, as in FoundationDB.
-        const last = entries[entries.length - 1]!.key;
-        if (reverse) ranges.add(last, e);
-        else ranges.add(b, keyAfter(last));
-      } else ranges.add(b, e);
+    // What the read covered: up to its last entry when the limit stopped it, else all of [b, e).
+    let [from, to] = [b, e];
+    if (limit > 0 && entries.length >= limit) {
+      const last = entries[entries.length - 1]!.key;
+      if (reverse) from = last;
+      else to = keyAfter(last);
     }
+    this.writes.assertReadable(from, to);
+    // Only what was read conflicts, as in FoundationDB.
+    if (options?.snapshot !== true) (this.readRanges ??= new RangeSet()).add(from, to);
     const out: KeyValue[] = new Array(entries.length);
     let bytes = 0;
     for (let i = 0; i < entries.length; i++) {
@@ -172,7 +174,7 @@ export abstract class BufferedTransaction implements Transaction, TransactionAtt
     checkKey(key);
     checkValue(value);
     checkStampOffset('key', key, stampOffset);
-    this.writes.setVersionstampedKey(copyBytes(key), stampOffset, copyBytes(value));
+    this.writes.setVersionstampedKey(copyBytes(key), stampOffset, copyBytes(value), this.hasSnapshot ? this.snapshot().version : 0n);
   }
 
   setVersionstampedValue(key: Bytes, value: Bytes, stampOffset = 0): void {

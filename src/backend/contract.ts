@@ -6,8 +6,8 @@
  * Semantics every engine guarantees (pinned by test/conformance):
  * - Strict serializability: a transaction whose non-snapshot reads (or added read conflict ranges)
  *   were written by a commit after its read version fails with `not_committed`.
- * - Reads see the transaction's own writes (read-your-writes), except versionstamped keys/values,
- *   which exist only once committed.
+ * - Reads see the transaction's own writes (read-your-writes). What its versionstamped writes may
+ *   fill is unreadable until commit: reading it fails with `accessed_unreadable`, as in FoundationDB.
  * - Atomic `add` and blind writes add no read conflict; write-only transactions never conflict.
  * - Versionstamps are 10 bytes (8-byte big-endian commit version + 2-byte batch order), strictly
  *   increasing in commit order; the 2 bytes after them in a tuple-encoded key are the user version.

@@ -97,3 +97,14 @@ export class OpenFailedError extends StorageError {
     super('open_failed', message, { cause });
   }
 }
+
+/**
+ * A read touched what this transaction's own versionstamped writes may produce: those keys and
+ * values exist only once committed. FoundationDB's `accessed_unreadable` (1036); every engine
+ * answers it alike. Not retried.
+ */
+export class AccessedUnreadableError extends StorageError {
+  constructor(message = 'Read or wrote an unreadable key: this transaction wrote a versionstamped key or value there, readable only once committed') {
+    super('accessed_unreadable', message);
+  }
+}

@@ -6,6 +6,7 @@
 import { isDgenError } from '../errors.js';
 import { LIMITS } from './contract.js';
 import {
+  AccessedUnreadableError,
   CommitFailedError,
   CommitUnknownResultError,
   KeyTooLargeError,
@@ -118,14 +119,8 @@ export function mapFdbError(
       return withCause(new KeyTooLargeError(sizes?.largestKey ?? LIMITS.keyBytes + 1, LIMITS.keyBytes));
     case FdbCode.valueTooLarge:
       return withCause(new ValueTooLargeError(sizes?.largestValue ?? LIMITS.valueBytes + 1, LIMITS.valueBytes));
-  }
-  if (code === FdbCode.accessedUnreadable) {
-    return new FoundationDBError(
-      code,
-      `${text}: the transaction read a key or range where it wrote with a versionstamped mutation; ` +
-        'FoundationDB cannot read those before the commit fills in the stamp',
-      { retryable: false, cause },
-    );
+    case FdbCode.accessedUnreadable:
+      return withCause(new AccessedUnreadableError());
   }
   if (predicates.maybeCommitted) return withCause(new CommitUnknownResultError(`Transaction may or may not have committed (FoundationDB error ${code}: ${text})`));
   if (predicates.retryable) return new CommitFailedError(`Transaction failed with the retryable FoundationDB error ${code}: ${text}`, cause);

@@ -1,12 +1,15 @@
 /**
  * A transaction's pending writes, shared by the memory and LMDB engines: the ordered mutation
  * log applied at commit, and read-your-writes for `get` and `getRange` merged over the engine's
- * snapshot reads. Versionstamped writes are only logged: they are not readable before commit.
+ * snapshot reads. Versionstamped writes are only logged: what they may write is unreadable until
+ * commit, and reading it fails with `accessed_unreadable`, as in FoundationDB.
  * @internal
  */
 import { LIMITS } from './contract.js';
-import { TransactionTooLargeError } from './errors.js';
-import { addDeltas, applyAdd, type KeyString } from './bytes.js';
+import { AccessedUnreadableError, TransactionTooLargeError } from './errors.js';
+import { addDeltas, applyAdd, keyString, type KeyString } from './bytes.js';
+
+const ZERO = Buffer.of(0);
 import { lowerBound, RangeSet } from './ranges.js';
 
 /** One mutation, in the order the transaction issued it. @internal */
@@ -51,6 +54,8 @@ export class WriteBuffer {
   private cleared: RangeSet | undefined;
   private sortedPoints: KeyString[] | undefined;
   private stampedValues: Set<KeyString> | undefined;
+  /** Ranges a versionstamped write of this transaction may fill: reading them fails. */
+  private unreadable: Array<readonly [KeyString, KeyString]> | undefined;
 
   get empty(): boolean {
     return this.mutations.length === 0;
@@ -58,12 +63,14 @@ export class WriteBuffer {
 
   set(key: KeyString, value: Buffer): void {
     this.count(key.length + value.length);
+    this.makeReadable(key);
     this.mutations.push({ type: 'set', key, value });
     this.setPoint(key, { value, delta: undefined });
   }
 
   clear(key: KeyString): void {
     this.count(key.length);
+    this.makeReadable(key);
     this.mutations.push({ type: 'clear', key });
     this.setPoint(key, CLEARED);
   }
@@ -92,15 +99,35 @@ export class WriteBuffer {
     else this.setPoint(key, { value: applyAdd(known.value, delta), delta: undefined });
   }
 
-  setVersionstampedKey(key: Buffer, offset: number, value: Buffer): void {
+  /** `minVersion`: the transaction's read version if it has one (no commit after it can stamp lower). */
+  setVersionstampedKey(key: Buffer, offset: number, value: Buffer, minVersion = 0n): void {
     this.count(key.length + value.length);
     this.mutations.push({ type: 'setVersionstampedKey', key, offset, value });
+    // Any stamp from the read version on may come, as in FoundationDB: that span is unreadable.
+    const low = Buffer.from(key).fill(0x00, offset, offset + 10);
+    low.writeBigUInt64BE(minVersion, offset);
+    const high = Buffer.concat([Buffer.from(key).fill(0xff, offset, offset + 10), ZERO]);
+    (this.unreadable ??= []).push([keyString(low), keyString(high)]);
   }
 
   setVersionstampedValue(key: KeyString, value: Buffer, offset: number): void {
     this.count(key.length + value.length);
     this.mutations.push({ type: 'setVersionstampedValue', key, value, offset });
     (this.stampedValues ??= new Set()).add(key);
+    (this.unreadable ??= []).push([key, key + '\x00']);
+  }
+
+  /** Throws `accessed_unreadable` when [begin, end) meets what a versionstamped write may fill. */
+  assertReadable(begin: KeyString, end: KeyString): void {
+    if (this.unreadable === undefined) return;
+    for (const [b, e] of this.unreadable) if (b < end && begin < e) throw new AccessedUnreadableError();
+  }
+
+  /** A later set or clear of a versionstamped value's key makes it readable again. */
+  private makeReadable(key: KeyString): void {
+    if (this.unreadable === undefined) return;
+    const after = key + '\x00';
+    this.unreadable = this.unreadable.filter(([b, e]) => !(b === key && e === after));
   }
 
   /** What the buffer says of `key`, or undefined when only the snapshot knows. */

@@ -146,9 +146,9 @@ export function engineCases(name: string, open: () => Promise<Backend> | Backend
       const stamps: Buffer[] = [];
       for (let i = 0; i < 3; i++) {
         const p = await db.transact(async (tx) => {
+          const before = await tx.get(b('last')); // read first: once written, it is unreadable until commit
           tx.setVersionstampedKey(Buffer.concat([b('q/'), Buffer.alloc(10), b('/x')]), 2, b(String(i)));
           tx.setVersionstampedValue(b('last'), Buffer.concat([b('v:'), Buffer.alloc(10)]), 2);
-          const before = await tx.get(b('last'));
           expect(before === undefined || before.subarray(2).equals(stamps[i - 1]!)).toBe(true);
           return { stamp: tx.getVersionstamp() };
         });

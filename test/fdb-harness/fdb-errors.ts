@@ -122,6 +122,8 @@ export function codeOfStoreError(error: unknown): number {
       return Code.valueTooLarge;
     case 'used_after_commit':
       return Code.usedDuringCommit;
+    case 'accessed_unreadable':
+      return Code.accessedUnreadable;
     case 'closed':
       return Code.operationCancelled;
     case 'commit_failed':

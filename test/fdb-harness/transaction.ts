@@ -20,12 +20,6 @@ export interface NativeHost {
   error(code: number): Error;
   readonly apiVersion: number;
   random(): number;
-  /**
-   * FoundationDB's read-your-writes makes what a versionstamped mutation may write unreadable
-   * until commit: reading it fails with `accessed_unreadable` (1036). False: such reads see the
-   * store's answer instead (the storage contract's reading, where the write is just invisible).
-   */
-  readonly unreadableVersionstamps: boolean;
 }
 
 /** Options a database hands to each of its transactions (`transaction_*` database options). */
@@ -315,7 +309,8 @@ export class SimulatedTransaction {
         const more = results.length < rows.length || (rows.length === fetch && (limit === 0 || fetch < limit));
         // The client walks the range in order and fails on reaching an unreadable part.
         const last = results.at(-1)?.[0];
-        if (!more || last === undefined) this.checkReadable(begin, stop);
+        const reachedLimit = limit > 0 && results.length >= limit;
+        if ((!more && !reachedLimit) || last === undefined) this.checkReadable(begin, stop);
         else if (reverse) this.checkReadable(last, stop);
         else this.checkReadable(begin, Buffer.concat([last, ZERO]));
         return { results, more };
@@ -580,7 +575,7 @@ export class SimulatedTransaction {
   }
 
   private markUnreadable(range: [Buffer, Buffer]): void {
-    if (this.host.unreadableVersionstamps) this.unreadable.push(range);
+    this.unreadable.push(range);
   }
 
   /** A later set or clear of a key makes it readable again. */
