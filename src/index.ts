@@ -50,3 +50,6 @@ export type { Backend, BackendStats, Bytes, KeyValue, RangeOptions, ReadOptions,
 export { memory } from './backend/memory.js';
 export type { FaultControl, FaultKind, FaultPlan, MemoryBackend, MemoryOptions } from './backend/memory.js';
 export { lmdb } from './backend/lmdb.js';
+export type { LmdbBackend, LmdbOptions } from './backend/lmdb.js';
+export { foundationdb, FoundationDBError, FoundationDBUnavailableError } from './backend/foundationdb.js';
+export type { FoundationDBOptions } from './backend/foundationdb.js';

@@ -9,7 +9,7 @@
 import * as tuple from 'fdb-tuple';
 import { LIMITS, type Backend, type BackendStats, type Bytes, type Transaction, type TransactOptions } from './contract.js';
 import { ClosedError, InvalidOperationError, StorageError } from './errors.js';
-import { DEFAULT_PREFIX, type TupleItem } from '../keys.js';
+import type { TupleItem } from '../keys.js';
 import { loadBinding, type FdbDatabase, type FdbTransaction, type FdbWatch, type FoundationDBBinding } from './foundationdb-binding.js';
 import { ErrorPredicate, FdbCode, fdbCodeOf, mapFdbError, type AttemptSizes } from './foundationdb-errors.js';
 import { FdbTransactionAdapter, type EngineHooks } from './foundationdb-transaction.js';
@@ -27,8 +27,8 @@ export interface FoundationDBOptions {
   readonly clusterFile?: string;
   /**
    * The prefix of every key this engine writes: bytes, or a tuple that is packed with the tuple
-   * layer. Default: dgen's `DEFAULT_PREFIX`, the tuple `('dgen')`. Give each application its own
-   * prefix to share a cluster.
+   * layer. Default: none — dgen's keys already live under `createSystem`'s prefix, the tuple
+   * `('dgen')`. Give each application its own prefix (here or in `createSystem`) to share a cluster.
    */
   readonly prefix?: Bytes | readonly TupleItem[];
   /** FoundationDB API version, 520 to 720 (default 710: FoundationDB 7.1 and later clients). */
@@ -86,7 +86,7 @@ export async function foundationdb(options: FoundationDBOptions = {}): Promise<B
 }
 
 function toPrefix(prefix: FoundationDBOptions['prefix']): Buffer {
-  if (prefix === undefined) return Buffer.from(DEFAULT_PREFIX);
+  if (prefix === undefined) return Buffer.alloc(0);
   const bytes = Array.isArray(prefix) ? tuple.pack(prefix as TupleItem[]) : Buffer.from(prefix as Bytes);
   if (bytes.length > 0 && bytes[0] === 0xff) {
     throw new InvalidOperationError('foundationdb(): the prefix must not start with byte 0xff, which is FoundationDB\'s system keyspace');

@@ -10,7 +10,7 @@ import type { Backend } from '../../src/backend/contract.js';
 import { memory } from '../../src/backend/memory.js';
 import { lmdb } from '../../src/backend/lmdb.js';
 import { foundationdb } from '../../src/backend/foundationdb.js';
-import { CONFORMANCE_PREFIX, simulatedFoundationDB } from '../fdb-harness/engines.js';
+import { simulatedFoundationDB } from '../fdb-harness/engines.js';
 
 export interface Engine {
   readonly name: string;
@@ -64,7 +64,7 @@ const all: readonly Engine[] = [
   // the commit path without fsync differs (synchronous when no other transaction is open)
   inTempDir('lmdb-nosync', (path) => lmdb({ path, noSync: true })),
   simulatedFoundationDB('foundationdb-simulated'),
-  needsEnv('foundationdb', 'FDB_CLUSTER_FILE', (clusterFile) => foundationdb({ clusterFile, prefix: CONFORMANCE_PREFIX }), { watchDelayMs: 1_000 }),
+  needsEnv('foundationdb', 'FDB_CLUSTER_FILE', (clusterFile) => foundationdb({ clusterFile }), { watchDelayMs: 1_000 }),
 ];
 
 const only = process.env['DGEN_ENGINES']?.split(',').map((s) => s.trim()).filter((s) => s !== '');

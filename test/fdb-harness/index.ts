@@ -42,18 +42,12 @@ export interface SimulatedFoundationDB {
 export interface SimulationOptions {
   /** The store of each simulated cluster (default: a fresh `memory()` per cluster). */
   readonly store?: (clusterFile: string) => Backend | Promise<Backend>;
-  /**
-   * Reads of what the transaction wrote with versionstamped mutations fail with
-   * `accessed_unreadable`, as on FoundationDB (default true).
-   */
-  readonly unreadableVersionstamps?: boolean;
 }
 
 /** Starts a simulated native client and loads the `foundationdb` package's JS layer over it. */
 export function simulateFoundationDB(options: SimulationOptions = {}): SimulatedFoundationDB {
   const native = new SimulatedNativeModule({
     store: options.store ?? (() => memory()),
-    ...(options.unreadableVersionstamps === undefined ? {} : { unreadableVersionstamps: options.unreadableVersionstamps }),
   });
   const binding = loadFoundationDBOver(native);
   return {

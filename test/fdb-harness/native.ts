@@ -71,8 +71,6 @@ export interface SimulatedNativeOptions {
   readonly store: (clusterName: string) => Backend | Promise<Backend>;
   /** Random numbers for the retry backoff jitter (default Math.random). */
   readonly random?: () => number;
-  /** See {@link NativeHost.unreadableVersionstamps} (default true, as FoundationDB). */
-  readonly unreadableVersionstamps?: boolean;
 }
 
 /** The simulated `NativeModule`. node-foundationdb's lib/native.js sets `FDBError` on it. */
@@ -83,11 +81,9 @@ export class SimulatedNativeModule implements NativeHost {
   private networkStarted = false;
   private readonly clusters = new Map<string, SimulatedCluster>();
   readonly random: () => number;
-  readonly unreadableVersionstamps: boolean;
 
   constructor(private readonly options: SimulatedNativeOptions) {
     this.random = options.random ?? Math.random;
-    this.unreadableVersionstamps = options.unreadableVersionstamps ?? true;
   }
 
   get apiVersion(): number {

@@ -1,30 +1,21 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { lmdb, memory, type Backend } from '../../src/index.js';
+import { randomBytes } from 'node:crypto';
+import { foundationdb } from '../../src/backend/foundationdb.js';
+import { lmdb, memory } from '../../src/index.js';
+import { inTempDir, needsEnv, type Engine } from '../conformance/engines.js';
+import { simulatedFoundationDB } from '../fdb-harness/engines.js';
 
-/** An engine the actor suites run on. */
-export interface ActorEngine {
-  readonly name: string;
-  open(): Promise<Backend>;
-  cleanup?(): Promise<void>;
-}
-
-/** The engines every actor suite runs against. */
-export function actorEngines(): ActorEngine[] {
-  let dir: string | undefined;
+/**
+ * The engines every actor suite runs against: memory, LMDB, FoundationDB over the simulated native
+ * client, and a real FoundationDB cluster when FDB_CLUSTER_FILE names one (each `open` in a fresh
+ * keyspace of its own). An engine that cannot run here carries a `skip` reason.
+ */
+export function actorEngines(): Engine[] {
+  const run = randomBytes(4).toString('hex');
+  let opened = 0;
   return [
     { name: 'memory', open: async () => memory() },
-    {
-      name: 'lmdb',
-      open: async () => {
-        dir ??= mkdtempSync(join(tmpdir(), 'dgen-actors-'));
-        return lmdb({ path: dir });
-      },
-      cleanup: async () => {
-        if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-        dir = undefined;
-      },
-    },
+    inTempDir('lmdb', (path) => lmdb({ path })),
+    simulatedFoundationDB('foundationdb-simulated'),
+    needsEnv('foundationdb', 'FDB_CLUSTER_FILE', (clusterFile) => foundationdb({ clusterFile, prefix: ['dgen-actor-tests', run, ++opened] })),
   ];
 }
