@@ -3,7 +3,7 @@
  * external service recorded and the final stored data read by an independent system.
  */
 import { isDgenError, type DeadLetterEntry, type LockInfo } from '../../src/index.js';
-import { procOf, step, tagOf, type Payload, type SimState, type Snap } from './model.js';
+import { blobOf, procOf, step, tagOf, type Payload, type SimState, type Snap } from './model.js';
 import { CrashError } from './process.js';
 import type { Sent } from './producer.js';
 import { describe, type World } from './world.js';
@@ -86,12 +86,14 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
   // The final state is a sequential replay of the log; keep each prefix for the replies.
   const prefixes = new Map<string, Array<{ sum: number; hash: number }>>();
   for (const [actor, f] of final) {
-    const replay = { sum: 0, hash: 0, recipes: 0 };
+    const replay = { sum: 0, hash: 0, recipes: 0, blob: '' };
     const states = [{ sum: 0, hash: 0 }];
     for (const entry of f.state.log) {
       const tag = tagOf(entry);
       step(replay, tag, delta(sent, tag));
       if (tag.endsWith('!')) replay.recipes++;
+      const s = sent.get(tag);
+      if (s?.action === 'blob') replay.blob = blobOf(tag, s.v);
       states.push({ sum: replay.sum, hash: replay.hash });
     }
     prefixes.set(actor, states);
@@ -99,13 +101,14 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
     if (s.sum !== replay.sum || s.hash !== replay.hash || s.recipes !== replay.recipes) {
       fail(`${actor}: final state (sum ${s.sum}, hash ${s.hash}, recipes ${s.recipes}) differs from the replay of its log (sum ${replay.sum}, hash ${replay.hash}, recipes ${replay.recipes})`);
     }
+    if (s.blob !== replay.blob) fail(`${actor}: final blob (${s.blob.length} chars) differs from the replay (${replay.blob.length} chars)`);
   }
 
   for (const s of sent.values()) checkSent(s);
 
   function checkSent(s: Sent): void {
     const pos = where.get(s.tag);
-    const crashedProducer = world.crashed.has(s.ref.split('/')[0]!);
+    const endedProducer = world.ended.has(s.ref.split('/')[0]!);
     if (s.action === 'fail') {
       if (s.via === 'dispatch' && s.acked && !dead.has(s.tag)) fail(`acknowledged failing dispatch ${s.tag} is not in the dead letters`);
       if (s.reply?.ok === true) fail(`call ${s.tag} of a failing reducer got a reply`);
@@ -138,7 +141,7 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
       const e = s.reply.error;
       const ok =
         isDgenError(e, 'call_timeout') ||
-        (crashedProducer && (e instanceof CrashError || isDgenError(e, 'system_closed'))) ||
+        (endedProducer && (e instanceof CrashError || isDgenError(e, 'system_closed'))) ||
         (s.action === 'fail' && isDgenError(e, 'sim_refused')) ||
         (s.action === 'lockOp' && dead.has(s.tag) && isDgenError(e));
       if (!ok) fail(`call ${s.tag} (${s.action}) failed unexpectedly: ${describe(e)}`);
@@ -219,7 +222,7 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
       // In commit order; a commit that changed nothing (only failed messages) may be emitted again, unchanged.
       if (i > 0 && log.length < emissions[i - 1]!.length) fail(`state$ of ${actor} in ${proc} went from ${emissions[i - 1]!.length} to ${log.length} entries`);
     });
-    if (!world.crashed.has(proc) && emissions.at(-1)?.length !== full?.length) fail(`state$ of ${actor} in ${proc} ended at ${emissions.at(-1)?.length} entries, not ${full?.length}`);
+    if (!world.ended.has(proc) && emissions.at(-1)?.length !== full?.length) fail(`state$ of ${actor} in ${proc} ended at ${emissions.at(-1)?.length} entries, not ${full?.length}`);
   }
 
   // The external service: every applied recipe was requested at least once, under one key per message.
@@ -246,5 +249,6 @@ function delta(sent: ReadonlyMap<string, Sent>, tag: string): number {
   if (tag.endsWith('>')) return sent.get(tag.slice(0, -1))?.v ?? NaN;
   const s = sent.get(tag);
   if (s === undefined) return NaN;
+  if (s.action === 'blob') return 0;
   return s.action === 'take' || s.action === 'forward' ? -s.v : s.v;
 }

@@ -58,7 +58,7 @@ if (args.seed !== undefined) {
   // A worker: runs its share of the seeds and reports each result to the parent.
   for (let s = args.from + args.worker.index; s < args.from + args.seeds; s += args.worker.stride) {
     const r = await runSeed(s, scale);
-    process.send!({ seed: s, ok: r.ok, violations: r.violations, wallMs: r.wallMs, crashes: r.stats.crashes, messages: r.stats.messages, crashPoints: r.stats.crashPoints });
+    process.send!({ seed: s, ok: r.ok, violations: r.violations, wallMs: r.wallMs, crashes: r.stats.crashes, messages: r.stats.messages, crashPoints: r.stats.crashPoints, steps: r.stats.steps });
   }
   process.exit(0);
 } else {
@@ -69,13 +69,15 @@ if (args.seed !== undefined) {
   let crashes = 0;
   let messages = 0;
   const points: Record<string, number> = {};
+  const steps: Record<string, number> = {};
   const self = fileURLToPath(import.meta.url);
   const extra = args.scale === undefined ? [] : ['--scale', String(args.scale)];
   await Promise.all(
     Array.from({ length: jobs }, (_, index) => {
       const child = fork(self, ['--from', String(args.from), '--seeds', String(args.seeds), '--worker', String(index), String(jobs), ...extra], { execArgv: ['--import', 'tsx'] });
-      child.on('message', (m: Pick<RunResult, 'seed' | 'ok' | 'violations' | 'wallMs'> & { crashes: number; messages: number; crashPoints: Record<string, number> }) => {
+      child.on('message', (m: Pick<RunResult, 'seed' | 'ok' | 'violations' | 'wallMs'> & { crashes: number; messages: number; crashPoints: Record<string, number>; steps: Record<string, number> }) => {
         done++;
+        for (const [k, n] of Object.entries(m.steps)) steps[k] = (steps[k] ?? 0) + n;
         for (const [k, n] of Object.entries(m.crashPoints)) points[k] = (points[k] ?? 0) + n;
         crashes += m.crashes;
         messages += m.messages;
@@ -91,6 +93,7 @@ if (args.seed !== undefined) {
   );
   const s = Math.round((Date.now() - started) / 100) / 10;
   console.log(`\n${done} seeds (${args.from}..${args.from + args.seeds - 1}), ${messages} messages, ${crashes} crashes, ${failed.length} failed, ${s} s on ${jobs} worker(s)`);
+  if (args.verbose) console.log(`commits by step: ${JSON.stringify(Object.fromEntries(Object.entries(steps).sort()), null, 1)}`);
   if (args.verbose) console.log(`crashes by point/step: ${JSON.stringify(Object.fromEntries(Object.entries(points).sort()), null, 1)}`);
   for (const f of failed) console.log(`  failed: ${replayCommand(f.seed, scale)}`);
   process.exit(failed.length === 0 ? 0 : 1);

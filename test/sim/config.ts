@@ -30,6 +30,8 @@ export interface SimConfig {
     readonly restartMs: number;
     /** Probability that a restarted consumer takes the lease name of the dead one. */
     readonly reuseName: number;
+    /** Mean ms between graceful restarts (close, then start again) of a consuming process (0: none). */
+    readonly restartEveryMs: number;
   };
   /** Mean ms between partitions of a process (0: none), and their longest duration. */
   readonly partition: { readonly everyMs: number; readonly maxMs: number };
@@ -46,7 +48,7 @@ export function configure(seed: number, options: ScaleOptions = {}): SimConfig {
   const leaseMs = r.int(40, 250);
   const some = (p: number, max: number) => (r.chance(p) ? Number(r.between(0, max).toFixed(4)) : 0);
   const consumers = r.int(1, 3);
-  const mixed = r.chance(0.35) ? 1 : 0;
+  const mixed = r.chance(0.5) ? 1 : 0;
   return {
     seed,
     actors: Array.from({ length: r.int(2, 4) }, (_, i) => `a${i}`),
@@ -77,6 +79,7 @@ export function configure(seed: number, options: ScaleOptions = {}): SimConfig {
       everyMs: r.pick([0, 150, 400, 1_000]),
       restartMs: r.int(0, 3 * leaseMs),
       reuseName: r.pick([0, 0.5]),
+      restartEveryMs: r.pick([0, 0, 500, 1_500]),
     },
     partition: r.chance(0.5) ? { everyMs: r.pick([200, 600]), maxMs: r.int(leaseMs, 3 * leaseMs) } : { everyMs: 0, maxMs: 0 },
     service: { failRate: r.pick([0, 0.1, 0.25]), maxLatencyMs: r.int(0, 60) },

@@ -15,6 +15,8 @@ export interface SimState {
   hash: number;
   /** Thunk recipes applied. */
   recipes: number;
+  /** A large value (up to 200 kB, stored in chunks), replaced by `blob` messages. */
+  blob: string;
 }
 
 /** What `take` and `lockOp` reply: the state right after the message. */
@@ -29,6 +31,8 @@ export interface Payload {
   readonly v: number;
   /** `forward`: the actor that receives `v` (tag `<tag>>`). */
   readonly to?: string;
+  /** Padding that makes the message large (stored in chunks); ignored by the reducers. */
+  readonly pad?: string;
 }
 
 /** What a process does when its actors commit and run thunks. */
@@ -43,7 +47,10 @@ export interface ProcEnv {
 
 export const ACTOR = 'sim.acct';
 
-export const initialSimState = (): SimState => ({ log: [], sum: 0, hash: 0, recipes: 0 });
+export const initialSimState = (): SimState => ({ log: [], sum: 0, hash: 0, recipes: 0, blob: '' });
+
+/** The large value a `blob` message of size `v` stores. */
+export const blobOf = (tag: string, v: number): string => (tag + '#').repeat(Math.ceil(v / (tag.length + 1))).slice(0, v);
 
 /** Order-sensitive mix of a tag and a value into the hash. */
 export function mix(hash: number, tag: string, v: number): number {
@@ -93,6 +100,12 @@ export function simActor(env: ProcEnv, options: ActorOptions) {
       forward(state, p: Payload, ctx): void {
         apply(state, p.tag, -p.v);
         ctx.send(Acct, p.to!).recv({ tag: `${p.tag}>`, v: p.v });
+        ctx.after((s) => env.effect(p.tag, ctx.actorId, s));
+      },
+      blob(state, p: Payload, ctx): void {
+        step(state, p.tag, 0);
+        state.log.push(`${p.tag}|${env.name}`);
+        state.blob = blobOf(p.tag, p.v);
         ctx.after((s) => env.effect(p.tag, ctx.actorId, s));
       },
       recv(state, p: Payload, ctx): void {

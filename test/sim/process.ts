@@ -46,6 +46,7 @@ export class TxView implements Transaction {
     const t = this.touched;
     if (t.size === 0) return 'read-only';
     if (t.has('v') && t.has('q')) return t.has('l+') ? 'batch-locking' : 'batch';
+    if (t.has('v') && t.has('i') && !t.has('l-')) return 'inline';
     if (t.has('v') && t.has('l-')) return 'thunk-complete';
     if (t.has('d') && t.has('l-')) return 'thunk-fail';
     if (t.has('l+')) return 'thunk-claim';
@@ -139,6 +140,8 @@ export class ProcessBackend implements Backend {
   /** Transactions of this process wait until this (virtual) time: a network partition or a stall. */
   pausedUntil = 0;
   chaos: TxChaos | undefined;
+  /** Writing commits this process learnt of, by step. */
+  readonly commits: Record<string, number> = {};
   /** Called after each commit this process learns of (tracing). */
   trace: ((tx: TxView) => void) | undefined;
 
@@ -197,6 +200,8 @@ export class ProcessBackend implements Backend {
     }
     this.assertAlive();
     if (last !== undefined && last.touched.size > 0) {
+      const step = last.step;
+      this.commits[step] = (this.commits[step] ?? 0) + 1;
       this.trace?.(last);
       this.point('afterCommit', last);
     }

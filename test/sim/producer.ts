@@ -11,7 +11,7 @@ import type { Incarnation, Slot, World } from './world.js';
 
 type SimRef = ActorRef<SimState, SimActor['reducers']>;
 
-export type Action = 'add' | 'take' | 'fail' | 'lockOp' | 'forward';
+export type Action = 'add' | 'take' | 'fail' | 'lockOp' | 'forward' | 'blob';
 
 /** One message a producer issued, and what it learnt about it. */
 export interface Sent {
@@ -46,6 +46,7 @@ const KINDS = {
   fail: 3,
   failCall: 2,
   query: 5,
+  blob: 1,
 } as const;
 
 export class Producers {
@@ -86,12 +87,15 @@ export class Producers {
     const action: Action = kind === 'addKeyed' || kind === 'addCall' ? 'add' : kind === 'lockCall' ? 'lockOp' : kind === 'failCall' ? 'fail' : kind;
     const via = kind === 'addCall' || kind === 'take' || kind === 'lockCall' || kind === 'failCall' ? 'call' : 'dispatch';
     const to = action === 'forward' ? rng.pick(cfg.actors) : undefined;
-    const payload: Payload = { tag, v: rng.int(1, 9), ...(to === undefined ? {} : { to }) };
+    const v = action === 'blob' ? rng.int(0, 200_000) : rng.int(1, 9);
+    // Now and then a message too large for one value: it is queued in chunks.
+    const pad = rng.chance(0.005) ? 'x'.repeat(rng.int(90_000, 200_000)) : undefined;
+    const payload: Payload = { tag, v, ...(to === undefined ? {} : { to }), ...(pad === undefined ? {} : { pad }) };
     const refKey = `${inc.name}/${actor}`;
     const issue = this.issued.get(refKey) ?? 0;
     this.issued.set(refKey, issue + 1);
     const sent: Sent = {
-      tag, action, via, keyed: kind === 'addKeyed', v: payload.v, actor, to, ref: refKey, issue,
+      tag, action, via, keyed: kind === 'addKeyed', v, actor, to, ref: refKey, issue,
       sends: 1, firstAcked: undefined, acked: false, reply: undefined, rejections: [],
     };
     this.sent.set(tag, sent);

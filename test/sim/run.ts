@@ -66,9 +66,11 @@ export async function runSeed(seed: number, options: ScaleOptions = {}): Promise
     applied: final === undefined ? 0 : [...final.values()].reduce((n, f) => n + f.state.log.length, 0),
     calls: [...producers.sent.values()].filter((s) => s.via === 'call').length,
     callErrors: [...producers.sent.values()].filter((s) => s.reply?.ok === false).length,
+    steps: countSteps(world),
     crashes: world.crashes.length,
     crashPoints: countBy(world.crashes.map((c) => `${c.point}/${c.step}`)),
     partitions: world.partitions.length,
+    restarts: world.restarts.length,
     serviceRequests: world.requests.length,
     queries: world.queries.length,
     emissions: [...world.observed.values()].reduce((n, e) => n + e.length, 0),
@@ -109,7 +111,7 @@ async function caughtUp(world: World, final: Map<string, FinalActor>): Promise<v
   for (let waited = 0; waited < 10_000; waited += 20) {
     const behind = [...world.observed].some(([key, emissions]) => {
       const [proc, actor] = key.split('/') as [string, string];
-      return !world.crashed.has(proc) && emissions.at(-1)?.length !== final.get(actor)!.state.log.length;
+      return !world.ended.has(proc) && emissions.at(-1)?.length !== final.get(actor)!.state.log.length;
     });
     if (!behind) return;
     await world.clock.sleep(20);
@@ -151,6 +153,13 @@ async function readFinal(cfg: SimConfig, engine: Backend): Promise<Map<string, F
   }
   await auditor.close();
   return out;
+}
+
+/** Writing commits of every process, by step of the loop. */
+function countSteps(world: World): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const inc of world.incarnations.values()) for (const [k, n] of Object.entries(inc.backend.commits)) out[k] = (out[k] ?? 0) + n;
+  return Object.fromEntries(Object.entries(out).sort());
 }
 
 function countBy(items: string[]): Record<string, number> {

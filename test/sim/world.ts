@@ -71,6 +71,10 @@ export class World {
   readonly incarnations = new Map<string, Incarnation>();
   readonly crashes: Crash[] = [];
   readonly crashed = new Set<string>();
+  /** Incarnations that crashed or were closed (gracefully restarted). */
+  readonly ended = new Set<string>();
+  readonly restarts: Array<{ at: number; proc: string }> = [];
+  private readonly restarting = new Set<Promise<void>>();
   readonly partitions: Array<{ at: number; proc: string; ms: number }> = [];
   readonly effects = new Map<string, EffectRun[]>();
   readonly requests: ServiceRequest[] = [];
@@ -152,7 +156,7 @@ export class World {
   /** The live incarnation of a producing slot, waiting for a restart if it is dead. */
   async alive(slot: Slot): Promise<Incarnation> {
     for (;;) {
-      if (slot.current?.alive) return slot.current;
+      if (slot.current?.alive && !this.ended.has(slot.current.name)) return slot.current;
       if (!this.chaos || slot.starting !== undefined) await (slot.starting ?? this.start(slot));
       else await this.clock.sleep(5);
     }
@@ -164,6 +168,7 @@ export class World {
     if (this.crashed.has(inc.name)) return true;
     inc.backend.kill();
     this.crashed.add(inc.name);
+    this.ended.add(inc.name);
     this.crashes.push({ at: this.elapsed, proc: inc.name, point, step });
     this.note(`${inc.name} CRASHED at ${point} (${step})`);
     this.closing.push(inc.system.close().catch((e) => void this.violations.push(`closing crashed ${inc.name} failed: ${String(e)}`)));
@@ -172,6 +177,23 @@ export class World {
       if (this.chaos && inc.slot.current === inc) void this.start(inc.slot);
     });
     return true;
+  }
+
+  /** A graceful restart: the system closes (batches in flight finish, leases are released), then a new incarnation starts. */
+  restart(inc: Incarnation): void {
+    if (!this.chaos || this.ended.has(inc.name)) return;
+    this.ended.add(inc.name);
+    this.restarts.push({ at: this.elapsed, proc: inc.name });
+    this.note(`${inc.name} closing (graceful restart)`);
+    const done = inc.system
+      .close()
+      .catch((e) => void (this.crashed.has(inc.name) || this.violations.push(`closing ${inc.name} failed: ${String(e)}`)))
+      .then(() => {
+        inc.backend.kill(); // the process exits
+        if (inc.slot.current === inc) return this.start(inc.slot).then(() => undefined);
+      })
+      .finally(() => this.restarting.delete(done));
+    this.restarting.add(done);
   }
 
   private txChaos(inc: Incarnation, point: TxPoint, tx: TxView): boolean {
@@ -183,17 +205,19 @@ export class World {
 
   /** Crashes a random live consumer at a random instant, and partitions one now and then, while the chaos lasts. */
   async chaosLoop(): Promise<void> {
-    const { everyMs } = this.cfg.crash;
+    const { everyMs, restartEveryMs } = this.cfg.crash;
     const partitionEvery = this.cfg.partition.everyMs;
-    if (everyMs === 0 && partitionEvery === 0) return;
-    const tick = Math.min(...[everyMs, partitionEvery].filter((x) => x > 0));
+    const periods = [everyMs, partitionEvery, restartEveryMs].filter((x) => x > 0);
+    if (periods.length === 0) return;
+    const tick = Math.min(...periods);
     while (this.chaos) {
       await this.clock.sleep(this.crashRng.int(tick / 2, tick * 1.5));
       if (!this.chaos) return;
-      const live = this.slots.filter((s) => s.role !== 'producer' && s.current?.alive).map((s) => s.current!);
+      const live = this.slots.filter((s) => s.role !== 'producer' && s.current?.alive && !this.ended.has(s.current.name)).map((s) => s.current!);
       if (live.length === 0) continue;
       const victim = this.crashRng.pick(live);
       if (everyMs > 0 && this.crashRng.chance(tick / everyMs)) void this.crash(victim, 'timer', 'any');
+      else if (restartEveryMs > 0 && this.crashRng.chance(tick / restartEveryMs)) this.restart(victim);
       else if (partitionEvery > 0 && this.crashRng.chance(tick / partitionEvery)) {
         const ms = this.crashRng.int(1, this.cfg.partition.maxMs);
         victim.backend.pausedUntil = Math.max(victim.backend.pausedUntil, this.clock.now + ms);
@@ -205,6 +229,7 @@ export class World {
   /** Ends the chaos: no more crashes or partitions; every crashed process comes back. */
   async heal(): Promise<void> {
     this.chaos = false;
+    while (this.restarting.size > 0) await Promise.all([...this.restarting]);
     for (const slot of this.slots) {
       if (slot.current !== undefined) slot.current.backend.pausedUntil = 0;
       await this.start(slot);
