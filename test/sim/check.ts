@@ -3,7 +3,7 @@
  * external service recorded and the final stored data read by an independent system.
  */
 import { isDgenError, type DeadLetterEntry, type LockInfo } from '../../src/index.js';
-import { blobOf, procOf, step, tagOf, type Payload, type SimState, type Snap } from './model.js';
+import { STRICT, blobOf, nameOf, procOf, step, tagOf, type Payload, type SimState, type Snap } from './model.js';
 import { CrashError } from './process.js';
 import type { Sent } from './producer.js';
 import { describe, type World } from './world.js';
@@ -60,6 +60,15 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
     }
   }
 
+  // The operator deleted only messages that halted their actor, once each.
+  const deleted = new Set<string>();
+  for (const d of world.deleted) {
+    if (deleted.has(d.tag)) fail(`${d.tag} deleted twice by the operator`);
+    deleted.add(d.tag);
+    const s = sent.get(d.tag);
+    if (s?.action !== 'fail' || s.actor !== d.actor) fail(`the operator deleted ${d.tag} from ${d.actor}, which did not fail there`);
+  }
+
   // Every applied entry comes from a message that was sent (or derived from one that was applied).
   for (const [actor, log] of logs) {
     log.forEach((entry, index) => {
@@ -110,9 +119,14 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
     const pos = where.get(s.tag);
     const endedProducer = world.ended.has(s.ref.split('/')[0]!);
     if (s.action === 'fail') {
-      if (s.via === 'dispatch' && s.acked && !dead.has(s.tag)) fail(`acknowledged failing dispatch ${s.tag} is not in the dead letters`);
+      // Policy dead-letter: the failed message is in the dead letters. Policy halt: it halted
+      // its actor until the operator deleted it.
+      const removed = nameOf(s.actor) === STRICT ? deleted.has(s.tag) : dead.has(s.tag);
+      const where = nameOf(s.actor) === STRICT ? 'deleted by the operator of the halted actor' : 'in the dead letters';
+      if (s.via === 'dispatch' && s.acked && !removed) fail(`acknowledged failing dispatch ${s.tag} is not ${where}`);
       if (s.reply?.ok === true) fail(`call ${s.tag} of a failing reducer got a reply`);
-      if (s.reply?.ok === false && isDgenError(s.reply.error) && s.reply.error.code === 'sim_refused' && !dead.has(s.tag)) fail(`failed call ${s.tag} is not in the dead letters`);
+      if (s.reply?.ok === false && isDgenError(s.reply.error, 'sim_refused') && !removed) fail(`failed call ${s.tag} is not ${where}`);
+      if (nameOf(s.actor) === STRICT && dead.has(s.tag)) fail(`${s.tag} dead-lettered by an actor with policy halt`);
     } else if (pos === undefined) {
       if (s.via === 'dispatch' && s.acked) fail(`acknowledged dispatch ${s.tag} (${s.action} to ${s.actor}) was never applied`);
       if (s.reply?.ok === true) fail(`call ${s.tag} got a reply but was never applied`);
@@ -235,7 +249,7 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
     const other = tagByKey.get(r.key);
     if (other !== undefined && other !== r.tag) fail(`idempotency key ${r.key} used for ${other} and ${r.tag}`);
     tagByKey.set(r.key, r.tag);
-    if (!r.key.startsWith(`sim.acct/${r.actor}/`)) fail(`idempotency key ${r.key} does not name its actor ${r.actor}`);
+    if (!r.key.startsWith(`${nameOf(r.actor)}/${r.actor}/`)) fail(`idempotency key ${r.key} does not name its actor ${r.actor}`);
   }
   for (const [tag, keys] of keysByTag) if (keys.size > 1) fail(`thunk of ${tag} ran under ${keys.size} idempotency keys`);
   for (const tag of where.keys()) if (tag.endsWith('!') && !keysByTag.has(tag.slice(0, -1))) fail(`recipe ${tag} applied without any service request`);

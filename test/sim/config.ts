@@ -4,7 +4,7 @@ import { Rng } from './random.js';
 
 export interface SimConfig {
   readonly seed: number;
-  /** Actor instance ids. */
+  /** Actor instance ids: `a…` of the dead-letter actor, `s…` of the halting one. */
   readonly actors: readonly string[];
   /** Processes that only produce (never crash). */
   readonly producers: number;
@@ -51,7 +51,7 @@ export function configure(seed: number, options: ScaleOptions = {}): SimConfig {
   const mixed = r.chance(0.5) ? 1 : 0;
   return {
     seed,
-    actors: Array.from({ length: r.int(2, 4) }, (_, i) => `a${i}`),
+    actors: [...Array.from({ length: r.int(2, 4) }, (_, i) => `a${i}`), ...Array.from({ length: r.int(0, 2) }, (_, i) => `s${i}`)],
     producers: r.int(1, 3),
     consumers,
     mixed,

@@ -45,7 +45,12 @@ export interface ProcEnv {
   external(tag: string, actor: string, ctx: { key: string; attempt: number; signal: AbortSignal }): Promise<void>;
 }
 
+/** The actor with the default failure policy (dead letters): instances `a0`, `a1`, … */
 export const ACTOR = 'sim.acct';
+/** The same actor with failure policy `halt`: instances `s0`, `s1`, … An operator deletes the failed message and resumes it. */
+export const STRICT = 'sim.strict';
+/** The definition name of an instance id. */
+export const nameOf = (id: string): string => (id.startsWith('s') ? STRICT : ACTOR);
 
 export const initialSimState = (): SimState => ({ log: [], sum: 0, hash: 0, recipes: 0, blob: '' });
 
@@ -69,14 +74,14 @@ export const tagOf = (entry: string): string => entry.slice(0, entry.lastIndexOf
 export const procOf = (entry: string): string => entry.slice(entry.lastIndexOf('|') + 1);
 
 /** The definition as process `env` runs it. */
-export function simActor(env: ProcEnv, options: ActorOptions) {
+export function simActor(env: ProcEnv, options: ActorOptions, name: string = ACTOR) {
   const snap = (s: SimState): Snap => ({ len: s.log.length, sum: s.sum, hash: s.hash });
   const apply = (s: SimState, tag: string, delta: number): void => {
     step(s, tag, delta);
     s.log.push(`${tag}|${env.name}`);
   };
   const Acct = defineActor({
-    name: ACTOR,
+    name,
     initialState: initialSimState,
     reducers: {
       add(state, p: Payload, ctx): void {
@@ -128,3 +133,17 @@ export function simActor(env: ProcEnv, options: ActorOptions) {
 }
 
 export type SimActor = ReturnType<typeof simActor>;
+
+/** Both definitions as one process runs them. */
+export interface SimDefs {
+  readonly acct: SimActor;
+  readonly strict: SimActor;
+}
+
+export const simDefs = (env: ProcEnv, options: ActorOptions): SimDefs => ({
+  acct: simActor(env, options, ACTOR),
+  strict: simActor(env, { ...options, failurePolicy: 'halt' }, STRICT),
+});
+
+/** The definition of instance `id`. */
+export const defOf = (defs: SimDefs, id: string): SimActor => (nameOf(id) === STRICT ? defs.strict : defs.acct);

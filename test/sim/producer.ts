@@ -86,7 +86,7 @@ export class Producers {
     if (kind === 'query') return this.query(inc, actor);
     const action: Action = kind === 'addKeyed' || kind === 'addCall' ? 'add' : kind === 'lockCall' ? 'lockOp' : kind === 'failCall' ? 'fail' : kind;
     const via = kind === 'addCall' || kind === 'take' || kind === 'lockCall' || kind === 'failCall' ? 'call' : 'dispatch';
-    const to = action === 'forward' ? rng.pick(cfg.actors) : undefined;
+    const to = action === 'forward' ? rng.pick(cfg.actors.filter((id) => id[0] === actor[0])) : undefined;
     const v = action === 'blob' ? rng.int(0, 200_000) : rng.int(1, 9);
     // Now and then a message too large for one value: it is queued in chunks.
     const pad = rng.chance(0.005) ? 'x'.repeat(rng.int(90_000, 200_000)) : undefined;
@@ -101,7 +101,7 @@ export class Producers {
     this.sent.set(tag, sent);
     let ref: SimRef;
     try {
-      ref = inc.system.ref(inc.def, actor);
+      ref = inc.system.ref(inc.def(actor), actor);
     } catch (error) {
       // The process died since the burst started (system_closed).
       sent.firstAcked = false;
@@ -142,7 +142,7 @@ export class Producers {
     const atLeast = this.world.committedLen.get(actor) ?? 0;
     let pending: Promise<SimState>;
     try {
-      pending = inc.system.ref(inc.def, actor).query();
+      pending = inc.system.ref(inc.def(actor), actor).query();
     } catch {
       return Promise.resolve(); // the process died
     }
@@ -160,7 +160,7 @@ export class Producers {
       const inc = await this.world.alive(slot);
       sent.sends++;
       try {
-        await dispatch(inc.system.ref(inc.def, sent.actor));
+        await dispatch(inc.system.ref(inc.def(sent.actor), sent.actor));
         sent.acked = true;
         return;
       } catch (error) {

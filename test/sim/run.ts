@@ -8,7 +8,7 @@ import { Layout } from '../../src/keys.js';
 import { check, type FinalActor } from './check.js';
 import { ClockError, VirtualClock } from './clock.js';
 import { configure, type ScaleOptions, type SimConfig } from './config.js';
-import { ACTOR, initialSimState, type SimState } from './model.js';
+import { initialSimState, nameOf, type SimState } from './model.js';
 import { Producers } from './producer.js';
 import { Rng } from './random.js';
 import { describe, World } from './world.js';
@@ -71,6 +71,7 @@ export async function runSeed(seed: number, options: ScaleOptions = {}): Promise
     crashPoints: countBy(world.crashes.map((c) => `${c.point}/${c.step}`)),
     partitions: world.partitions.length,
     restarts: world.restarts.length,
+    resumes: world.resumes,
     serviceRequests: world.requests.length,
     queries: world.queries.length,
     emissions: [...world.observed.values()].reduce((n, e) => n + e.length, 0),
@@ -95,10 +96,14 @@ async function simulate(world: World, producers: Producers, engine: Backend): Pr
   const { cfg, clock } = world;
   for (const slot of world.slots) await world.start(slot);
   const chaos = world.chaosLoop();
+  let stopOperator!: () => void;
+  const operator = world.operate(new Promise<void>((resolve) => (stopOperator = resolve)));
   await producers.run();
   await world.heal();
   await chaos;
   await drained(world, engine);
+  stopOperator();
+  await operator;
   await clock.sleep(4 * cfg.pollMs);
   const final = await readFinal(cfg, engine);
   await caughtUp(world, final);
@@ -126,9 +131,10 @@ async function drained(world: World, engine: Backend): Promise<void> {
     const busy = await engine.transact(async (tx) => {
       const out: string[] = [];
       for (const id of world.cfg.actors) {
-        const keys = layout.actor(ACTOR, id);
+        const keys = layout.actor(nameOf(id), id);
         if ((await tx.getRange(keys.queue.range().begin, keys.queue.range().end, { limit: 1 })).length > 0) out.push(`${id} has queued messages`);
         if ((await tx.getRange(keys.lock.prefix, keys.lock.range().end, { limit: 1 })).length > 0) out.push(`${id} is locked`);
+        if ((await tx.get(keys.halt)) !== undefined) out.push(`${id} is halted`);
       }
       return out;
     });
@@ -143,6 +149,7 @@ async function readFinal(cfg: SimConfig, engine: Backend): Promise<Map<string, F
   const auditor = await createSystem({ backend: engine, closeBackend: false });
   const out = new Map<string, FinalActor>();
   for (const id of cfg.actors) {
+    const ACTOR = nameOf(id);
     out.set(id, {
       state: ((await auditor.admin.state(ACTOR, id)) as SimState | undefined) ?? initialSimState(),
       queued: (await auditor.admin.queue(ACTOR, id)).length,

@@ -7,7 +7,7 @@
 import { createSystem, isDgenError, type Backend, type System, type SystemEvent } from '../../src/index.js';
 import type { VirtualClock } from './clock.js';
 import type { SimConfig } from './config.js';
-import { simActor, type SimActor, type SimState } from './model.js';
+import { STRICT, defOf, nameOf, simDefs, type SimActor, type SimDefs, type SimState } from './model.js';
 import { CrashError, ProcessBackend, type TxPoint, type TxView } from './process.js';
 import { Rng } from './random.js';
 
@@ -20,10 +20,14 @@ export class Incarnation {
     readonly name: string,
     readonly backend: ProcessBackend,
     readonly system: System,
-    readonly def: SimActor,
+    readonly defs: SimDefs,
   ) {}
   get alive(): boolean {
     return this.backend.alive;
+  }
+  /** The definition of instance `id`, as this process runs it. */
+  def(id: string): SimActor {
+    return defOf(this.defs, id);
   }
 }
 
@@ -79,6 +83,9 @@ export class World {
   readonly effects = new Map<string, EffectRun[]>();
   readonly requests: ServiceRequest[] = [];
   readonly queries: QueryRun[] = [];
+  /** Failed messages of halted actors the operator deleted. */
+  readonly deleted: Array<{ actor: string; tag: string }> = [];
+  resumes = 0;
   /** `state$` emissions (their logs) by observing incarnation and actor. */
   readonly observed = new Map<string, Array<readonly string[]>>();
   /** Longest log of each actor known to be committed (from replies and effects) at this instant. */
@@ -123,7 +130,7 @@ export class World {
     const name = `${slot.base}#${slot.lives++}`;
     const backend = new ProcessBackend(this.engine, name);
     let inc: Incarnation | undefined;
-    const def = simActor(
+    const defs = simDefs(
       {
         name,
         effect: (tag, actor, state) => this.effect(name, tag, actor, state),
@@ -133,20 +140,20 @@ export class World {
     );
     if (this.timeline !== undefined) backend.trace = (tx) => this.note(`${name} ${tx.step} [${[...tx.actors].join(',')}]`);
     const system = await createSystem({ backend, closeBackend: false });
-    inc = new Incarnation(slot, name, backend, system, def);
+    inc = new Incarnation(slot, name, backend, system, defs);
     this.incarnations.set(name, inc);
     system.events$.subscribe((e) => this.event(inc!, e));
     if (slot.role !== 'consumer') {
       for (const actor of this.cfg.actors) {
         const emissions: Array<readonly string[]> = [];
         this.observed.set(`${name}/${actor}`, emissions);
-        system.ref(def, actor).state$.subscribe({ next: (s) => void emissions.push(s.log), error: () => {} });
+        system.ref(defOf(defs, actor), actor).state$.subscribe({ next: (s) => void emissions.push(s.log), error: () => {} });
       }
     }
     if (slot.role !== 'producer') {
       backend.chaos = { at: (point, tx) => this.txChaos(inc!, point, tx) };
       const reuse = slot.lives > 1 && this.crashRng.chance(this.cfg.crash.reuseName);
-      system.serve(def, { consumerName: reuse ? slot.base : name, pollMs: this.cfg.pollMs, concurrency: this.cfg.concurrency });
+      for (const def of [defs.acct, defs.strict]) system.serve(def, { consumerName: reuse ? slot.base : name, pollMs: this.cfg.pollMs, concurrency: this.cfg.concurrency });
     }
     slot.current = inc;
     this.note(`${name} started`);
@@ -224,6 +231,48 @@ export class World {
         this.partitions.push({ at: this.elapsed, proc: victim.name, ms });
       }
     }
+  }
+
+  /**
+   * The operator of the halting actors: when one is halted, deletes the message that failed
+   * (admin.queue / deleteQueued) and resumes it (admin.resume). Runs until `stop` resolves.
+   */
+  async operate(stop: Promise<void>): Promise<void> {
+    const strict = this.cfg.actors.filter((id) => nameOf(id) === STRICT);
+    if (strict.length === 0) return;
+    let stopped = false;
+    void stop.then(() => (stopped = true));
+    const ops = await createSystem({ backend: this.engine, closeBackend: false });
+    /** Failed messages being deleted (id → tag): once gone from the queue, the delete applied (it may have been ambiguous). */
+    const deleting = new Map<string, string>();
+    const gone = new Set<string>();
+    while (!stopped) {
+      await this.clock.sleep(this.crashRng.int(5, 60));
+      for (const id of strict) {
+        try {
+          const halted = await ops.admin.halted(nameOf(id), id);
+          if (halted === undefined) continue;
+          const message = halted.messageId;
+          if (!gone.has(message)) {
+            const entry = (await ops.admin.queue(nameOf(id), id, { limit: 100 })).find((q) => 'id' in q.message && q.message.id === message);
+            if (entry !== undefined) {
+              deleting.set(message, (entry.message as { payload: { tag: string } }).payload.tag);
+              await ops.admin.deleteQueued(nameOf(id), id, entry.position);
+              continue; // the next round sees it gone, then resumes
+            }
+            const tag = deleting.get(message);
+            if (tag === undefined) this.violations.push(`${id} halted on message ${message}, which is not in its queue`);
+            else this.deleted.push({ actor: id, tag });
+            gone.add(message);
+          }
+          await ops.admin.resume(nameOf(id), id);
+          this.resumes++;
+        } catch (e) {
+          if (!isDgenError(e)) this.violations.push(`operator: ${describe(e)}`);
+        }
+      }
+    }
+    await ops.close();
   }
 
   /** Ends the chaos: no more crashes or partitions; every crashed process comes back. */
