@@ -100,9 +100,12 @@ function decodeOrError(bytes: Buffer): Envelope | CorruptMessageError {
   }
 }
 
-/** Removes a taken message. */
-export function remove(tx: Transaction, keys: ActorKeys, m: Queued): void {
-  clearBlob(tx, keys.queue, m.items);
+/**
+ * Removes a taken message: clears exactly the keys it was read from (its head and every chunk, as
+ * {@link take} returns only whole messages), no range clear.
+ */
+export function remove(tx: Transaction, _keys: ActorKeys, m: Queued): void {
+  for (const key of m.keys) tx.clear(key);
 }
 
 /**
