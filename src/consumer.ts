@@ -20,7 +20,7 @@ import type { Envelope } from './message.js';
 import { clearWorkIfIdle, enqueue, pruneOld, remove, take, toDeadLetters, writeReply, type Outgoing, type Queued, type StoredError, type StoredReply } from './queue.js';
 import { applyMessage, type Applied } from './reduce.js';
 import type { Runtime } from './runtime.js';
-import { encodeValue } from './state/codec.js';
+import { decodeValue, encodeValue } from './state/codec.js';
 import { UnserializableValueError } from './state/errors.js';
 import { StateStore } from './state/store.js';
 import { decodeVersion, encodeVersion, type StateVersion } from './version.js';
@@ -192,7 +192,8 @@ export class InstanceConsumer<S> {
     const o = this.def.options;
     const lease = await this.lease(tx);
     if (typeof lease === 'number') return { kind: 'standby', until: lease };
-    if ((await tx.get(this.keys.halt)) !== undefined) return { kind: 'halted' };
+    const halt = await tx.get(this.keys.halt);
+    if (halt !== undefined) return { kind: 'halted', outcome: haltedOutcome(halt) };
     if ((await readLock(tx, this.keys)) !== undefined) return { kind: 'locked' };
     const version = decodeVersion(await tx.get(this.keys.version));
     const messages = await take(tx, this.keys, this.single ? 1 : this.limit, o.maxBatchBytes);
@@ -340,6 +341,17 @@ export class InstanceConsumer<S> {
 /** Errors that retrying the same writes can never fix: a store limit, or a state the tree layout cannot hold. */
 function isLimitError(e: unknown): boolean {
   return e instanceof KeyTooLargeError || e instanceof ValueTooLargeError || e instanceof TransactionTooLargeError || e instanceof UnserializableValueError;
+}
+
+/**
+ * The failure a halt record holds, as the outcome its caller waits for: a caller in this process
+ * gets no stored reply, and when the halting commit was ambiguous only a later look at the halt
+ * can answer it.
+ */
+function haltedOutcome<S>(raw: Uint8Array): Outcome<S> | undefined {
+  const h = decodeValue(raw) as { messageId?: unknown; error?: StoredError } | undefined;
+  if (typeof h?.messageId !== 'string' || h.error === undefined) return undefined;
+  return { envelope: { id: h.messageId, action: '', wantsReply: true }, error: h.error };
 }
 
 function replyOf<S>(o: Outcome<S>): StoredReply {
