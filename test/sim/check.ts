@@ -127,6 +127,12 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
       if (s.reply?.ok === true) fail(`call ${s.tag} of a failing reducer got a reply`);
       if (s.reply?.ok === false && isDgenError(s.reply.error, 'sim_refused') && !removed) fail(`failed call ${s.tag} is not ${where}`);
       if (nameOf(s.actor) === STRICT && dead.has(s.tag)) fail(`${s.tag} dead-lettered by an actor with policy halt`);
+      // A call whose message halted its actor gets the reducer's error soon after (not a timeout).
+      const halted = world.haltSeen.get(s.tag);
+      const slack = world.cfg.partition.maxMs + 250;
+      if (halted !== undefined && !endedProducer && s.reply?.ok === false && isDgenError(s.reply.error, 'call_timeout') && s.settledAt! > halted + slack) {
+        fail(`call ${s.tag} timed out at ${Math.round(s.settledAt!)} ms although its message had halted the actor by ${Math.round(halted)} ms`);
+      }
     } else if (pos === undefined) {
       if (s.via === 'dispatch' && s.acked) fail(`acknowledged dispatch ${s.tag} (${s.action} to ${s.actor}) was never applied`);
       if (s.reply?.ok === true) fail(`call ${s.tag} got a reply but was never applied`);

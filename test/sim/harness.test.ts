@@ -37,7 +37,7 @@ describe('simulation harness', () => {
     const world = () => new World(cfg, new VirtualClock(0, Math.random), memory());
     const sent = (tag: string, over: Partial<Sent> = {}): Sent => ({
       tag, action: 'add', via: 'dispatch', keyed: false, v: 1, actor: 'a0', to: undefined, ref: 'p0#0/a0', issue: Number(tag.split('.')[1]),
-      sends: 1, firstAcked: true, acked: true, reply: undefined, rejections: [], ...over,
+      sends: 1, firstAcked: true, acked: true, reply: undefined, settledAt: undefined, rejections: [], ...over,
     });
     const finalOf = (tags: string[], proc = 'c0#0'): Map<string, FinalActor> => {
       const state: SimState = initialSimState();

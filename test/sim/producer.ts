@@ -32,6 +32,8 @@ export interface Sent {
   /** Some send was acknowledged. */
   acked: boolean;
   reply: { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown } | undefined;
+  /** When the call settled (virtual ms into the run). */
+  settledAt: number | undefined;
   readonly rejections: unknown[];
 }
 
@@ -96,7 +98,7 @@ export class Producers {
     this.issued.set(refKey, issue + 1);
     const sent: Sent = {
       tag, action, via, keyed: kind === 'addKeyed', v, actor, to, ref: refKey, issue,
-      sends: 1, firstAcked: undefined, acked: false, reply: undefined, rejections: [],
+      sends: 1, firstAcked: undefined, acked: false, reply: undefined, settledAt: undefined, rejections: [],
     };
     this.sent.set(tag, sent);
     let ref: SimRef;
@@ -113,12 +115,13 @@ export class Producers {
       const call = ref.call[action] as (p: Payload, o: CallOptions) => Promise<unknown>;
       return call(payload, options).then(
         (value) => {
+          sent.settledAt = this.world.elapsed;
           sent.reply = { ok: true, value };
           sent.firstAcked = sent.acked = true;
           const len = (value as { len?: number } | undefined)?.len;
           if (len !== undefined) this.world.committed(actor, len);
         },
-        (error: unknown) => void (sent.reply = { ok: false, error }),
+        (error: unknown) => void ((sent.settledAt = this.world.elapsed), (sent.reply = { ok: false, error })),
       );
     }
     const options: DispatchOptions | undefined = sent.keyed ? { idempotencyKey: `key-${tag}` } : undefined;

@@ -65,6 +65,44 @@ describe('found by the simulation', () => {
     expect(runs).toBe(1);
   });
 
+  it('a caller in the consumer process gets the error of a message that halted its actor, also when the halting commit was ambiguous', async () => {
+    engine = memory({ seed: 3 });
+    const Strict = defineActor({
+      name: 'strict',
+      initialState: { n: 0 },
+      reducers: {
+        bad() {
+          throw new Error('refused');
+        },
+      },
+      options: { failurePolicy: 'halt' },
+    });
+    // The process's view of the store: the commit that writes the halt record applies but reports
+    // commit_unknown_result. A caller in this process gets no stored reply (its consumer answers it
+    // directly), so before the fix it waited for its timeout.
+    const owner = new ProcessBackend(engine, 'both');
+    let ambiguous = 0;
+    const view: Backend = {
+      kind: 'memory',
+      get closed() {
+        return engine.closed;
+      },
+      stats: () => engine.stats(),
+      close: async () => {},
+      async transact<T>(fn: (tx: Transaction) => T | Promise<T>, options?: TransactOptions): Promise<T> {
+        let tx: TxView | undefined;
+        const result = await engine.transact(async (t) => fn((tx = new TxView(t, owner))), options);
+        if (tx?.touched.has('x') && ambiguous++ === 0) throw new CommitUnknownResultError('Transaction may or may not have committed (it did)');
+        return result;
+      },
+    };
+    const s = await system(view);
+    s.serve(Strict);
+    await expect(s.ref(Strict, 'h').call.bad(undefined, { timeout: 3_000 })).rejects.toMatchObject({ message: 'refused' });
+    expect(ambiguous).toBeGreaterThan(0);
+    expect(await s.admin.halted(Strict, 'h')).toMatchObject({ error: { message: 'refused' } });
+  });
+
   it('a caller gets its reply when only the commit that clears the stored reply is ambiguous', async () => {
     engine = memory({ seed: 2 });
     const Counter = defineActor({

@@ -83,6 +83,8 @@ export class World {
   readonly effects = new Map<string, EffectRun[]>();
   readonly requests: ServiceRequest[] = [];
   readonly queries: QueryRun[] = [];
+  /** When the operator first saw a failed message halting its actor (virtual ms into the run), by tag. */
+  readonly haltSeen = new Map<string, number>();
   /** Failed messages of halted actors the operator deleted. */
   readonly deleted: Array<{ actor: string; tag: string }> = [];
   resumes = 0;
@@ -256,7 +258,9 @@ export class World {
           if (!gone.has(message)) {
             const entry = (await ops.admin.queue(nameOf(id), id, { limit: 100 })).find((q) => 'id' in q.message && q.message.id === message);
             if (entry !== undefined) {
-              deleting.set(message, (entry.message as { payload: { tag: string } }).payload.tag);
+              const tag = (entry.message as { payload: { tag: string } }).payload.tag;
+              if (!this.haltSeen.has(tag)) this.haltSeen.set(tag, this.elapsed);
+              deleting.set(message, tag);
               await ops.admin.deleteQueued(nameOf(id), id, entry.position);
               continue; // the next round sees it gone, then resumes
             }
