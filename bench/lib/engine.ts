@@ -1,0 +1,109 @@
+/**
+ * The engines a run measures, each opened fresh per measurement so that one measurement's data
+ * (a long queue, a big state) does not slow the next: memory, LMDB with fsync (the default),
+ * LMDB without fsync, and FoundationDB when FDB_CLUSTER_FILE is set (imported lazily).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Backend } from '../../src/backend/contract.js';
+import { lmdb } from '../../src/backend/lmdb.js';
+import { memory } from '../../src/backend/memory.js';
+
+/** A place to keep data across a reopen (cold starts): open it again to see what was stored. */
+export interface Store {
+  open(): Promise<Backend>;
+}
+
+export interface BenchEngine {
+  readonly name: string;
+  /** Durability of a commit, as printed in the report. */
+  readonly durability: string;
+  /** The sections a full run measures on this engine (default: all). */
+  readonly sections?: readonly string[];
+  /** A fresh, empty store. */
+  store(): Store;
+  /** Removes what the engine left behind. */
+  cleanup(): Promise<void>;
+}
+
+function memoryEngine(): BenchEngine {
+  return {
+    name: 'memory',
+    durability: 'none (in-process MVCC, no I/O)',
+    store() {
+      // A "reopen" of the memory engine is the same data under a fresh system: there is no disk.
+      let db: Backend | undefined;
+      return { open: async () => (db ??= memory()) };
+    },
+    cleanup: async () => {},
+  };
+}
+
+function lmdbEngine(noSync: boolean): BenchEngine {
+  let root: string | undefined;
+  let n = 0;
+  return {
+    name: noSync ? 'lmdb-nosync' : 'lmdb',
+    durability: noSync ? 'noSync: commits not fsynced (survive a process crash, not an OS crash)' : 'fsync: every commit synced to disk before it resolves (the default)',
+    // Without fsync only the throughput and latency figures change; the rest would repeat lmdb's.
+    sections: noSync ? ['dispatch', 'processing', 'latency'] : undefined,
+    store() {
+      root ??= mkdtempSync(join(tmpdir(), 'dgen-bench-'));
+      const path = join(root, String(n++));
+      return { open: async () => lmdb({ path, noSync }) };
+    },
+    cleanup: async () => {
+      if (root !== undefined) rmSync(root, { recursive: true, force: true });
+      root = undefined;
+    },
+  };
+}
+
+async function foundationdbEngine(clusterFile: string): Promise<BenchEngine> {
+  const { foundationdb } = await import('../../src/backend/foundationdb.js');
+  const run = `bench-${Date.now()}`;
+  const prefixes: string[] = [];
+  let n = 0;
+  return {
+    name: 'foundationdb',
+    durability: `cluster ${clusterFile} (FoundationDB's own durability)`,
+    store() {
+      const prefix = ['dgen-bench', run, n++];
+      prefixes.push(JSON.stringify(prefix));
+      return { open: () => foundationdb({ clusterFile, prefix }) };
+    },
+    async cleanup() {
+      // Clear everything this run wrote (one range under its run prefix).
+      const db = await foundationdb({ clusterFile, prefix: ['dgen-bench', run] });
+      try {
+        await db.transact((tx) => tx.clearRange(Buffer.of(0x00), Buffer.of(0xff)));
+      } finally {
+        await db.close();
+      }
+    },
+  };
+}
+
+/** The engines named in `wanted` (default: memory, lmdb, lmdb-nosync, and foundationdb when configured). */
+export async function benchEngines(wanted: readonly string[] | undefined): Promise<{ engines: BenchEngine[]; skipped: { engine: string; reason: string }[] }> {
+  const engines: BenchEngine[] = [];
+  const skipped: { engine: string; reason: string }[] = [];
+  const want = (name: string) => wanted === undefined || wanted.includes(name);
+  if (want('memory')) engines.push(memoryEngine());
+  if (want('lmdb')) engines.push(lmdbEngine(false));
+  if (want('lmdb-nosync')) engines.push(lmdbEngine(true));
+  if (want('foundationdb')) {
+    const clusterFile = process.env.FDB_CLUSTER_FILE;
+    if (clusterFile === undefined || clusterFile === '') {
+      skipped.push({ engine: 'foundationdb', reason: 'FDB_CLUSTER_FILE is not set (point it at a cluster file to measure FoundationDB)' });
+    } else {
+      try {
+        engines.push(await foundationdbEngine(clusterFile));
+      } catch (e) {
+        skipped.push({ engine: 'foundationdb', reason: `cannot load the engine: ${(e as Error).message}` });
+      }
+    }
+  }
+  return { engines, skipped };
+}
