@@ -11,7 +11,8 @@ import type { ActorDefinition } from './actor.js';
 import type { Transaction } from './backend/contract.js';
 import { CommitUnknownResultError, KeyTooLargeError, TransactionTooLargeError, ValueTooLargeError } from './backend/errors.js';
 import { DgenError } from './errors.js';
-import { writeBlob } from './blob.js';
+import { groupBlobs, writeBlob } from './blob.js';
+import { decodeHistory, encodeHistory } from './history.js';
 import type { Patch } from './immer.js';
 import type { ActorKeys } from './keys.js';
 import { holdLease, type Lease } from './lease.js';
@@ -106,7 +107,7 @@ export class InstanceConsumer<S> {
   async batch(): Promise<BatchResult> {
     let a: Attempt<S>;
     try {
-      a = await this.once((tx, batchId) => this.attempt(tx, batchId));
+      a = await this.once((tx, batchId) => this.attempt(tx, batchId), (a) => (a.kind === 'done' ? a.commit.version.n : undefined));
     } catch (e) {
       if (isLimitError(e)) return this.isolate(e);
       throw e;
@@ -123,7 +124,7 @@ export class InstanceConsumer<S> {
 
   /** Runs `body` as one transaction that ends in a state change; see {@link batch}. Used by thunks. */
   async commitChange(body: (tx: Transaction, batchId: string) => Promise<Commit<S>>): Promise<Commit<S>> {
-    const commit = await this.once(body);
+    const commit = await this.once(body, (c) => c.version.n);
     this.publish(commit);
     return commit;
   }
@@ -133,15 +134,17 @@ export class InstanceConsumer<S> {
    * tells whether the attempt committed (it holds the id of the batch that wrote it). Returns what
    * the committed attempt computed.
    */
-  private async once<A>(body: (tx: Transaction, batchId: string) => Promise<A>): Promise<A> {
+  private async once<A>(body: (tx: Transaction, batchId: string) => Promise<A>, versionOf: (result: A) => number | undefined): Promise<A> {
     const batchId = randomBytes(16).toString('hex');
     let result: A | undefined;
     try {
       await this.rt.backend.transact(async (tx) => {
+        result = undefined;
         result = await body(tx, batchId);
       });
     } catch (e) {
-      if (!(e instanceof CommitUnknownResultError) || !(await this.committed(batchId))) throw e;
+      const written = result === undefined ? undefined : versionOf(result);
+      if (!(e instanceof CommitUnknownResultError) || written === undefined || !(await this.committed(batchId, written))) throw e;
     }
     return result as A;
   }
@@ -177,9 +180,19 @@ export class InstanceConsumer<S> {
     return this.rt.backend.transact((tx) => clearWorkIfIdle(tx, this.keys));
   }
 
-  private async committed(batchId: string): Promise<boolean> {
-    const v = await this.rt.backend.transact((tx) => tx.get(this.keys.version), { idempotent: true });
-    return decodeVersion(v).batch === batchId;
+  /** Did the batch `batchId`, which wrote version `n`, commit? The version key says so until a later batch moves it; the history entry of `n` after that. */
+  private async committed(batchId: string, n: number): Promise<boolean> {
+    return this.rt.backend.transact(
+      async (tx) => {
+        const current = decodeVersion(await tx.get(this.keys.version));
+        if (current.batch === batchId) return true;
+        if (current.n <= n) return false; // version n is someone else's, or was never written
+        const kvs = await tx.getRange(this.keys.history.pack([n]), this.keys.history.range([n]).end);
+        const entry = groupBlobs(this.keys.history, kvs, 1)[0];
+        return entry?.bytes !== undefined && decodeHistory(entry.bytes).batch === batchId;
+      },
+      { idempotent: true },
+    );
   }
 
   /** Holds the lease for this batch, or says until when another consumer holds it. */
@@ -277,8 +290,7 @@ export class InstanceConsumer<S> {
       tx.set(this.keys.index, Buffer.alloc(0));
     } else if (patches.length > 0) this.store.writeChanges(tx, base, state, patches);
     tx.set(this.keys.version, encodeVersion(next));
-    const history = encodeValue(patches);
-    writeBlob(tx, this.keys.history, [next.n], history.length <= HISTORY_MAX_BYTES ? history : encodeValue(null));
+    writeBlob(tx, this.keys.history, [next.n], encodeHistory(batchId, patches, HISTORY_MAX_BYTES));
     if (next.n > HISTORY_KEEP) tx.clearRange(this.keys.history.range().begin, this.keys.history.pack([next.n - HISTORY_KEEP]));
     this.writeReplies(tx, outcomes);
     return { version: next, state, outcomes };

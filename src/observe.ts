@@ -6,14 +6,14 @@
  * HISTORY_KEEP batches behind reloads the whole state (and skips the states in between).
  * @internal
  */
-import { applyPatches, type Patch } from './immer.js';
+import { applyPatches } from './immer.js';
 import { Observable } from 'rxjs';
 import type { ActorDefinition } from './actor.js';
 import type { Transaction, Watch } from './backend/contract.js';
 import { groupBlobs } from './blob.js';
 import type { ActorKeys } from './keys.js';
 import type { Runtime } from './runtime.js';
-import { decodeValue } from './state/codec.js';
+import { decodeHistory } from './history.js';
 import { StateStore } from './state/store.js';
 import { decodeVersion } from './version.js';
 
@@ -83,7 +83,7 @@ async function replay<S>(tx: Transaction, keys: ActorKeys, from: Versioned<S>, t
   let state = from.state;
   for (const [i, blob] of blobs.entries()) {
     if (blob.bytes === undefined || blob.items[0] !== from.version + 1 + i) return undefined;
-    const patches = decodeValue(blob.bytes) as Patch[] | null;
+    const { patches } = decodeHistory(blob.bytes);
     if (patches === null) return undefined;
     state = applyPatches(state as object, patches) as S;
     out.push({ version: from.version + 1 + i, state });

@@ -1,0 +1,28 @@
+/**
+ * The history entry of one version of an actor's state: the immer patches from the previous
+ * version (for observers in other processes, see observe.ts), or null when they were too large
+ * to keep, and the id of the batch that wrote it. The batch id lets a consumer tell, after
+ * `commit_unknown_result`, whether its batch committed even when later batches have already moved
+ * the version key on.
+ * @internal
+ */
+import type { Patch } from './immer.js';
+import { decodeValue, encodeValue } from './state/codec.js';
+
+export interface HistoryEntry {
+  readonly batch: string;
+  /** Null when the batch's patches were over the size kept (observers reload the state). */
+  readonly patches: Patch[] | null;
+}
+
+export function encodeHistory(batch: string, patches: Patch[], maxBytes: number): Buffer {
+  const full = encodeValue([batch, patches]);
+  return full.length <= maxBytes ? full : encodeValue([batch, null]);
+}
+
+export function decodeHistory(bytes: Uint8Array): HistoryEntry {
+  const v = decodeValue(bytes) as unknown;
+  // Entries written before batch ids were recorded hold the patches (or null) alone.
+  if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string') return { batch: v[0], patches: v[1] as Patch[] | null };
+  return { batch: '', patches: v as Patch[] | null };
+}
