@@ -4,6 +4,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { CommitUnknownResultError, createSystem, defineActor, memory, type Backend, type MemoryBackend, type System, type Transaction, type TransactOptions } from '../../src/index.js';
+import { Layout } from '../../src/keys.js';
+import { decodeVersion, encodeVersion } from '../../src/version.js';
 import { CrashError, ProcessBackend, TxView } from './process.js';
 
 const open: System[] = [];
@@ -101,6 +103,57 @@ describe('found by the simulation', () => {
     await expect(s.ref(Strict, 'h').call.bad(undefined, { timeout: 3_000 })).rejects.toMatchObject({ message: 'refused' });
     expect(ambiguous).toBeGreaterThan(0);
     expect(await s.admin.halted(Strict, 'h')).toMatchObject({ error: { message: 'refused' } });
+  });
+
+  it('after an ambiguous commit, a batch that committed is known as such even when a later batch already moved the version key', async () => {
+    engine = memory({ seed: 4 });
+    const effects: number[] = [];
+    const Tally = defineActor({
+      name: 'tally',
+      initialState: { n: 0 },
+      reducers: {
+        bump(state, _: void, ctx) {
+          state.n += 1;
+          ctx.after((s) => void effects.push(s.n));
+          return ctx.reply(state.n);
+        },
+      },
+    });
+    const keys = new Layout().actor('tally', 't');
+    // The consumer's view of the store: its first batch commits, then another batch (as another
+    // consumer's, after a lease takeover) moves the version key on before the consumer can look,
+    // and the consumer is told commit_unknown_result.
+    const owner = new ProcessBackend(engine, 'consumer');
+    let ambiguous = 0;
+    const view: Backend = {
+      kind: 'memory',
+      get closed() {
+        return engine.closed;
+      },
+      stats: () => engine.stats(),
+      close: async () => {},
+      async transact<T>(fn: (tx: Transaction) => T | Promise<T>, options?: TransactOptions): Promise<T> {
+        let tx: TxView | undefined;
+        const result = await engine.transact(async (t) => fn((tx = new TxView(t, owner))), options);
+        if (tx?.step === 'batch' && ambiguous++ === 0) {
+          await engine.transact(async (t) => {
+            const v = decodeVersion(await t.get(keys.version));
+            t.set(keys.version, encodeVersion({ n: v.n + 1, batch: 'ab'.repeat(16) }));
+          });
+          throw new CommitUnknownResultError('Transaction may or may not have committed (it did)');
+        }
+        return result;
+      },
+    };
+    const consumer = await system(view);
+    consumer.serve(Tally);
+    const producer = await system(engine);
+    // Before the fix the consumer took its committed batch for a failed one: the after-commit
+    // effect never ran (and a caller in the consumer's process would have waited for its timeout).
+    expect(await producer.ref(Tally, 't').call.bump(undefined, { timeout: 2_000 })).toBe(1);
+    expect(ambiguous).toBe(1);
+    for (let i = 0; i < 50 && effects.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(effects).toEqual([1]);
   });
 
   it('a caller gets its reply when only the commit that clears the stored reply is ambiguous', async () => {
