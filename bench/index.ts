@@ -9,8 +9,9 @@
  *   npm run bench -- --sections=dispatch,latency   # some sections
  *   npm run bench -- --seconds=2                   # longer measurement windows (default 1)
  *
- * Prints one JSON document to stdout and a table to stderr. FoundationDB is measured when
- * FDB_CLUSTER_FILE is set, and reported as skipped otherwise.
+ * Prints one JSON document to stdout (`npm run -s bench > report.json` keeps npm's banner out of
+ * it) and a table to stderr. FoundationDB is measured when FDB_CLUSTER_FILE is set, and reported
+ * as skipped otherwise.
  *
  * `npm run bench` compiles src/ and bench/ with tsc (into node_modules/.cache/dgen-bench) and runs
  * the JavaScript, as users run dgen's build: through tsx, esbuild's keepNames helper (`__name`)

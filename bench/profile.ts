@@ -9,7 +9,8 @@
  *
  * workload: `backlog` (a consumer drains queues of 20,000 messages; default), `steady` (100
  * producers and the consumer of one actor in one process) or `many` (random messages over the
- * 100,000 stored actors of the many-actors benchmark). engine: memory (default), lmdb,
+ * 100,000 stored actors of the many-actors benchmark) or `call` (calls one after another to an
+ * idle actor served in the same process). engine: memory (default), lmdb,
  * lmdb-nosync. Keep the profile out of the repository.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -83,8 +84,28 @@ async function steady(many: boolean): Promise<number> {
   return r.processed;
 }
 
+async function calls(): Promise<number> {
+  const system = await createSystem({ backend: db });
+  system.serve(Counter, { ids: ['idle'] });
+  const ref = system.ref(Counter, 'idle');
+  await ref.call.addGet(1);
+  await startProfile();
+  const l0 = now();
+  let n = 0;
+  while (now() - l0 < seconds * 1_000) {
+    await ref.call.addGet(1);
+    n++;
+  }
+  measuredMs += now() - l0;
+  await stopProfile();
+  await system.close();
+  return n;
+}
+
 const s0 = db.stats();
-const n = workload === 'steady' ? await steady(false) : workload === 'many' ? await steady(true) : await backlog();
+const run = { backlog, steady: () => steady(false), many: () => steady(true), call: calls }[workload];
+if (run === undefined) throw new Error(`unknown workload ${workload}: backlog, steady, many or call`);
+const n = await run();
 const files = profiles.map((_, i) => (profiles.length === 1 ? out : out.replace(/(\.cpuprofile)?$/, `.${i}.cpuprofile`)));
 profiles.forEach((p, i) => writeFileSync(files[i]!, JSON.stringify(p)));
 const s1 = db.stats();

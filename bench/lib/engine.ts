@@ -63,6 +63,13 @@ function lmdbEngine(noSync: boolean): BenchEngine {
 async function foundationdbEngine(clusterFile: string): Promise<BenchEngine> {
   const { foundationdb } = await import('../../src/backend/foundationdb.js');
   const run = `bench-${Date.now()}`;
+  // Reach the cluster once before measuring anything (the engine connects on first use).
+  const probe = await foundationdb({ clusterFile, prefix: ['dgen-bench', run] });
+  try {
+    await probe.transact((tx) => tx.get(Buffer.from('probe')), { timeoutMs: 5_000, retryLimit: 5 });
+  } finally {
+    await probe.close();
+  }
   const prefixes: string[] = [];
   let n = 0;
   return {
@@ -101,7 +108,7 @@ export async function benchEngines(wanted: readonly string[] | undefined): Promi
       try {
         engines.push(await foundationdbEngine(clusterFile));
       } catch (e) {
-        skipped.push({ engine: 'foundationdb', reason: `cannot load the engine: ${(e as Error).message}` });
+        skipped.push({ engine: 'foundationdb', reason: `cannot reach the cluster or load the engine: ${(e as Error).message}` });
       }
     }
   }
