@@ -8,6 +8,7 @@
  */
 import type { Recipe, Thunk, ThunkContext } from './actor.js';
 import type { Transaction } from './backend/contract.js';
+import { CommitUnknownResultError } from './backend/errors.js';
 import { storedError, type Commit, type InstanceConsumer } from './consumer.js';
 import { DgenError } from './errors.js';
 import { produceWithPatches, type Draft } from './immer.js';
@@ -141,11 +142,22 @@ async function complete<S>(c: InstanceConsumer<S>, lock: LockRecord, recipe: Rec
 /** Gives up: the message goes to the dead letters, the caller gets the error, the lock is released. */
 async function fail<S>(c: InstanceConsumer<S>, lock: LockRecord, error: StoredError): Promise<void> {
   const outcome = { envelope: { id: lock.messageId, action: lock.action, wantsReply: lock.wantsReply }, reply: { ok: false as const, error } };
-  await c.rt.backend.transact(async (tx) => {
-    await fence(c, tx, lock);
-    clearLock(tx, c.keys);
-    toDeadLettersRaw(tx, c.keys, lock.items, lock.raw, error, lock.attempt);
-    if (lock.wantsReply && !c.rt.waiters.has(lock.messageId)) writeReply(tx, c.keys, lock.messageId, outcome.reply);
-  });
+  try {
+    await c.rt.backend.transact(async (tx) => {
+      await fence(c, tx, lock);
+      clearLock(tx, c.keys);
+      toDeadLettersRaw(tx, c.keys, lock.items, lock.raw, error, lock.attempt);
+      if (lock.wantsReply && !c.rt.waiters.has(lock.messageId)) writeReply(tx, c.keys, lock.messageId, outcome.reply);
+    });
+  } catch (e) {
+    // A caller in this process has no stored reply: answer it if the ambiguous commit applied.
+    if (!(e instanceof CommitUnknownResultError) || !(await c.rt.backend.transact((tx) => deadLettered(c, tx, lock), { idempotent: true }))) throw e;
+  }
   c.settle(outcome);
+}
+
+/** Is the locking message in the dead letters, its lock released? */
+async function deadLettered<S>(c: InstanceConsumer<S>, tx: Transaction, lock: LockRecord): Promise<boolean> {
+  if ((await tx.get(c.keys.deadLetters.pack(lock.items))) === undefined) return false;
+  return (await readLock(tx, c.keys))?.messageId !== lock.messageId;
 }
