@@ -49,11 +49,14 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
 
   // Dead letters hold failing messages and locking messages whose thunk gave up, once each.
   const dead = new Map<string, string>();
+  /** When each message was dead-lettered (virtual ms into the run). */
+  const deadAt = new Map<string, number>();
   for (const [actor, f] of final) {
     for (const letter of f.deadLetters) {
       const tag = 'action' in letter.message ? (letter.message.payload as Payload).tag : `corrupt:${letter.position}`;
       if (dead.has(tag)) fail(`${tag} dead-lettered twice`);
       dead.set(tag, actor);
+      deadAt.set(tag, letter.at - world.clock.start);
       const s = sent.get(tag);
       if (s === undefined || s.actor !== actor) fail(`${actor}: unknown dead letter ${tag}`);
       else if (s.action !== 'fail' && s.action !== 'lockOp') fail(`${tag} (${s.action}) dead-lettered: ${letter.error.message}`);
@@ -156,6 +159,11 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
           fail(`call ${s.tag}: reply ${JSON.stringify(value)} does not match the state at its position ${pos.actor}[${pos.index}] (len ${pos.index + 1}, sum ${expected.sum}, hash ${expected.hash})`);
         }
       }
+    }
+    // A call whose message was dead-lettered gets the error soon after (not a timeout).
+    const lettered = deadAt.get(s.tag);
+    if (lettered !== undefined && !endedProducer && s.reply?.ok === false && isDgenError(s.reply.error, 'call_timeout') && s.settledAt! > lettered + world.cfg.partition.maxMs + 250) {
+      fail(`call ${s.tag} timed out at ${Math.round(s.settledAt!)} ms although its message was dead-lettered at ${Math.round(lettered)} ms`);
     }
     if (s.reply?.ok === false) {
       const e = s.reply.error;

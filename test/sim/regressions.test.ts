@@ -20,6 +20,35 @@ afterEach(async () => {
   await engine?.close();
 });
 
+/**
+ * A process's view of `engine` in which the first commit that `matches` applies but reports
+ * commit_unknown_result (after running `meanwhile`, e.g. another process's commit). `ambiguous()`
+ * counts such commits.
+ */
+function ambiguousView(matches: (tx: TxView) => boolean, meanwhile: () => Promise<void> = async () => {}): Backend & { ambiguous(): number } {
+  const owner = new ProcessBackend(engine, 'view');
+  let count = 0;
+  return {
+    kind: 'memory',
+    get closed() {
+      return engine.closed;
+    },
+    stats: () => engine.stats(),
+    close: async () => {},
+    ambiguous: () => count,
+    async transact<T>(fn: (tx: Transaction) => T | Promise<T>, options?: TransactOptions): Promise<T> {
+      let tx: TxView | undefined;
+      const result = await engine.transact(async (t) => fn((tx = new TxView(t, owner))), options);
+      if (tx !== undefined && count === 0 && matches(tx)) {
+        count++;
+        await meanwhile();
+        throw new CommitUnknownResultError('Transaction may or may not have committed (it did)');
+      }
+      return result;
+    },
+  };
+}
+
 describe('found by the simulation', () => {
   it('a consumer takes over the lock a crashed consumer left on its last thunk attempt, and dead-letters it', async () => {
     engine = memory({ seed: 1 });
@@ -79,29 +108,14 @@ describe('found by the simulation', () => {
       },
       options: { failurePolicy: 'halt' },
     });
-    // The process's view of the store: the commit that writes the halt record applies but reports
-    // commit_unknown_result. A caller in this process gets no stored reply (its consumer answers it
-    // directly), so before the fix it waited for its timeout.
-    const owner = new ProcessBackend(engine, 'both');
-    let ambiguous = 0;
-    const view: Backend = {
-      kind: 'memory',
-      get closed() {
-        return engine.closed;
-      },
-      stats: () => engine.stats(),
-      close: async () => {},
-      async transact<T>(fn: (tx: Transaction) => T | Promise<T>, options?: TransactOptions): Promise<T> {
-        let tx: TxView | undefined;
-        const result = await engine.transact(async (t) => fn((tx = new TxView(t, owner))), options);
-        if (tx?.touched.has('x') && ambiguous++ === 0) throw new CommitUnknownResultError('Transaction may or may not have committed (it did)');
-        return result;
-      },
-    };
+    // The commit that writes the halt record applies but reports commit_unknown_result. A caller
+    // in the consumer's process gets no stored reply (its consumer answers it directly), so before
+    // the fix it waited for its timeout.
+    const view = ambiguousView((tx) => tx.touched.has('x'));
     const s = await system(view);
     s.serve(Strict);
     await expect(s.ref(Strict, 'h').call.bad(undefined, { timeout: 3_000 })).rejects.toMatchObject({ message: 'refused' });
-    expect(ambiguous).toBeGreaterThan(0);
+    expect(view.ambiguous()).toBe(1);
     expect(await s.admin.halted(Strict, 'h')).toMatchObject({ error: { message: 'refused' } });
   });
 
@@ -120,38 +134,24 @@ describe('found by the simulation', () => {
       },
     });
     const keys = new Layout().actor('tally', 't');
-    // The consumer's view of the store: its first batch commits, then another batch (as another
-    // consumer's, after a lease takeover) moves the version key on before the consumer can look,
-    // and the consumer is told commit_unknown_result.
-    const owner = new ProcessBackend(engine, 'consumer');
-    let ambiguous = 0;
-    const view: Backend = {
-      kind: 'memory',
-      get closed() {
-        return engine.closed;
-      },
-      stats: () => engine.stats(),
-      close: async () => {},
-      async transact<T>(fn: (tx: Transaction) => T | Promise<T>, options?: TransactOptions): Promise<T> {
-        let tx: TxView | undefined;
-        const result = await engine.transact(async (t) => fn((tx = new TxView(t, owner))), options);
-        if (tx?.step === 'batch' && ambiguous++ === 0) {
-          await engine.transact(async (t) => {
-            const v = decodeVersion(await t.get(keys.version));
-            t.set(keys.version, encodeVersion({ n: v.n + 1, batch: 'ab'.repeat(16) }));
-          });
-          throw new CommitUnknownResultError('Transaction may or may not have committed (it did)');
-        }
-        return result;
-      },
-    };
+    // The consumer's first batch commits, then another batch (as another consumer's, after a lease
+    // takeover) moves the version key on before the consumer can look, and the consumer is told
+    // commit_unknown_result.
+    const view = ambiguousView(
+      (tx) => tx.step === 'batch',
+      () =>
+        engine.transact(async (t) => {
+          const v = decodeVersion(await t.get(keys.version));
+          t.set(keys.version, encodeVersion({ n: v.n + 1, batch: 'ab'.repeat(16) }));
+        }),
+    );
     const consumer = await system(view);
     consumer.serve(Tally);
     const producer = await system(engine);
     // Before the fix the consumer took its committed batch for a failed one: the after-commit
     // effect never ran (and a caller in the consumer's process would have waited for its timeout).
     expect(await producer.ref(Tally, 't').call.bump(undefined, { timeout: 2_000 })).toBe(1);
-    expect(ambiguous).toBe(1);
+    expect(view.ambiguous()).toBe(1);
     for (let i = 0; i < 50 && effects.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(effects).toEqual([1]);
   });
@@ -168,31 +168,41 @@ describe('found by the simulation', () => {
         },
       },
     });
-    // The producer's view of the store: the commit that consumes a reply (clears its key) is
-    // applied but reported as commit_unknown_result, as FoundationDB may report it.
-    let ambiguous = 0;
-    const producerView: Backend = {
-      kind: 'memory',
-      get closed() {
-        return engine.closed;
-      },
-      stats: () => engine.stats(),
-      close: async () => {},
-      async transact<T>(fn: (tx: Transaction) => T | Promise<T>, options?: TransactOptions): Promise<T> {
-        let view: TxView | undefined;
-        const owner = new ProcessBackend(engine, 'producer');
-        const result = await engine.transact(async (tx) => fn((view = new TxView(tx, owner))), options);
-        if (view?.touched.has('r')) {
-          ambiguous++;
-          throw new CommitUnknownResultError('Transaction may or may not have committed (it did)');
-        }
-        return result;
-      },
-    };
+    // The commit that consumes a reply (clears its key) applies but reports commit_unknown_result,
+    // as FoundationDB may report it.
+    const producerView = ambiguousView((tx) => tx.touched.has('r'));
     const consumer = await system(engine);
     consumer.serve(Counter);
     const producer = await system(producerView);
     expect(await producer.ref(Counter, 'c').call.add(5, { timeout: 2_000 })).toBe(5);
-    expect(ambiguous).toBe(1);
+    expect(producerView.ambiguous()).toBe(1);
+  });
+
+  it('a caller in the consumer process gets the error of a thunk that gave up, also when the commit that dead-letters it was ambiguous', async () => {
+    engine = memory({ seed: 5 });
+    const Mailer = defineActor({
+      name: 'mailer',
+      initialState: { n: 0 },
+      reducers: {
+        send(_state, _: void, ctx) {
+          ctx.lock('mail');
+          return ctx.reply(0);
+        },
+      },
+      thunks: {
+        async mail() {
+          throw new Error('mail failed');
+        },
+      },
+      options: { thunkAttempts: 1, thunkRetryMs: 5 },
+    });
+    // The commit that releases the lock and dead-letters the message applies but reports
+    // commit_unknown_result; before the fix the caller, in the same process, waited for its timeout.
+    const view = ambiguousView((tx) => tx.step === 'thunk-fail');
+    const s = await system(view);
+    s.serve(Mailer);
+    await expect(s.ref(Mailer, 'm').call.send(undefined, { timeout: 3_000 })).rejects.toMatchObject({ message: 'mail failed' });
+    expect(view.ambiguous()).toBe(1);
+    expect(await s.admin.deadLetters(Mailer, 'm')).toHaveLength(1);
   });
 });
