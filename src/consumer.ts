@@ -6,9 +6,9 @@
  * the cache, answers local callers, publishes the state and runs after-commit effects.
  * @internal
  */
-import { randomBytes } from 'node:crypto';
 import type { ActorDefinition } from './actor.js';
 import type { Transaction } from './backend/contract.js';
+import { randomHex } from './random-hex.js';
 import { CommitUnknownResultError, KeyTooLargeError, TransactionTooLargeError, ValueTooLargeError } from './backend/errors.js';
 import { DgenError } from './errors.js';
 import { groupBlobs, writeBlob } from './blob.js';
@@ -29,7 +29,14 @@ import { pruneIdempotencyKeys } from './idempotency.js';
 
 /** Batches of history kept for observers in other processes. */
 export const HISTORY_KEEP = 256;
-/** Patches of one batch larger than this are not kept: observers reload the state instead. */
+/**
+ * The patches of a batch are kept for observers when they take at most this many bytes, or at
+ * most HISTORY_RATIO times the state bytes the batch wrote, up to HISTORY_MAX_BYTES. Past that
+ * (immer describes a splice in a long array by one patch per shifted index) observers reload the
+ * state instead, so history never makes a write grow with the size of the state.
+ */
+export const HISTORY_FREE_BYTES = 16_384;
+export const HISTORY_RATIO = 4;
 export const HISTORY_MAX_BYTES = 1_000_000;
 /** Enqueue markers and unclaimed replies live this long (documented in README). */
 export const MARKER_TTL_MS = 60 * 60 * 1000;
@@ -135,7 +142,7 @@ export class InstanceConsumer<S> {
    * the committed attempt computed.
    */
   private async once<A>(body: (tx: Transaction, batchId: string) => Promise<A>, versionOf: (result: A) => number | undefined): Promise<A> {
-    const batchId = randomBytes(16).toString('hex');
+    const batchId = randomHex(16);
     let result: A | undefined;
     try {
       await this.rt.backend.transact(async (tx) => {
@@ -285,12 +292,14 @@ export class InstanceConsumer<S> {
   /** Writes a new state (incrementally when the base is stored), its version, history and replies. */
   writeState(tx: Transaction, batchId: string, version: StateVersion, base: S, state: S, patches: Patch[], outcomes: Outcome<S>[]): Commit<S> & { outcomes: Outcome<S>[] } {
     const next: StateVersion = { n: version.n + 1, batch: batchId };
+    let stateBytes = 0;
     if (version.n === 0) {
-      this.store.writeAll(tx, state);
+      stateBytes = this.store.writeAll(tx, state).bytes;
       tx.set(this.keys.index, Buffer.alloc(0));
-    } else if (patches.length > 0) this.store.writeChanges(tx, base, state, patches);
+    } else if (patches.length > 0) stateBytes = this.store.writeChanges(tx, base, state, patches).bytes;
     tx.set(this.keys.version, encodeVersion(next));
-    writeBlob(tx, this.keys.history, [next.n], encodeHistory(batchId, patches, HISTORY_MAX_BYTES));
+    const historyBytes = Math.min(HISTORY_MAX_BYTES, Math.max(HISTORY_FREE_BYTES, HISTORY_RATIO * stateBytes));
+    writeBlob(tx, this.keys.history, [next.n], encodeHistory(batchId, patches, historyBytes));
     if (next.n > HISTORY_KEEP) tx.clearRange(this.keys.history.range().begin, this.keys.history.pack([next.n - HISTORY_KEEP]));
     this.writeReplies(tx, outcomes);
     return { version: next, state, outcomes };

@@ -7,8 +7,8 @@
  * and the whole (empty) queue range, so a concurrent batch or enqueue makes it retry.
  * @internal
  */
-import { randomBytes } from 'node:crypto';
 import type { Transaction } from './backend/contract.js';
+import { randomHex } from './random-hex.js';
 import type { Commit, InstanceConsumer, Outcome } from './consumer.js';
 import type { Patch } from './immer.js';
 import { readLock } from './lock.js';
@@ -41,7 +41,7 @@ export async function processInline<S>(c: InstanceConsumer<S>, tx: Transaction, 
   }
   let commit: Commit<S>;
   try {
-    commit = c.writeState(tx, randomBytes(16).toString('hex'), version, base, state, patches, outcomes);
+    commit = c.writeState(tx, randomHex(16), version, base, state, patches, outcomes);
   } catch {
     return undefined; // a state the store refuses: the queue's path isolates and dead-letters it (the store plans before it writes)
   }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random-hex.js';
 import { decodeValue, encodeValue, validateValue } from './state/codec.js';
 import { DgenError } from './errors.js';
 
@@ -20,23 +20,6 @@ export interface Envelope {
 /** A fresh message id: 12 hex digits of ms time, 20 of randomness. @internal */
 export function newMessageId(now = Date.now()): string {
   return idFloor(now).slice(0, 12) + randomHex(10);
-}
-
-/**
- * Random bytes are drawn 4 KiB at a time and handed out once each: a `randomBytes` call costs
- * about 2 µs, as much as applying a small reducer, and every message needs 10 bytes.
- */
-let pool = Buffer.alloc(0);
-let poolAt = 0;
-
-function randomHex(bytes: number): string {
-  if (poolAt + bytes > pool.length) {
-    pool = randomBytes(4096);
-    poolAt = 0;
-  }
-  const hex = pool.toString('hex', poolAt, poolAt + bytes);
-  poolAt += bytes;
-  return hex;
 }
 
 /** The smallest id of a message enqueued at `time`: bound for pruning by age. @internal */
