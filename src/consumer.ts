@@ -81,6 +81,8 @@ export class InstanceConsumer<S> {
   private batches = 0;
   /** Take one message a batch: set after a batch's writes broke a store limit, to find the message at fault. */
   private single = false;
+  /** The first queue key the last attempt took: the message a one-message batch that failed was about. */
+  private tried: Buffer | undefined;
   /**
    * Most messages the next batch takes: halved when a batch runs out of reducer time, doubled
    * (up to `maxBatchMessages`) when a full batch finishes in under half of it.
@@ -167,16 +169,20 @@ export class InstanceConsumer<S> {
       return { kind: 'processed', count: 0 };
     }
     this.single = false;
+    const failed = this.tried;
     const stored = storedError(error);
     const outcome = await this.rt.backend.transact(async (tx) => {
+      // Only the message that failed alone, and only while this consumer may process the queue:
+      // another consumer may have taken the lease over, isolated it and moved on meanwhile.
+      if (typeof (await this.lease(tx)) === 'number' || (await tx.get(this.keys.halt)) !== undefined || (await readLock(tx, this.keys)) !== undefined) return undefined;
       const [message] = await take(tx, this.keys, 1, Infinity);
-      if (message === undefined) return undefined;
+      if (message === undefined || failed === undefined || !message.keys[0]!.equals(failed)) return undefined;
       const o: Outcome<S> = { envelope: message.envelope instanceof Error ? undefined : message.envelope, error: stored };
       toDeadLetters(tx, this.keys, message, stored, 1);
       this.writeReplies(tx, [o]);
       return o;
     });
-    if (outcome === undefined) return { kind: 'empty' };
+    if (outcome === undefined) return { kind: 'processed', count: 0 }; // look at the queue again
     this.rt.emit({ type: 'message-failed', actor: this.def.name, id: this.id, messageId: outcome.envelope?.id ?? '', action: outcome.envelope?.action ?? '', error, policy: 'dead-letter' });
     this.settle(outcome);
     return { kind: 'processed', count: 1 };
@@ -217,6 +223,7 @@ export class InstanceConsumer<S> {
     if ((await readLock(tx, this.keys)) !== undefined) return { kind: 'locked' };
     const version = decodeVersion(await tx.get(this.keys.version));
     const messages = await take(tx, this.keys, this.single ? 1 : this.limit, o.maxBatchBytes);
+    this.tried = messages[0]?.keys[0];
     if (messages.length === 0) return { kind: 'empty' };
     const base = await this.baseState(tx, version);
     const started = performance.now();
