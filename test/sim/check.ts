@@ -59,7 +59,7 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
       deadAt.set(tag, letter.at - world.clock.start);
       const s = sent.get(tag);
       if (s === undefined || s.actor !== actor) fail(`${actor}: unknown dead letter ${tag}`);
-      else if (s.action !== 'fail' && s.action !== 'lockOp') fail(`${tag} (${s.action}) dead-lettered: ${letter.error.message}`);
+      else if (s.action !== 'fail' && s.action !== 'poison' && s.action !== 'lockOp') fail(`${tag} (${s.action}) dead-lettered: ${letter.error.message}`);
     }
   }
 
@@ -90,7 +90,7 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
         const s = sent.get(tag);
         if (s === undefined) fail(`${actor}[${index}]: ${tag} was never sent`);
         else if (s.actor !== actor) fail(`${actor}[${index}]: ${tag} was sent to ${s.actor}`);
-        else if (s.action === 'fail') fail(`${actor}[${index}]: failing message ${tag} changed the state`);
+        else if (s.action === 'fail' || s.action === 'poison') fail(`${actor}[${index}]: failing message ${tag} changed the state`);
       }
     });
   }
@@ -121,7 +121,11 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
   function checkSent(s: Sent): void {
     const pos = where.get(s.tag);
     const endedProducer = world.ended.has(s.ref.split('/')[0]!);
-    if (s.action === 'fail') {
+    if (s.action === 'poison') {
+      if (s.via === 'dispatch' && s.acked && !dead.has(s.tag)) fail(`acknowledged poison dispatch ${s.tag} is not in the dead letters`);
+      if (s.reply?.ok === true) fail(`call ${s.tag} of a state the store refuses got a reply`);
+      if (s.reply?.ok === false && isDgenError(s.reply.error, 'unserializable_value') && !dead.has(s.tag)) fail(`failed call ${s.tag} is not in the dead letters`);
+    } else if (s.action === 'fail') {
       // Policy dead-letter: the failed message is in the dead letters. Policy halt: it halted
       // its actor until the operator deleted it.
       const removed = nameOf(s.actor) === STRICT ? deleted.has(s.tag) : dead.has(s.tag);
@@ -149,7 +153,7 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
         if (s.reply?.ok === true && recipe === undefined) fail(`call ${s.tag} got a reply but its thunk never completed`);
       }
     }
-    if (s.action !== 'fail' && s.reply?.ok === true && pos !== undefined) {
+    if (s.action !== 'fail' && s.action !== 'poison' && s.reply?.ok === true && pos !== undefined) {
       const value = s.reply.value as Snap | undefined;
       if (s.action === 'add') {
         if (value !== undefined) fail(`call ${s.tag}: add replied ${JSON.stringify(value)}`);
@@ -171,6 +175,7 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
         isDgenError(e, 'call_timeout') ||
         (endedProducer && (e instanceof CrashError || isDgenError(e, 'system_closed'))) ||
         (s.action === 'fail' && isDgenError(e, 'sim_refused')) ||
+        (s.action === 'poison' && isDgenError(e, 'unserializable_value')) ||
         (s.action === 'lockOp' && dead.has(s.tag) && isDgenError(e));
       if (!ok) fail(`call ${s.tag} (${s.action}) failed unexpectedly: ${describe(e)}`);
     }

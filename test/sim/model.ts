@@ -113,6 +113,11 @@ export function simActor(env: ProcEnv, options: ActorOptions, name: string = ACT
         state.blob = blobOf(p.tag, p.v);
         ctx.after((s) => env.effect(p.tag, ctx.actorId, s));
       },
+      poison(state, p: Payload): void {
+        // A change the store refuses (a state key over 10,000 bytes, unserializable_value): the
+        // batch fails and the consumer isolates the message into the dead letters.
+        (state as unknown as Record<string, unknown>)[`${p.tag}:${'k'.repeat(12_000)}`] = p.v;
+      },
       recv(state, p: Payload, ctx): void {
         apply(state, p.tag, p.v);
         ctx.after((s) => env.effect(p.tag, ctx.actorId, s));

@@ -5,13 +5,13 @@
  * some awaited one by one and some in bursts without awaiting, and records what happened to each.
  */
 import type { ActorRef, CallOptions, DispatchOptions } from '../../src/index.js';
-import type { Payload, SimActor, SimState } from './model.js';
+import { ACTOR, nameOf, type Payload, type SimActor, type SimState } from './model.js';
 import { Rng } from './random.js';
 import type { Incarnation, Slot, World } from './world.js';
 
 type SimRef = ActorRef<SimState, SimActor['reducers']>;
 
-export type Action = 'add' | 'take' | 'fail' | 'lockOp' | 'forward' | 'blob';
+export type Action = 'add' | 'take' | 'fail' | 'lockOp' | 'forward' | 'blob' | 'poison';
 
 /** One message a producer issued, and what it learnt about it. */
 export interface Sent {
@@ -49,6 +49,8 @@ const KINDS = {
   failCall: 2,
   query: 5,
   blob: 1,
+  poison: 1,
+  poisonCall: 1,
 } as const;
 
 export class Producers {
@@ -84,10 +86,11 @@ export class Producers {
   private op(inc: Incarnation, rng: Rng, tag: string): Promise<void> {
     const { cfg } = this.world;
     const kind = rng.weighted(KINDS);
-    const actor = rng.pick(cfg.actors);
+    // Poison (a state the store refuses) goes to actors with policy dead-letter only (see README).
+    const actor = rng.pick(kind === 'poison' || kind === 'poisonCall' ? cfg.actors.filter((id) => nameOf(id) === ACTOR) : cfg.actors);
     if (kind === 'query') return this.query(inc, actor);
-    const action: Action = kind === 'addKeyed' || kind === 'addCall' ? 'add' : kind === 'lockCall' ? 'lockOp' : kind === 'failCall' ? 'fail' : kind;
-    const via = kind === 'addCall' || kind === 'take' || kind === 'lockCall' || kind === 'failCall' ? 'call' : 'dispatch';
+    const action: Action = kind === 'addKeyed' || kind === 'addCall' ? 'add' : kind === 'lockCall' ? 'lockOp' : kind === 'failCall' ? 'fail' : kind === 'poisonCall' ? 'poison' : kind;
+    const via = kind === 'addCall' || kind === 'take' || kind === 'lockCall' || kind === 'failCall' || kind === 'poisonCall' ? 'call' : 'dispatch';
     const to = action === 'forward' ? rng.pick(cfg.actors.filter((id) => id[0] === actor[0])) : undefined;
     const v = action === 'blob' ? rng.int(0, 200_000) : rng.int(1, 9);
     // Now and then a message too large for one value: it is queued in chunks.

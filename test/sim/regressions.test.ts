@@ -3,7 +3,7 @@
  * so they stay fixed whatever the seeded workloads become.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { CommitUnknownResultError, createSystem, defineActor, memory, type Backend, type MemoryBackend, type System, type Transaction, type TransactOptions } from '../../src/index.js';
+import { CommitUnknownResultError, createSystem, defineActor, isDgenError, memory, type Backend, type MemoryBackend, type System, type Transaction, type TransactOptions } from '../../src/index.js';
 import { Layout } from '../../src/keys.js';
 import { decodeVersion, encodeVersion } from '../../src/version.js';
 import { CrashError, ProcessBackend, TxView } from './process.js';
@@ -154,6 +154,58 @@ describe('found by the simulation', () => {
     expect(view.ambiguous()).toBe(1);
     for (let i = 0; i < 50 && effects.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(effects).toEqual([1]);
+  });
+
+  it('a consumer isolates into the dead letters only the message that failed alone, not the one behind it', async () => {
+    engine = memory({ seed: 6 });
+    const Store = defineActor({
+      name: 'store',
+      initialState: () => ({ n: 0 }),
+      reducers: {
+        add(state, v: number) {
+          state.n += v;
+        },
+        poison(state) {
+          (state as unknown as Record<string, number>)['k'.repeat(12_000)] = 1; // a key over the 10,000-byte limit
+        },
+      },
+    });
+    const keys = new Layout().actor('store', 's');
+    // The consumer's view of the store: when a batch of the poison alone fails (the second
+    // failure), another consumer that took the lease over meanwhile has already isolated it.
+    const owner = new ProcessBackend(engine, 'consumer');
+    let failures = 0;
+    const view: Backend = {
+      kind: 'memory',
+      get closed() {
+        return engine.closed;
+      },
+      stats: () => engine.stats(),
+      close: async () => {},
+      async transact<T>(fn: (tx: Transaction) => T | Promise<T>, options?: TransactOptions): Promise<T> {
+        try {
+          return await engine.transact((t) => fn(new TxView(t, owner)), options);
+        } catch (e) {
+          if (isDgenError(e, 'unserializable_value') && ++failures === 2) {
+            await engine.transact(async (t) => {
+              const [head] = await t.getRange(keys.queue.range().begin, keys.queue.range().end, { limit: 1 });
+              t.clear(head!.key);
+            });
+          }
+          throw e;
+        }
+      },
+    };
+    const producer = await system(engine);
+    await producer.ref(Store, 's').dispatch.poison();
+    await producer.ref(Store, 's').dispatch.add(5);
+    const consumer = await system(view);
+    consumer.serve(Store);
+    // Before the fix the consumer dead-lettered the head of the queue, whichever message it was.
+    for (let i = 0; i < 100 && (await producer.ref(Store, 's').query((st) => st.n)) !== 5; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(failures).toBeGreaterThanOrEqual(2);
+    expect(await producer.ref(Store, 's').query((st) => st.n)).toBe(5);
+    expect(await producer.admin.deadLetters(Store, 's')).toEqual([]);
   });
 
   it('a caller gets its reply when only the commit that clears the stored reply is ambiguous', async () => {

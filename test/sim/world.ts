@@ -351,7 +351,8 @@ export class World {
   }
 }
 
+/** An error in one line of at most 400 characters. */
 export function describe(e: unknown): string {
-  if (e instanceof Error) return `${e.name}${(e as { code?: string }).code ? ` [${(e as { code?: string }).code}]` : ''}: ${e.message}`;
-  return String(e);
+  const text = e instanceof Error ? `${e.name}${(e as { code?: string }).code ? ` [${(e as { code?: string }).code}]` : ''}: ${e.message}` : String(e);
+  return text.length > 400 ? `${text.slice(0, 400)}…` : text;
 }
