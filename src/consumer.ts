@@ -171,17 +171,29 @@ export class InstanceConsumer<S> {
     this.single = false;
     const failed = this.tried;
     const stored = storedError(error);
-    const outcome = await this.rt.backend.transact(async (tx) => {
-      // Only the message that failed alone, and only while this consumer may process the queue:
-      // another consumer may have taken the lease over, isolated it and moved on meanwhile.
-      if (typeof (await this.lease(tx)) === 'number' || (await tx.get(this.keys.halt)) !== undefined || (await readLock(tx, this.keys)) !== undefined) return undefined;
-      const [message] = await take(tx, this.keys, 1, Infinity);
-      if (message === undefined || failed === undefined || !message.keys[0]!.equals(failed)) return undefined;
-      const o: Outcome<S> = { envelope: message.envelope instanceof Error ? undefined : message.envelope, error: stored };
-      toDeadLetters(tx, this.keys, message, stored, 1);
-      this.writeReplies(tx, [o]);
-      return o;
-    });
+    let letter: { items: Queued['items']; outcome: Outcome<S> } | undefined;
+    let outcome: Outcome<S> | undefined;
+    try {
+      outcome = await this.rt.backend.transact(async (tx) => {
+        letter = undefined;
+        // Only the message that failed alone, and only while this consumer may process the queue:
+        // another consumer may have taken the lease over, isolated it and moved on meanwhile.
+        if (typeof (await this.lease(tx)) === 'number' || (await tx.get(this.keys.halt)) !== undefined || (await readLock(tx, this.keys)) !== undefined) return undefined;
+        const [message] = await take(tx, this.keys, 1, Infinity);
+        if (message === undefined || failed === undefined || !message.keys[0]!.equals(failed)) return undefined;
+        const o: Outcome<S> = { envelope: message.envelope instanceof Error ? undefined : message.envelope, error: stored };
+        toDeadLetters(tx, this.keys, message, stored, 1);
+        this.writeReplies(tx, [o]);
+        letter = { items: message.items, outcome: o };
+        return o;
+      });
+    } catch (e) {
+      // A caller in this process has no stored reply: answer it if the ambiguous commit applied.
+      const written = letter;
+      if (!(e instanceof CommitUnknownResultError) || written === undefined) throw e;
+      if (!(await this.rt.backend.transact(async (tx) => (await tx.get(this.keys.deadLetters.pack(written.items))) !== undefined, { idempotent: true }))) throw e;
+      outcome = written.outcome;
+    }
     if (outcome === undefined) return { kind: 'processed', count: 0 }; // look at the queue again
     this.rt.emit({ type: 'message-failed', actor: this.def.name, id: this.id, messageId: outcome.envelope?.id ?? '', action: outcome.envelope?.action ?? '', error, policy: 'dead-letter' });
     this.settle(outcome);
