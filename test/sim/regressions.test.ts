@@ -208,6 +208,27 @@ describe('found by the simulation', () => {
     expect(await producer.admin.deadLetters(Store, 's')).toEqual([]);
   });
 
+  it('a caller in the consumer process gets the error of a message isolated into the dead letters, also when that commit was ambiguous', async () => {
+    engine = memory({ seed: 7 });
+    const Store = defineActor({
+      name: 'store',
+      initialState: () => ({ n: 0 }),
+      reducers: {
+        poison(state) {
+          (state as unknown as Record<string, number>)['k'.repeat(12_000)] = 1;
+        },
+      },
+    });
+    // The commit that moves the message to the dead letters (no state change) applies but reports
+    // commit_unknown_result; before the fix the caller, in the same process, waited for its timeout.
+    const view = ambiguousView((tx) => tx.touched.has('d') && !tx.touched.has('v'));
+    const s = await system(view);
+    s.serve(Store);
+    await expect(s.ref(Store, 's').call.poison(undefined, { timeout: 3_000 })).rejects.toMatchObject({ code: 'unserializable_value' });
+    expect(view.ambiguous()).toBe(1);
+    expect(await s.admin.deadLetters(Store, 's')).toHaveLength(1);
+  });
+
   it('a caller gets its reply when only the commit that clears the stored reply is ambiguous', async () => {
     engine = memory({ seed: 2 });
     const Counter = defineActor({
