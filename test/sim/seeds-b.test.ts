@@ -1,5 +1,5 @@
-/** Seeds 161..320 of the simulation (seeds-a runs 1..160, in another worker). See test/sim/README.md. */
+/** Seeds 251..500 of the simulation (seeds-a runs 1..250). See test/sim/README.md. */
 import { describe } from 'vitest';
 import { simulate } from './suite.js';
 
-describe('seeded simulation', () => simulate(161, 160));
+describe('seeded simulation', () => simulate(251, 250));
