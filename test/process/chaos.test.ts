@@ -74,6 +74,8 @@ interface Slot {
 
 const running = new Set<Proc>();
 let path: string;
+/** Set once the test is over: children killed from then on are not restarted. */
+let stopping = false;
 
 beforeAll(async () => {
   mkdirSync(join(root, 'node_modules/.cache/dgen-test'), { recursive: true });
@@ -82,7 +84,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const p of running) p.child.kill('SIGKILL');
+  stopping = true;
+  for (const p of running) {
+    p.killed = true;
+    p.child.kill('SIGKILL');
+  }
   await Promise.all([...running].map((p) => p.exited));
   rmSync(path, { recursive: true, force: true });
 });
@@ -127,7 +133,7 @@ describe('chaos on LMDB', () => {
       running.add(proc);
       void proc.exited.then(({ code, signal }) => {
         running.delete(proc);
-        if (proc.killed) return;
+        if (proc.killed || stopping) return;
         if (code === 0 && slot.finished) return;
         problems.push(`${slot.name} (life ${life}) exited by itself: code ${code}, signal ${signal}; stderr: ${proc.stderr}`);
         if (!slot.finished) launch(slot);
