@@ -21,8 +21,6 @@ export function encodeHistory(batch: string, patches: Patch[], maxBytes: number)
 }
 
 export function decodeHistory(bytes: Uint8Array): HistoryEntry {
-  const v = decodeValue(bytes) as unknown;
-  // Entries written before batch ids were recorded hold the patches (or null) alone.
-  if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string') return { batch: v[0], patches: v[1] as Patch[] | null };
-  return { batch: '', patches: v as Patch[] | null };
+  const [batch, patches] = decodeValue(bytes) as [string, Patch[] | null];
+  return { batch, patches };
 }
