@@ -6,7 +6,8 @@
 import type { Transaction } from './backend/contract.js';
 import { clearBlob, groupBlobs, splitBlob, writeBlob } from './blob.js';
 import type { ActorKeys, TupleItem } from './keys.js';
-import { CorruptMessageError, decodeEnvelope, idFloor, type Envelope } from './message.js';
+import { MessageTooLargeError } from './errors.js';
+import { CorruptMessageError, decodeEnvelope, encodeEnvelope, idFloor, newMessageId, type Envelope } from './message.js';
 import { decodeValue, encodeValue } from './state/codec.js';
 
 /** Largest encoded message accepted by dispatch/call (documented in README). */
@@ -20,6 +21,17 @@ export interface Outgoing {
   readonly bytes: Buffer;
   /** Enqueue at most once per key (see idempotency.ts). */
   readonly idempotencyKey?: string | undefined;
+}
+
+/**
+ * A new message ready to enqueue: id, enqueue time, encoded bytes. Throws `unserializable_value`
+ * for a payload that cannot be stored and `message_too_large` over MAX_MESSAGE_BYTES.
+ */
+export function outgoing(action: string, payload: unknown, wantsReply: boolean, idempotencyKey?: string): Outgoing {
+  const envelope: Envelope = { id: newMessageId(), action, payload, at: Date.now(), wantsReply };
+  const bytes = encodeEnvelope(envelope);
+  if (bytes.length > MAX_MESSAGE_BYTES) throw new MessageTooLargeError(bytes.length, MAX_MESSAGE_BYTES);
+  return { envelope, bytes, idempotencyKey };
 }
 
 /** A message read from the queue. */

@@ -5,9 +5,9 @@
  */
 import { produceWithPatches, type Draft, type Patch } from './immer.js';
 import { Reply, type ActorDefinition, type ReducerContext, type Senders } from './actor.js';
-import { DgenError, MessageTooLargeError, UnknownActionError, UnknownThunkError } from './errors.js';
-import { encodeEnvelope, newMessageId, type Envelope } from './message.js';
-import { MAX_MESSAGE_BYTES, type Outgoing } from './queue.js';
+import { DgenError, UnknownActionError, UnknownThunkError } from './errors.js';
+import type { Envelope } from './message.js';
+import { outgoing, type Outgoing } from './queue.js';
 import { checkId } from './runtime.js';
 import { validateValue } from './state/codec.js';
 
@@ -90,10 +90,7 @@ function senders(to: { readonly name: string; readonly reducers: object }, id: s
   const out: Record<string, (payload?: unknown) => void> = {};
   for (const action of Object.keys(to.reducers)) {
     out[action] = (payload?: unknown) => {
-      const envelope: Envelope = { id: newMessageId(), action, payload, at: Date.now(), wantsReply: false };
-      const bytes = encodeEnvelope(envelope);
-      if (bytes.length > MAX_MESSAGE_BYTES) throw new MessageTooLargeError(bytes.length, MAX_MESSAGE_BYTES);
-      sends.push({ name: to.name, id, out: { envelope, bytes } });
+      sends.push({ name: to.name, id, out: outgoing(action, payload, false) });
     };
   }
   return new Proxy(out, {

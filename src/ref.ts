@@ -4,11 +4,11 @@
  */
 import type { Observable } from 'rxjs';
 import type { ActorDefinition, PayloadArgs, Reducers, ReplyOf } from './actor.js';
-import { ActorError, CallAbortedError, CallTimeoutError, DgenError, MessageTooLargeError, UnknownActionError, isDgenError } from './errors.js';
+import { ActorError, CallAbortedError, CallTimeoutError, DgenError, UnknownActionError, isDgenError } from './errors.js';
 import type { ActorKeys } from './keys.js';
-import { encodeEnvelope, newMessageId, type Envelope } from './message.js';
+import type { Envelope } from './message.js';
 import { observeState } from './observe.js';
-import { MAX_MESSAGE_BYTES, consumeReply, type Outgoing, type StoredReply } from './queue.js';
+import { consumeReply, outgoing, type Outgoing, type StoredReply } from './queue.js';
 import type { Runtime } from './runtime.js';
 import { Sender } from './sender.js';
 import { StateStore } from './state/store.js';
@@ -79,10 +79,7 @@ export function createRef<S, R extends Reducers<S>>(rt: Runtime, def: ActorDefin
     if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || idempotencyKey.length === 0 || Buffer.byteLength(idempotencyKey) > 1000)) {
       throw new DgenError('invalid_idempotency_key', `dispatch.${action}: idempotencyKey must be a non-empty string of at most 1,000 bytes.`);
     }
-    const envelope: Envelope = { id: newMessageId(), action, payload, at: Date.now(), wantsReply };
-    const bytes = encodeEnvelope(envelope);
-    if (bytes.length > MAX_MESSAGE_BYTES) throw new MessageTooLargeError(bytes.length, MAX_MESSAGE_BYTES);
-    return { envelope, bytes, idempotencyKey };
+    return outgoing(action, payload, wantsReply, idempotencyKey);
   };
 
   const dispatch = verbs<Dispatchers<R>>(def, (action) => async (payload?: unknown, options?: DispatchOptions) => sender.send(message(action, payload, false, options?.idempotencyKey)));
@@ -152,7 +149,7 @@ async function awaitReply(rt: Runtime, name: string, keys: ActorKeys, envelope: 
       }
     });
     await enqueue();
-    const remote = watchReply(rt, keys, envelope.id, rt.served.has(name) ? LOCAL_REPLY_GRACE_MS : 0);
+    const remote = watchReply(rt, keys, envelope.id, rt.serves(name) ? LOCAL_REPLY_GRACE_MS : 0);
     cleanup.push(remote.stop);
     return await Promise.race([settled, remote.reply]);
   } finally {

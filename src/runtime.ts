@@ -24,6 +24,7 @@ export interface LocalCommit {
 export interface LocalServer {
   cached(id: string): { version: number; state: unknown } | undefined;
   idleConsumer(id: string): InstanceConsumer<unknown> | undefined;
+  stop(): Promise<void>;
 }
 
 /** Someone in this process is waiting for the reply to message `id`. */
@@ -42,8 +43,6 @@ export class Runtime {
   readonly events$ = new Subject<SystemEvent>();
   /** Enqueues in flight: `close()` waits for them. */
   readonly sending = new Set<Promise<void>>();
-  /** Names of definitions served in this process. */
-  readonly served = new Set<string>();
   /** The servers of this process, by definition name: they hold cached states. */
   readonly servers = new Map<string, Set<LocalServer>>();
   closed = false;
@@ -58,6 +57,11 @@ export class Runtime {
     const known = this.definitions.get(def.name);
     if (known === undefined) this.definitions.set(def.name, def as ActorDefinition<unknown>);
     else if (known !== (def as ActorDefinition<unknown>)) throw new DefinitionConflictError(def.name);
+  }
+
+  /** Does this process serve definition `name`? */
+  serves(name: string): boolean {
+    return (this.servers.get(name)?.size ?? 0) > 0;
   }
 
   /** An idle consumer of this process for the instance, to process a send inline (see inline.ts). */

@@ -71,7 +71,6 @@ export async function createSystem(options: SystemOptions = {}): Promise<System>
   }
   const rt = new Runtime(backend, options.prefix);
   const refs = new Map<string, ActorRef<unknown>>();
-  const servers = new Set<Server<unknown>>();
 
   return {
     backend,
@@ -89,17 +88,13 @@ export async function createSystem(options: SystemOptions = {}): Promise<System>
       rt.register(def as ActorDefinition<unknown>);
       serveOptions?.ids?.forEach((id) => checkId(id));
       const server = new Server(rt, def as ActorDefinition<unknown>, serveOptions);
-      servers.add(server);
-      rt.served.add(def.name);
       const group = rt.servers.get(def.name) ?? new Set();
       group.add(server);
       rt.servers.set(def.name, group);
       return {
         stop: async () => {
           await server.stop();
-          servers.delete(server);
           group.delete(server);
-          if (group.size === 0) rt.served.delete(def.name);
         },
       };
     },
@@ -107,7 +102,7 @@ export async function createSystem(options: SystemOptions = {}): Promise<System>
       if (rt.closed) return;
       rt.closed = true;
       await Promise.allSettled([...rt.sending]);
-      await Promise.allSettled([...servers].map((s) => s.stop()));
+      await Promise.allSettled([...rt.servers.values()].flatMap((group) => [...group].map((s) => s.stop())));
       rt.events$.complete();
       if (options.closeBackend ?? owned) await backend.close();
     },
