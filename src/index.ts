@@ -2,7 +2,7 @@
  * dgen: durable, distributed reducer actors on a strictly serializable key-value store.
  * This file is the whole public API.
  */
-export { defineActor, Reply } from './actor.js';
+export { defineActor, Reply } from './define/actor.js';
 export type {
   ActorConfig,
   ActorDefinition,
@@ -20,14 +20,14 @@ export type {
   Thunk,
   ThunkContext,
   Thunks,
-} from './actor.js';
-export { createSystem } from './system.js';
-export type { System, SystemOptions } from './system.js';
-export type { ActorRef, CallOptions, Callers, DispatchOptions, Dispatchers } from './ref.js';
-export type { ServeOptions, Serving } from './server.js';
-export type { SystemEvent } from './events.js';
-export type { ActorName, Admin, DeadLetterEntry, LockInfo, QueuedEntry } from './admin.js';
-export { StaleLockError } from './thunk.js';
+} from './define/actor.js';
+export { createSystem } from './client/system.js';
+export type { System, SystemOptions } from './client/system.js';
+export type { ActorRef, CallOptions, Callers, DispatchOptions, Dispatchers } from './client/ref.js';
+export type { ServeOptions, Serving } from './serve/server.js';
+export type { SystemEvent } from './runtime/events.js';
+export type { ActorName, Admin, DeadLetterEntry, LockInfo, QueuedEntry } from './ops/admin.js';
+export { StaleLockError } from './serve/thunk.js';
 export {
   ActorError,
   CallAbortedError,
@@ -42,7 +42,7 @@ export {
   UnknownThunkError,
   isDgenError,
 } from './errors.js';
-export { CorruptMessageError } from './message.js';
+export { CorruptMessageError } from './store/message.js';
 export { CorruptDataError, UnserializableValueError } from './state/errors.js';
 export * from './backend/errors.js';
 export { LIMITS } from './backend/contract.js';

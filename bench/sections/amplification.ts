@@ -15,8 +15,8 @@
  * writes nothing.
  */
 import { createSystem, type ActorDefinition, type Backend, type BackendStats, type Callers, type Dispatchers, type Reducers } from '../../src/index.js';
-import { produceWithPatches } from '../../src/immer.js';
-import { Layout } from '../../src/keys.js';
+import { produceWithPatches } from '../../src/util/immer.js';
+import { Layout } from '../../src/store/keys.js';
 import { StateStore } from '../../src/state/store.js';
 import { List, Wide, flatState, itemList, type Item } from '../lib/actors.js';
 import { now, round, sleep } from '../lib/measure.js';

@@ -15,10 +15,11 @@
  * JSON actor reading and parsing the same state as one JSON document.
  */
 import { createSystem, type Backend } from '../../src/index.js';
-import { Layout, Subspace } from '../../src/keys.js';
+import { Layout } from '../../src/store/keys.js';
+import { Subspace } from '../../src/backend/subspace.js';
 import { fieldKey } from '../../src/state/layout.js';
 import { StateStore } from '../../src/state/store.js';
-import { encodeVersion } from '../../src/version.js';
+import { encodeVersion } from '../../src/store/version.js';
 import { Big, part } from '../lib/actors.js';
 import { median, now, round } from '../lib/measure.js';
 import { NaiveActor } from '../lib/naive.js';

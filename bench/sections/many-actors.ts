@@ -15,9 +15,9 @@
  * Redux reducer applied to a random state among 100,000 in memory.
  */
 import { createSystem, type Backend } from '../../src/index.js';
-import { Layout } from '../../src/keys.js';
+import { Layout } from '../../src/store/keys.js';
 import { StateStore } from '../../src/state/store.js';
-import { encodeVersion } from '../../src/version.js';
+import { encodeVersion } from '../../src/store/version.js';
 import { Counter } from '../lib/actors.js';
 import { closedLoop, now, tightLoop } from '../lib/measure.js';
 import { NaiveActor } from '../lib/naive.js';

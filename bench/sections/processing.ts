@@ -11,8 +11,8 @@
  * concurrent writers for steady, one for backlog); the Redux store.
  */
 import { createSystem, type Backend } from '../../src/index.js';
-import { applyMessage } from '../../src/reduce.js';
-import { newMessageId } from '../../src/message.js';
+import { applyMessage } from '../../src/serve/reduce.js';
+import { newMessageId } from '../../src/store/message.js';
 import { Counter } from '../lib/actors.js';
 import { closedLoop, now, round, tightLoop } from '../lib/measure.js';
 import { NaiveActor } from '../lib/naive.js';

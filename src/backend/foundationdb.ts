@@ -9,7 +9,7 @@
 import * as tuple from 'fdb-tuple';
 import { LIMITS, type Backend, type BackendStats, type Bytes, type Transaction, type TransactOptions } from './contract.js';
 import { ClosedError, InvalidOperationError, StorageError } from './errors.js';
-import type { TupleItem } from '../keys.js';
+import type { TupleItem } from './subspace.js';
 import { loadBinding, type FdbDatabase, type FdbTransaction, type FdbWatch, type FoundationDBBinding } from './foundationdb-binding.js';
 import { ErrorPredicate, FdbCode, fdbCodeOf, mapFdbError, type AttemptSizes } from './foundationdb-errors.js';
 import { FdbTransactionAdapter, type EngineHooks } from './foundationdb-transaction.js';

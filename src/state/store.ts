@@ -5,7 +5,7 @@
  */
 import type { Patch } from 'immer';
 import type { Transaction } from '../backend/contract.js';
-import type { Subspace } from '../keys.js';
+import type { Subspace } from '../backend/subspace.js';
 import { describeFailure } from './classify.js';
 import { buildTrie, diffNode } from './diff.js';
 import { Plan, writeNode, type WriteStats } from './layout.js';

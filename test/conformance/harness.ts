@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tuple from 'fdb-tuple';
 import type { Backend, Transaction, TransactOptions } from '../../src/backend/contract.js';
-import { Subspace } from '../../src/keys.js';
+import { Subspace } from '../../src/backend/subspace.js';
 import { engines, type Engine } from './engines.js';
 
 /** What a group of cases sees of the engine under test. */

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { memory, type FaultKind, type FaultPlan, type MemoryBackend } from '../../src/backend/memory.js';
 import { engines } from './engines.js';
 import { b, dump, expectCode, text } from './harness.js';
-import { Subspace } from '../../src/keys.js';
+import { Subspace } from '../../src/backend/subspace.js';
 
 const s = new Subspace(Buffer.from('faults/'));
 const plan: FaultPlan = { conflict: 0.15, unknownResult: 0.05, unknownResultNotApplied: 0.05, failBeforeCommit: 0.1 };

@@ -4,7 +4,7 @@
  */
 import { expect, it } from 'vitest';
 import type { Backend } from '../../src/backend/contract.js';
-import type { Subspace } from '../../src/keys.js';
+import type { Subspace } from '../../src/backend/subspace.js';
 import { b, describeEngines, interleave, rejection, sleep, text } from './harness.js';
 
 /** The 12 bytes (stamp + user version) of a tuple-encoded versionstamp in `key`. */

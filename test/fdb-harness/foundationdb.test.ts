@@ -9,7 +9,7 @@ import * as tuple from 'fdb-tuple';
 import { createRequire } from 'node:module';
 import type { Backend } from '../../src/backend/contract.js';
 import { LIMITS } from '../../src/backend/contract.js';
-import { DEFAULT_PREFIX } from '../../src/keys.js';
+import { DEFAULT_PREFIX } from '../../src/store/keys.js';
 import { FoundationDBError } from '../../src/backend/foundationdb.js';
 import { FdbErrorCode, foundationdbPackageRoot, simulateFoundationDB, type SimulatedFoundationDB } from './index.js';
 import { SimulatedTransaction } from './transaction.js';

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSystem, lmdb } from '../../src/index.js';
-import { Layout } from '../../src/keys.js';
-import { readLease } from '../../src/lease.js';
+import { Layout } from '../../src/store/keys.js';
+import { readLease } from '../../src/store/lease.js';
 import { Counter } from '../fixtures/actors.js';
 import { spawnWorker, type Child } from './spawn.js';
 

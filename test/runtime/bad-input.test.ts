@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DgenError, createSystem, defineActor, memory, type MemoryBackend, type System } from '../../src/index.js';
-import { Layout } from '../../src/keys.js';
+import { Layout } from '../../src/store/keys.js';
 import { Counter } from '../fixtures/actors.js';
 
 class Point {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSystem, defineActor, memory, type MemoryBackend, type System, type SystemEvent } from '../../src/index.js';
 import { encodeValue } from '../../src/state/codec.js';
-import { Layout } from '../../src/keys.js';
+import { Layout } from '../../src/store/keys.js';
 import { Account, mailbox } from '../fixtures/bank.js';
 import { Counter } from '../fixtures/actors.js';
 

@@ -12,7 +12,7 @@
  * holds the process's transactions (before they start and before they commit) for a while.
  */
 import type { Backend, BackendStats, Bytes, KeyValue, RangeOptions, ReadOptions, Transaction, TransactOptions, Watch } from '../../src/index.js';
-import { DEFAULT_PREFIX } from '../../src/keys.js';
+import { DEFAULT_PREFIX } from '../../src/store/keys.js';
 
 /** What a dead process gets from every storage call. Not a storage error, so nothing retries it. */
 export class CrashError extends Error {

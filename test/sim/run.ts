@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createSystem, memory, type Backend } from '../../src/index.js';
-import { Layout } from '../../src/keys.js';
+import { Layout } from '../../src/store/keys.js';
 import { check, type FinalActor } from './check.js';
 import { ClockError, VirtualClock } from './clock.js';
 import { configure, type ScaleOptions, type SimConfig } from './config.js';

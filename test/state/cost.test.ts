@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { enableMapSet, enablePatches, produceWithPatches, type Draft } from 'immer';
-import { Subspace } from '../../src/keys.js';
+import { Subspace } from '../../src/backend/subspace.js';
 import { StateStore, type WriteStats } from '../../src/state/store.js';
 import { FakeTx, difference } from './support.js';
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { enableMapSet, enablePatches, produceWithPatches } from 'immer';
 import { memory } from '../../src/backend/memory.js';
-import { Layout } from '../../src/keys.js';
+import { Layout } from '../../src/store/keys.js';
 import { StateStore } from '../../src/state/store.js';
 import { difference } from './support.js';
 

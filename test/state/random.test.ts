@@ -4,7 +4,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { enableMapSet, enablePatches, produceWithPatches, type Patch } from 'immer';
-import { Subspace } from '../../src/keys.js';
+import { Subspace } from '../../src/backend/subspace.js';
 import { StateStore } from '../../src/state/store.js';
 import { validateValue } from '../../src/state/codec.js';
 import { FakeTx, difference, prng } from './support.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { enableMapSet, enablePatches, produceWithPatches, type Patch } from 'immer';
 import { LIMITS } from '../../src/backend/contract.js';
-import { Subspace } from '../../src/keys.js';
+import { Subspace } from '../../src/backend/subspace.js';
 import { StateStore } from '../../src/state/store.js';
 import { CorruptDataError, UnserializableValueError } from '../../src/state/errors.js';
 import { FakeTx, difference } from './support.js';

@@ -7,14 +7,14 @@
  * and the whole (empty) queue range, so a concurrent batch or enqueue makes it retry.
  * @internal
  */
-import type { Transaction } from './backend/contract.js';
-import { randomHex } from './random-hex.js';
+import type { Transaction } from '../backend/contract.js';
+import { randomHex } from '../util/random-hex.js';
 import type { Commit, InstanceConsumer, Outcome } from './consumer.js';
-import type { Patch } from './immer.js';
-import { readLock } from './lock.js';
-import type { Outgoing } from './queue.js';
+import type { Patch } from '../util/immer.js';
+import { readLock } from '../store/lock.js';
+import type { Outgoing } from '../store/queue.js';
 import { applyMessage } from './reduce.js';
-import { decodeVersion } from './version.js';
+import { decodeVersion } from '../store/version.js';
 
 /** Applies `messages` inline and writes the resulting state, or returns undefined (nothing written but the lease) to enqueue them instead. */
 export async function processInline<S>(c: InstanceConsumer<S>, tx: Transaction, messages: readonly Outgoing[]): Promise<Commit<S> | undefined> {

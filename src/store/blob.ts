@@ -5,8 +5,8 @@
  * blobs in order.
  * @internal
  */
-import type { KeyValue, Transaction } from './backend/contract.js';
-import type { Subspace, TupleItem } from './keys.js';
+import type { KeyValue, Transaction } from '../backend/contract.js';
+import type { Subspace, TupleItem } from '../backend/subspace.js';
 
 /** Bytes per chunk: well under the value limit. */
 export const CHUNK_BYTES = 90_000;

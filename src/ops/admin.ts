@@ -3,16 +3,17 @@
  * dead letters, locks and halts, destroy instances. Every call is one transaction, so nothing is
  * ever half done. Actors are named by definition or by name, so a CLI can work without the code.
  */
-import { clearBlob, groupBlobs } from './blob.js';
-import { DgenError } from './errors.js';
-import type { ActorKeys, TupleItem } from './keys.js';
-import { clearLock, readLock } from './lock.js';
-import { decodeEnvelope, type Envelope } from './message.js';
-import { enqueue, toDeadLettersRaw, type DeadLetter, type StoredError } from './queue.js';
-import { checkId, type Runtime } from './runtime.js';
-import { decodeValue } from './state/codec.js';
-import { StateStore } from './state/store.js';
-import { decodeVersion } from './version.js';
+import { clearBlob, groupBlobs } from '../store/blob.js';
+import { DgenError } from '../errors.js';
+import type { ActorKeys } from '../store/keys.js';
+import type { TupleItem } from '../backend/subspace.js';
+import { clearLock, readLock } from '../store/lock.js';
+import { decodeEnvelope, type Envelope } from '../store/message.js';
+import { enqueue, toDeadLettersRaw, type DeadLetter, type StoredError } from '../store/queue.js';
+import { checkId, type Runtime } from '../runtime/runtime.js';
+import { decodeValue } from '../state/codec.js';
+import { StateStore } from '../state/store.js';
+import { decodeVersion } from '../store/version.js';
 
 /** An actor type, by definition or by name. */
 export type ActorName = string | { readonly name: string };

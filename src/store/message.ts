@@ -1,6 +1,6 @@
-import { randomHex } from './random-hex.js';
-import { decodeValue, encodeValue, validateValue } from './state/codec.js';
-import { DgenError } from './errors.js';
+import { randomHex } from '../util/random-hex.js';
+import { decodeValue, encodeValue, validateValue } from '../state/codec.js';
+import { DgenError } from '../errors.js';
 
 /**
  * A queued message. Ids start with the enqueue time (48-bit ms, hex), so markers and replies keyed

@@ -7,12 +7,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { filter, interval, map, merge, type Subscription } from 'rxjs';
-import type { ActorDefinition } from './actor.js';
+import type { ActorDefinition } from '../define/actor.js';
 import { InstanceConsumer } from './consumer.js';
-import { releaseLease } from './lease.js';
+import { processInline } from './inline.js';
+import { releaseLease } from '../store/lease.js';
 import { runLockedThunk } from './thunk.js';
-import type { Runtime } from './runtime.js';
-import { watchKey } from './watch-key.js';
+import type { InlineConsumer, Runtime } from '../runtime/runtime.js';
+import { watchKey } from '../util/watch-key.js';
 
 /** Options of `system.serve`. */
 export interface ServeOptions {
@@ -185,12 +186,18 @@ export class Server<S> implements Serving {
   }
 
   /** The consumer of `id` when it is served here and has nothing in flight (see inline.ts). */
-  idleConsumer(id: string): InstanceConsumer<S> | undefined {
+  idleConsumer(id: string): InlineConsumer | undefined {
     if (this.stopped || !this.wants(id)) return undefined;
     const slot = this.slot(id);
     if (slot.running !== undefined || slot.retryTimer !== undefined) return undefined;
     if (slot.idleTimer === undefined) this.settle(slot); // schedules its drop from memory when idle
-    return slot.consumer;
+    const c = slot.consumer;
+    return {
+      async processInline(tx, messages) {
+        const commit = await processInline(c, tx, messages);
+        return commit === undefined ? undefined : () => c.publish(commit);
+      },
+    };
   }
 
   /** The state held by this server's consumer of `id`, if it is active here. */

@@ -1,13 +1,13 @@
 /**
  * The history entry of one version of an actor's state: the immer patches from the previous
- * version (for observers in other processes, see observe.ts), or null when they were too large
+ * version (for observers in other processes, see client/observe.ts), or null when they were too large
  * to keep, and the id of the batch that wrote it. The batch id lets a consumer tell, after
  * `commit_unknown_result`, whether its batch committed even when later batches have already moved
  * the version key on.
  * @internal
  */
-import type { Patch } from './immer.js';
-import { decodeValue, encodeValue } from './state/codec.js';
+import type { Patch } from '../util/immer.js';
+import { decodeValue, encodeValue } from '../state/codec.js';
 
 export interface HistoryEntry {
   readonly batch: string;

@@ -4,7 +4,7 @@
  * time (to expire old keys with range reads, without scanning every key).
  * @internal
  */
-import type { Transaction } from './backend/contract.js';
+import type { Transaction } from '../backend/contract.js';
 import type { ActorKeys } from './keys.js';
 
 /** How long an idempotency key is remembered (documented in README). */

@@ -3,13 +3,13 @@
  * helpers that keep a reducer deterministic when its batch is retried.
  * @internal
  */
-import { produceWithPatches, type Draft, type Patch } from './immer.js';
-import { Reply, type ActorDefinition, type ReducerContext, type Senders } from './actor.js';
-import { DgenError, UnknownActionError, UnknownThunkError } from './errors.js';
-import type { Envelope } from './message.js';
-import { outgoing, type Outgoing } from './queue.js';
-import { checkId } from './runtime.js';
-import { validateValue } from './state/codec.js';
+import { produceWithPatches, type Draft, type Patch } from '../util/immer.js';
+import { Reply, type ActorDefinition, type ReducerContext, type Senders } from '../define/actor.js';
+import { DgenError, UnknownActionError, UnknownThunkError } from '../errors.js';
+import type { Envelope } from '../store/message.js';
+import { outgoing, type Outgoing } from '../store/queue.js';
+import { checkId } from '../runtime/runtime.js';
+import { validateValue } from '../state/codec.js';
 
 /** A locked side effect requested with `ctx.lock`. */
 export interface LockRequest {

@@ -5,9 +5,9 @@
  * actors should keep them in sync (NTP); skew only delays a takeover.
  * @internal
  */
-import type { Transaction } from './backend/contract.js';
+import type { Transaction } from '../backend/contract.js';
 import type { ActorKeys } from './keys.js';
-import { decodeValue, encodeValue } from './state/codec.js';
+import { decodeValue, encodeValue } from '../state/codec.js';
 
 export interface Lease {
   readonly owner: string;

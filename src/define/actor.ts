@@ -1,5 +1,5 @@
-import type { Draft } from './immer.js';
-import { InvalidDefinitionError } from './errors.js';
+import type { Draft } from '../util/immer.js';
+import { InvalidDefinitionError } from '../errors.js';
 
 /**
  * What a reducer returns to answer a `call`: build it with `ctx.reply(value)`.

@@ -7,8 +7,8 @@ import { existsSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Admin } from './admin.js';
-import { DgenError } from './errors.js';
-import { createSystem, type System } from './system.js';
+import { DgenError } from '../errors.js';
+import { createSystem, type System } from '../client/system.js';
 
 /** Bad command-line usage. */
 export class CliUsageError extends DgenError {
@@ -83,7 +83,7 @@ function parse(argv: string[]) {
 async function open(values: { path?: string | undefined; 'cluster-file'?: string | undefined }): Promise<System> {
   if (values.path !== undefined && values['cluster-file'] !== undefined) throw new CliUsageError('give --path or --cluster-file, not both');
   if (values['cluster-file'] !== undefined) {
-    const { foundationdb } = await import('./backend/foundationdb.js');
+    const { foundationdb } = await import('../backend/foundationdb.js');
     return createSystem({ backend: foundationdb({ clusterFile: values['cluster-file'] }), closeBackend: true });
   }
   const path = values.path ?? '.dgen';

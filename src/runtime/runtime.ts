@@ -4,12 +4,12 @@
  * @internal
  */
 import { Subject } from 'rxjs';
-import type { ActorDefinition } from './actor.js';
-import type { InstanceConsumer } from './consumer.js';
-import type { Backend } from './backend/contract.js';
-import { DefinitionConflictError, InvalidIdError, SystemClosedError } from './errors.js';
-import { Layout } from './keys.js';
-import type { StoredReply } from './queue.js';
+import type { ActorDefinition } from '../define/actor.js';
+import type { Backend } from '../backend/contract.js';
+import { DefinitionConflictError, InvalidIdError, SystemClosedError } from '../errors.js';
+import { Layout } from '../store/keys.js';
+import type { Outgoing, StoredReply } from '../store/queue.js';
+import type { Transaction } from '../backend/contract.js';
 import type { SystemEvent } from './events.js';
 
 /** A state committed by a consumer of this process. */
@@ -23,8 +23,18 @@ export interface LocalCommit {
 /** What the runtime needs of a server of this process. */
 export interface LocalServer {
   cached(id: string): { version: number; state: unknown } | undefined;
-  idleConsumer(id: string): InstanceConsumer<unknown> | undefined;
+  /** The instance's consumer when it is served here and has nothing in flight. */
+  idleConsumer(id: string): InlineConsumer | undefined;
   stop(): Promise<void>;
+}
+
+/** An idle consumer of this process that can process a send in its transaction (see serve/inline.ts). */
+export interface InlineConsumer {
+  /**
+   * Applies `messages` in `tx` and returns what to run once `tx` has committed (publish the new
+   * state, answer local callers), or undefined when they must be enqueued instead.
+   */
+  processInline(tx: Transaction, messages: readonly Outgoing[]): Promise<(() => void) | undefined>;
 }
 
 /** Someone in this process is waiting for the reply to message `id`. */
@@ -64,8 +74,8 @@ export class Runtime {
     return (this.servers.get(name)?.size ?? 0) > 0;
   }
 
-  /** An idle consumer of this process for the instance, to process a send inline (see inline.ts). */
-  inlineConsumer(name: string, id: string): InstanceConsumer<unknown> | undefined {
+  /** An idle consumer of this process for the instance, to process a send inline (see serve/inline.ts). */
+  inlineConsumer(name: string, id: string): InlineConsumer | undefined {
     for (const server of this.servers.get(name) ?? []) {
       const c = server.idleConsumer(id);
       if (c !== undefined) return c;

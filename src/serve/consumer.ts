@@ -6,26 +6,26 @@
  * the cache, answers local callers, publishes the state and runs after-commit effects.
  * @internal
  */
-import type { ActorDefinition } from './actor.js';
-import type { Transaction } from './backend/contract.js';
-import { randomHex } from './random-hex.js';
-import { CommitUnknownResultError, KeyTooLargeError, TransactionTooLargeError, ValueTooLargeError } from './backend/errors.js';
-import { DgenError } from './errors.js';
-import { groupBlobs, writeBlob } from './blob.js';
-import { decodeHistory, encodeHistory } from './history.js';
-import type { Patch } from './immer.js';
-import type { ActorKeys } from './keys.js';
-import { holdLease, type Lease } from './lease.js';
-import { readLock, writeLock } from './lock.js';
-import type { Envelope } from './message.js';
-import { clearWorkIfIdle, enqueue, pruneOld, remove, take, toDeadLetters, writeReply, type Outgoing, type Queued, type StoredError, type StoredReply } from './queue.js';
+import type { ActorDefinition } from '../define/actor.js';
+import type { Transaction } from '../backend/contract.js';
+import { randomHex } from '../util/random-hex.js';
+import { CommitUnknownResultError, KeyTooLargeError, TransactionTooLargeError, ValueTooLargeError } from '../backend/errors.js';
+import { DgenError } from '../errors.js';
+import { groupBlobs, writeBlob } from '../store/blob.js';
+import { decodeHistory, encodeHistory } from '../store/history.js';
+import type { Patch } from '../util/immer.js';
+import type { ActorKeys } from '../store/keys.js';
+import { holdLease, type Lease } from '../store/lease.js';
+import { readLock, writeLock } from '../store/lock.js';
+import type { Envelope } from '../store/message.js';
+import { clearWorkIfIdle, enqueue, pruneOld, remove, take, toDeadLetters, writeReply, type Outgoing, type Queued, type StoredError, type StoredReply } from '../store/queue.js';
 import { applyMessage, type Applied } from './reduce.js';
-import type { Runtime } from './runtime.js';
-import { decodeValue, encodeValue } from './state/codec.js';
-import { UnserializableValueError } from './state/errors.js';
-import { StateStore } from './state/store.js';
-import { decodeVersion, encodeVersion, type StateVersion } from './version.js';
-import { pruneIdempotencyKeys } from './idempotency.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { decodeValue, encodeValue } from '../state/codec.js';
+import { UnserializableValueError } from '../state/errors.js';
+import { StateStore } from '../state/store.js';
+import { decodeVersion, encodeVersion, type StateVersion } from '../store/version.js';
+import { pruneIdempotencyKeys } from '../store/idempotency.js';
 
 /** Batches of history kept for observers in other processes. */
 export const HISTORY_KEEP = 256;

@@ -6,16 +6,16 @@
  * HISTORY_KEEP batches behind reloads the whole state (and skips the states in between).
  * @internal
  */
-import { applyPatches } from './immer.js';
+import { applyPatches } from '../util/immer.js';
 import { Observable } from 'rxjs';
-import type { ActorDefinition } from './actor.js';
-import type { Transaction, Watch } from './backend/contract.js';
-import { groupBlobs } from './blob.js';
-import type { ActorKeys } from './keys.js';
-import type { Runtime } from './runtime.js';
-import { decodeHistory } from './history.js';
-import { StateStore } from './state/store.js';
-import { decodeVersion } from './version.js';
+import type { ActorDefinition } from '../define/actor.js';
+import type { Transaction, Watch } from '../backend/contract.js';
+import { groupBlobs } from '../store/blob.js';
+import type { ActorKeys } from '../store/keys.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { decodeHistory } from '../store/history.js';
+import { StateStore } from '../state/store.js';
+import { decodeVersion } from '../store/version.js';
 
 interface Versioned<S> {
   readonly version: number;

@@ -1,13 +1,13 @@
 import type { Observable } from 'rxjs';
-import type { ActorDefinition, Reducers, Thunks } from './actor.js';
-import { createAdmin, type Admin } from './admin.js';
-import type { Backend } from './backend/contract.js';
-import { lmdb } from './backend/lmdb.js';
-import { DgenError } from './errors.js';
-import type { SystemEvent } from './events.js';
+import type { ActorDefinition, Reducers, Thunks } from '../define/actor.js';
+import { createAdmin, type Admin } from '../ops/admin.js';
+import type { Backend } from '../backend/contract.js';
+import { lmdb } from '../backend/lmdb.js';
+import { DgenError } from '../errors.js';
+import type { SystemEvent } from '../runtime/events.js';
 import { createRef, type ActorRef } from './ref.js';
-import { Runtime, checkId } from './runtime.js';
-import { Server, type ServeOptions, type Serving } from './server.js';
+import { Runtime, checkId } from '../runtime/runtime.js';
+import { Server, type ServeOptions, type Serving } from '../serve/server.js';
 
 /** Options of {@link createSystem}. */
 export interface SystemOptions {

@@ -3,16 +3,16 @@
  * the definition's reducers. Any process can hold one; it needs no consumer in its own process.
  */
 import type { Observable } from 'rxjs';
-import type { ActorDefinition, PayloadArgs, Reducers, ReplyOf } from './actor.js';
-import { ActorError, CallAbortedError, CallTimeoutError, DgenError, UnknownActionError, isDgenError } from './errors.js';
-import type { ActorKeys } from './keys.js';
-import type { Envelope } from './message.js';
+import type { ActorDefinition, PayloadArgs, Reducers, ReplyOf } from '../define/actor.js';
+import { ActorError, CallAbortedError, CallTimeoutError, DgenError, UnknownActionError, isDgenError } from '../errors.js';
+import type { ActorKeys } from '../store/keys.js';
+import type { Envelope } from '../store/message.js';
 import { observeState } from './observe.js';
-import { consumeReply, outgoing, type Outgoing, type StoredReply } from './queue.js';
-import type { Runtime } from './runtime.js';
+import { consumeReply, outgoing, type Outgoing, type StoredReply } from '../store/queue.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { Sender } from './sender.js';
-import { StateStore } from './state/store.js';
-import { decodeVersion } from './version.js';
+import { StateStore } from '../state/store.js';
+import { decodeVersion } from '../store/version.js';
 
 /** Options of a `dispatch`. */
 export interface DispatchOptions {

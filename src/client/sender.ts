@@ -5,14 +5,12 @@
  * processed in the order they were issued even when callers do not await each one.
  * @internal
  */
-import type { Transaction } from './backend/contract.js';
-import { CommitUnknownResultError } from './backend/errors.js';
-import { remember, seen } from './idempotency.js';
-import type { ActorKeys } from './keys.js';
-import type { Commit } from './consumer.js';
-import { processInline } from './inline.js';
-import { enqueue, mark, wasEnqueued, type Outgoing } from './queue.js';
-import type { Runtime } from './runtime.js';
+import type { Transaction } from '../backend/contract.js';
+import { CommitUnknownResultError } from '../backend/errors.js';
+import { remember, seen } from '../store/idempotency.js';
+import type { ActorKeys } from '../store/keys.js';
+import { enqueue, mark, wasEnqueued, type Outgoing } from '../store/queue.js';
+import type { Runtime } from '../runtime/runtime.js';
 
 /** Most messages / bytes one enqueue transaction carries (far below FoundationDB's 10 MB). */
 const MAX_FLUSH_MESSAGES = 1_000;
@@ -89,7 +87,7 @@ export class Sender {
 
   /**
    * Commits the messages exactly once: processed inline when this process serves the instance and
-   * it is idle (see inline.ts), enqueued otherwise. After an ambiguous commit, the marker of the
+   * it is idle (see serve/inline.ts), enqueued otherwise. After an ambiguous commit, the marker of the
    * first message the attempt wrote tells whether it landed.
    */
   private async commit(messages: Outgoing[]): Promise<void> {
@@ -97,11 +95,11 @@ export class Sender {
     for (;;) {
       const consumer = this.rt.inlineConsumer(this.name, this.id);
       let written: Outgoing[] = [];
-      let processed: Commit<unknown> | undefined;
+      let processed: (() => void) | undefined;
       try {
         await backend.transact(async (tx) => {
           written = await this.fresh(tx, messages);
-          processed = written.length > 0 && consumer !== undefined ? await processInline(consumer, tx, written) : undefined;
+          processed = written.length > 0 && consumer !== undefined ? await consumer.processInline(tx, written) : undefined;
           if (processed !== undefined) mark(tx, this.keys, written);
           else if (written.length > 0) enqueue(tx, this.keys, written);
         });
@@ -110,7 +108,7 @@ export class Sender {
         const first = written[0];
         if (first !== undefined && !(await backend.transact((tx) => wasEnqueued(tx, this.keys, first.envelope.id), { idempotent: true }))) continue;
       }
-      if (processed !== undefined) consumer!.publish(processed);
+      if (processed !== undefined) processed();
       else if (written.length > 0) this.rt.enqueued$.next({ name: this.name, id: this.id });
       return;
     }

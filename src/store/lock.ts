@@ -6,11 +6,12 @@
  * crashed run is re-run by the next lease holder and a stale one can never apply its result.
  * @internal
  */
-import type { Transaction } from './backend/contract.js';
+import type { Transaction } from '../backend/contract.js';
 import { clearBlob, groupBlobs, writeBlob } from './blob.js';
-import type { ActorKeys, TupleItem } from './keys.js';
+import type { ActorKeys } from './keys.js';
+import type { TupleItem } from '../backend/subspace.js';
 import type { StoredError, StoredReply } from './queue.js';
-import { decodeValue, encodeValue } from './state/codec.js';
+import { decodeValue, encodeValue } from '../state/codec.js';
 
 export interface LockRecord {
   readonly thunk: string;

@@ -6,17 +6,17 @@
  * caller gets the error. A crash leaves the lock for the next lease holder, which re-runs it.
  * @internal
  */
-import type { Recipe, Thunk, ThunkContext } from './actor.js';
-import type { Transaction } from './backend/contract.js';
-import { CommitUnknownResultError } from './backend/errors.js';
+import type { Recipe, Thunk, ThunkContext } from '../define/actor.js';
+import type { Transaction } from '../backend/contract.js';
+import { CommitUnknownResultError } from '../backend/errors.js';
 import { storedError, type Commit, type InstanceConsumer } from './consumer.js';
-import { DgenError } from './errors.js';
-import { produceWithPatches, type Draft } from './immer.js';
-import type { Lease } from './lease.js';
-import { clearLock, readLock, writeLock, type LockRecord } from './lock.js';
-import { toDeadLettersRaw, writeReply, type StoredError } from './queue.js';
-import { validateValue } from './state/codec.js';
-import { decodeVersion } from './version.js';
+import { DgenError } from '../errors.js';
+import { produceWithPatches, type Draft } from '../util/immer.js';
+import type { Lease } from '../store/lease.js';
+import { clearLock, readLock, writeLock, type LockRecord } from '../store/lock.js';
+import { toDeadLettersRaw, writeReply, type StoredError } from '../store/queue.js';
+import { validateValue } from '../state/codec.js';
+import { decodeVersion } from '../store/version.js';
 
 /** The lock moved on (another consumer took the lease) before this run could apply its result. */
 export class StaleLockError extends DgenError {

@@ -3,12 +3,13 @@
  * conflict and queue order is commit order), enqueue markers, replies and dead letters.
  * @internal
  */
-import type { Transaction } from './backend/contract.js';
+import type { Transaction } from '../backend/contract.js';
 import { clearBlob, groupBlobs, splitBlob, writeBlob } from './blob.js';
-import type { ActorKeys, TupleItem } from './keys.js';
-import { MessageTooLargeError } from './errors.js';
+import type { ActorKeys } from './keys.js';
+import type { TupleItem } from '../backend/subspace.js';
+import { MessageTooLargeError } from '../errors.js';
 import { CorruptMessageError, decodeEnvelope, encodeEnvelope, idFloor, newMessageId, type Envelope } from './message.js';
-import { decodeValue, encodeValue } from './state/codec.js';
+import { decodeValue, encodeValue } from '../state/codec.js';
 
 /** Largest encoded message accepted by dispatch/call (documented in README). */
 export const MAX_MESSAGE_BYTES = 1_000_000;

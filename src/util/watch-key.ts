@@ -1,5 +1,5 @@
 import { Observable } from 'rxjs';
-import type { Backend, Bytes, Watch } from './backend/contract.js';
+import type { Backend, Bytes, Watch } from '../backend/contract.js';
 
 /**
  * Emits after each commit that changes `key` (changes close together may coalesce into one
