@@ -4,6 +4,7 @@
  */
 export { defineActor, Reply } from './define/actor.js';
 export type {
+  ActionsOf,
   ActorConfig,
   ActorDefinition,
   ActorOptions,
@@ -23,7 +24,7 @@ export type {
 } from './define/actor.js';
 export { createSystem } from './client/system.js';
 export type { System, SystemOptions } from './client/system.js';
-export type { ActorRef, CallOptions, Callers, DispatchOptions, Dispatchers } from './client/ref.js';
+export type { ActorRef, CallOptions, Callers, DispatchOptions, Dispatchers, RefOf } from './client/ref.js';
 export type { ServeOptions, Serving } from './serve/server.js';
 export type { SystemEvent } from './runtime/events.js';
 export type { ActorName, Admin, DeadLetterEntry, LockInfo, QueuedEntry } from './ops/admin.js';

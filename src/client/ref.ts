@@ -63,6 +63,17 @@ export interface ActorRef<S, R extends Reducers<S> = Reducers<S>> {
   readonly state$: Observable<S>;
 }
 
+/**
+ * The ref type of a definition: what `system.ref(Def, id)` returns, for fields and parameters.
+ *
+ * @example
+ * ```ts
+ * class Billing { constructor(private readonly counter: RefOf<typeof Counter>) {} }
+ * new Billing(system.ref(Counter, 'tenant-42'));
+ * ```
+ */
+export type RefOf<D> = D extends ActorDefinition<infer S, infer R, infer _T> ? ActorRef<S, R> : never;
+
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 /** A caller in a process that serves the actor waits this long for the local consumer before also watching the store. */
 const LOCAL_REPLY_GRACE_MS = 250;

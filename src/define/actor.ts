@@ -59,12 +59,18 @@ export interface ReducerContext<S> {
 /** @internal */
 export type ReducerArgs<F> = F extends (state: never, ...args: infer A) => unknown ? A : never;
 
-/** The payload parameter of an action: required, optional, or absent, as the reducer declares it. */
+/**
+ * The payload parameter of an action: required, optional, or absent, as the reducer declares it.
+ * A payload parameter without a type annotation (`reset(state, _, ctx)`) is typed `never` by
+ * {@link Reducer}, and means the action takes no payload, like `_: void`.
+ */
 export type PayloadArgs<F> =
   ReducerArgs<F> extends []
     ? [payload?: undefined]
     : ReducerArgs<F> extends [infer P, ...unknown[]]
-      ? undefined extends P
+      ? [P] extends [never]
+        ? [payload?: undefined]
+        : undefined extends P
         ? [payload?: P]
         : [payload: P]
       : ReducerArgs<F> extends [(infer P)?, ...unknown[]]
@@ -155,8 +161,25 @@ export interface ActorDefinition<S, R extends Reducers<S> = Reducers<S>, T exten
   readonly options: Readonly<Required<ActorOptions>>;
 }
 
-/** The state type of a definition. */
+/**
+ * The state type of a definition.
+ *
+ * @example
+ * ```ts
+ * function render(s: StateOf<typeof Counter>) { return `count: ${s.count}`; }
+ * ```
+ */
 export type StateOf<D> = D extends ActorDefinition<infer S, infer _R, infer _T> ? S : never;
+
+/**
+ * The action names of a definition, as a union of string literals.
+ *
+ * @example
+ * ```ts
+ * const allowed: ActionsOf<typeof Counter>[] = ['increment', 'reset']; // 'incremnt' is a compile error
+ * ```
+ */
+export type ActionsOf<D> = D extends ActorDefinition<infer _S, infer R, infer _T> ? keyof R & string : never;
 
 const DEFAULTS: Required<ActorOptions> = {
   failurePolicy: 'dead-letter',
