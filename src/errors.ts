@@ -85,10 +85,13 @@ export class CallAbortedError extends DgenError {
   }
 }
 
-/** The system (or a handle of it) was used after `close()`. */
+/**
+ * The system (or a handle of it) was used after `close()`, or closed while a `call` waited for
+ * its reply (the message stays queued and is processed by whichever consumer serves it).
+ */
 export class SystemClosedError extends DgenError {
-  constructor() {
-    super('system_closed', 'The dgen system is closed; create a new one with createSystem().');
+  constructor(detail?: string) {
+    super('system_closed', detail ?? 'The dgen system is closed; create a new one with createSystem().');
   }
 }
 

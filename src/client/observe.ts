@@ -46,14 +46,20 @@ export function observeState<S>(rt: Runtime, def: ActorDefinition<S>, id: string
         await watch.promise;
       }
     };
+    // The system closing completes the observer and releases its watch.
+    const stop = () => {
+      stopped = true;
+      watch?.cancel();
+    };
+    rt.shutdown.signal.addEventListener('abort', stop);
     loop().then(
       () => subscriber.complete(),
       (e) => subscriber.error(e),
     );
     return () => {
-      stopped = true;
+      stop();
+      rt.shutdown.signal.removeEventListener('abort', stop);
       local.unsubscribe();
-      watch?.cancel();
     };
   });
 }

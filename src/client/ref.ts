@@ -148,7 +148,7 @@ async function awaitReply(rt: Runtime, name: string, keys: ActorKeys, envelope: 
   const cleanup: Array<() => void> = [];
   try {
     const settled = new Promise<StoredReply>((resolve, reject) => {
-      rt.waiters.set(envelope.id, { settle: resolve });
+      rt.waiters.set(envelope.id, { settle: resolve, fail: reject });
       const timer = setTimeout(() => reject(new CallTimeoutError(name, envelope.action, timeout)), timeout);
       cleanup.push(() => clearTimeout(timer));
       const signal = options?.signal;
@@ -159,7 +159,10 @@ async function awaitReply(rt: Runtime, name: string, keys: ActorKeys, envelope: 
         cleanup.push(() => signal.removeEventListener('abort', onAbort));
       }
     });
+    settled.catch(() => {}); // may reject (timeout, abort, close) while the enqueue is in flight: raced below
     await enqueue();
+    // A system closing after this call was enqueued rejects `settled`: no remote watch is started.
+    if (rt.closed) return await settled;
     const remote = watchReply(rt, keys, envelope.id, rt.serves(name) ? LOCAL_REPLY_GRACE_MS : 0);
     cleanup.push(remote.stop);
     return await Promise.race([settled, remote.reply]);

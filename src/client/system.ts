@@ -3,7 +3,8 @@ import type { ActorDefinition, Reducers, Thunks } from '../define/actor.js';
 import { createAdmin, type Admin } from '../ops/admin.js';
 import type { Backend } from '../backend/contract.js';
 import { lmdb } from '../backend/lmdb.js';
-import { DgenError } from '../errors.js';
+import { DgenError, SystemClosedError } from '../errors.js';
+import { closeOnSignals } from './signals.js';
 import type { SystemEvent } from '../runtime/events.js';
 import { createRef, type ActorRef } from './ref.js';
 import { Runtime, checkId } from '../runtime/runtime.js';
@@ -42,10 +43,26 @@ export interface System {
   readonly events$: Observable<SystemEvent>;
   /**
    * Refuses new messages, lets the enqueues in flight commit, stops serving (finishing the batches
-   * in flight, releasing leases; running thunks are abandoned and re-run by the next owner), and
-   * closes the backend if the system opened it.
+   * in flight, releasing leases; running thunks are abandoned and re-run by the next owner),
+   * rejects every `call` still waiting for its reply with `system_closed` (its message stays
+   * queued), completes `state$` and `events$`, and closes the backend if the system opened it.
+   * Nothing of the system keeps the process alive afterwards. Calling it again returns the same
+   * promise.
    */
   close(): Promise<void>;
+  /**
+   * Closes the system on SIGINT or SIGTERM (or the given signals), then lets the signal end the
+   * process as it would have without a handler; a second signal while closing ends it at once.
+   * Returns a function that removes the handlers.
+   *
+   * @example
+   * ```ts
+   * const system = await createSystem();
+   * system.serve(Counter);
+   * system.closeOnSignals(); // Ctrl-C: batches in flight finish, leases are released, then exit
+   * ```
+   */
+  closeOnSignals(signals?: readonly NodeJS.Signals[]): () => void;
 }
 
 /**
@@ -71,8 +88,9 @@ export async function createSystem(options: SystemOptions = {}): Promise<System>
   }
   const rt = new Runtime(backend, options.prefix);
   const refs = new Map<string, ActorRef<unknown>>();
+  let closing: Promise<void> | undefined;
 
-  return {
+  const system: System = {
     backend,
     admin: createAdmin(rt),
     events$: rt.events$.asObservable(),
@@ -98,13 +116,25 @@ export async function createSystem(options: SystemOptions = {}): Promise<System>
         },
       };
     },
-    async close() {
-      if (rt.closed) return;
-      rt.closed = true;
-      await Promise.allSettled([...rt.sending]);
-      await Promise.allSettled([...rt.servers.values()].flatMap((group) => [...group].map((s) => s.stop())));
-      rt.events$.complete();
-      if (options.closeBackend ?? owned) await backend.close();
+    close: () => (closing ??= closeSystem(rt, options.closeBackend ?? owned)),
+    closeOnSignals(signals) {
+      return closeOnSignals(() => system.close(), signals);
     },
   };
+  return system;
+}
+
+/**
+ * Refuses new messages, lets the enqueues in flight commit, stops the servers (their batches in
+ * flight finish and answer their local callers), then rejects the calls still waiting with
+ * `system_closed` (their messages stay queued) and releases every watch and timer.
+ */
+async function closeSystem(rt: Runtime, closeBackend: boolean): Promise<void> {
+  rt.closed = true;
+  await Promise.allSettled([...rt.sending]);
+  await Promise.allSettled([...rt.servers.values()].flatMap((group) => [...group].map((s) => s.stop())));
+  rt.failWaiters(() => new SystemClosedError('The dgen system closed before this call got its reply; the message stays queued and is processed by whichever consumer serves the actor.'));
+  rt.shutdown.abort();
+  rt.events$.complete();
+  if (closeBackend) await rt.backend.close();
 }

@@ -40,6 +40,8 @@ export interface InlineConsumer {
 /** Someone in this process is waiting for the reply to message `id`. */
 export interface Waiter {
   readonly settle: (reply: StoredReply) => void;
+  /** Rejects the call without a reply (the system closed). */
+  readonly fail: (error: Error) => void;
 }
 
 export class Runtime {
@@ -56,6 +58,8 @@ export class Runtime {
   /** The servers of this process, by definition name: they hold cached states. */
   readonly servers = new Map<string, Set<LocalServer>>();
   closed = false;
+  /** Aborted when the system has closed: long-lived loops of this system (state$ observers) stop. */
+  readonly shutdown = new AbortController();
 
   constructor(readonly backend: Backend, prefix: Uint8Array | undefined) {
     this.layout = new Layout(prefix);
@@ -90,6 +94,12 @@ export class Runtime {
       if (c !== undefined) return c;
     }
     return undefined;
+  }
+
+  /** Rejects every call still waiting for a reply (their messages stay queued). */
+  failWaiters(error: (messageId: string) => Error): void {
+    for (const [id, waiter] of [...this.waiters]) waiter.fail(error(id));
+    this.waiters.clear();
   }
 
   assertOpen(): void {

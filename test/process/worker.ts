@@ -59,6 +59,33 @@ switch (mode) {
     });
     break;
   }
+  case 'pending-calls': {
+    // N calls to actor ID, served nowhere; once all are queued, close; report each rejection
+    // with the ms it took after close() was called, and let the process exit by itself.
+    const ref = system.ref(Counter, args[0]!);
+    const n = Number(args[1]);
+    ref.state$.subscribe(() => {}); // an observer too: close() completes it and releases its watch
+    let closedAt = 0;
+    const outcomes = Array.from({ length: n }, (_, i) =>
+      ref.call.add(i).then(
+        () => ({ code: 'replied', ms: Date.now() - closedAt }),
+        (e: { code?: string }) => ({ code: e.code, ms: Date.now() - closedAt }),
+      ),
+    );
+    while ((await system.admin.queue(Counter, args[0]!)).length < n) await new Promise((r) => setTimeout(r, 10));
+    closedAt = Date.now();
+    await system.close();
+    say({ outcomes: await Promise.all(outcomes) });
+    break;
+  }
+  case 'serve-until-signal': {
+    // Serve Counter with consumer name ARG, close on SIGINT / SIGTERM; report each processed count.
+    system.serve(Counter, { consumerName: args[0] });
+    system.closeOnSignals();
+    system.ref(Counter, 'signalled').state$.subscribe((s) => say({ count: s.count }));
+    say({ ready: true });
+    break;
+  }
   default:
     throw new Error(`unknown mode ${mode}`);
 }
