@@ -11,7 +11,11 @@ export type SystemEvent =
       readonly error: unknown;
     }
   | {
-      /** A reducer threw; the message went to the dead letters (or halted the actor). */
+      /**
+       * A message failed for good: its reducer threw, or its thunk failed on its last attempt.
+       * Emitted once per message, when it went to the dead letters (or halted the actor): the
+       * event to alert on.
+       */
       readonly type: 'message-failed';
       readonly actor: string;
       readonly id: string;
@@ -19,6 +23,33 @@ export type SystemEvent =
       readonly action: string;
       readonly error: unknown;
       readonly policy: 'dead-letter' | 'halt';
+      /** Runs before it failed for good: 1 for a reducer, the thunk's attempts for a locked effect. */
+      readonly attempts: number;
+    }
+  | {
+      /**
+       * One run of a thunk failed. `willRetry`: it runs again after a pause; otherwise the
+       * message goes to the dead letters and a `message-failed` event follows.
+       */
+      readonly type: 'thunk-failed';
+      readonly actor: string;
+      readonly id: string;
+      readonly messageId: string;
+      readonly action: string;
+      readonly thunk: string;
+      readonly attempt: number;
+      readonly willRetry: boolean;
+      readonly error: unknown;
+    }
+  | {
+      /** A thunk's recipe was applied and its lock released, on run `attempt` (1 unless earlier runs failed or crashed). */
+      readonly type: 'thunk-succeeded';
+      readonly actor: string;
+      readonly id: string;
+      readonly messageId: string;
+      readonly action: string;
+      readonly thunk: string;
+      readonly attempt: number;
     }
   | {
       /** A consumer's batch failed for a reason other than a reducer (storage error); it will retry. */

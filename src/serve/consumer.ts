@@ -57,6 +57,8 @@ export interface Outcome<S> {
   readonly deferred?: boolean;
   /** A reply decided elsewhere (a finished thunk delivers the reply of the message that locked). */
   readonly reply?: StoredReply;
+  /** Its reducer threw in this batch: reported on events$ once the batch has committed. */
+  readonly failed?: { readonly thrown: unknown; readonly policy: 'dead-letter' | 'halt' };
 }
 
 /** A committed change of state, ready to be published. */
@@ -124,6 +126,7 @@ export class InstanceConsumer<S> {
     if (a.kind === 'done') this.adapt(a.took, a.elapsedMs);
     if (a.kind === 'halted') {
       if (a.outcome !== undefined) this.settle(a.outcome);
+      if (a.outcome?.failed !== undefined) this.reportFailure(a.outcome);
       return { kind: 'halted' };
     }
     if (a.kind !== 'done') return a;
@@ -195,7 +198,7 @@ export class InstanceConsumer<S> {
       outcome = written.outcome;
     }
     if (outcome === undefined) return { kind: 'processed', count: 0 }; // look at the queue again
-    this.rt.emit({ type: 'message-failed', actor: this.def.name, id: this.id, messageId: outcome.envelope?.id ?? '', action: outcome.envelope?.action ?? '', error, policy: 'dead-letter' });
+    this.rt.emit({ type: 'message-failed', actor: this.def.name, id: this.id, messageId: outcome.envelope?.id ?? '', action: outcome.envelope?.action ?? '', error, policy: 'dead-letter', attempts: 1 });
     this.settle(outcome);
     return { kind: 'processed', count: 1 };
   }
@@ -295,13 +298,13 @@ export class InstanceConsumer<S> {
       } catch (e) {
         const error = storedError(e);
         const policy = envelope === undefined ? 'dead-letter' : this.def.options.failurePolicy;
-        this.rt.emit({ type: 'message-failed', actor: this.def.name, id: this.id, messageId: envelope?.id ?? '', action: envelope?.action ?? '', error: e, policy });
+        const failed = { thrown: e, policy } as const;
         if (policy === 'halt') {
-          halted = { envelope, error };
+          halted = { envelope, error, failed };
           break;
         }
         toDeadLetters(tx, this.keys, message, error, 1);
-        outcomes.push({ envelope, error });
+        outcomes.push({ envelope, error, failed });
       }
       if (performance.now() - started > this.def.options.maxBatchMs) break;
     }
@@ -356,9 +359,16 @@ export class InstanceConsumer<S> {
     const { state } = commit;
     this.cache = { version: commit.version.n, state };
     for (const o of commit.outcomes) this.settle(o);
+    for (const o of commit.outcomes) if (o.failed !== undefined) this.reportFailure(o);
     this.rt.commits$.next({ name: this.def.name, id: this.id, version: commit.version.n, state });
     for (const o of commit.outcomes) for (const send of o.applied?.sends ?? []) this.rt.enqueued$.next({ name: send.name, id: send.id });
     for (const o of commit.outcomes) for (const effect of o.applied?.afters ?? []) this.runEffect(effect, state);
+  }
+
+  /** A message failed for good in a committed batch (dead letter or halt): one event, never for a rolled-back attempt. */
+  private reportFailure(o: Outcome<S>): void {
+    const { thrown, policy } = o.failed!;
+    this.rt.emit({ type: 'message-failed', actor: this.def.name, id: this.id, messageId: o.envelope?.id ?? '', action: o.envelope?.action ?? '', error: thrown, policy, attempts: 1 });
   }
 
   /** Answers a caller waiting in this process. */
@@ -400,10 +410,11 @@ function replyOf<S>(o: Outcome<S>): StoredReply {
 }
 
 /** An error as it travels to callers in any process: class name, message and code. */
-export function storedError(e: unknown): StoredError {
+export function storedError(e: unknown, fallbackCode = 'reducer_failed'): StoredError {
+  // The code is stored as the caller sees it, so a dead letter says what the caller was told.
   if (e instanceof Error) {
     const code = (e as { code?: unknown }).code;
-    return { name: e.name, message: e.message, code: typeof code === 'string' ? code : undefined };
+    return { name: e.name, message: e.message, code: typeof code === 'string' ? code : fallbackCode };
   }
-  return { name: 'Error', message: String(e), code: undefined };
+  return { name: 'Error', message: String(e), code: fallbackCode };
 }

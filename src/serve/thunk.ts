@@ -34,7 +34,10 @@ export async function runLockedThunk<S>(c: InstanceConsumer<S>): Promise<ThunkRe
     const claim = await c.rt.backend.transact((tx) => claimRun(c, tx));
     if (claim.kind === 'gone' || claim.kind === 'standby') return claim;
     if (claim.kind === 'exhausted') {
-      await fail(c, claim.lock, claim.lock.lastError ?? { name: 'Error', message: 'thunk failed', code: 'thunk_failed' });
+      // The last run crashed (or its consumer stopped) after it failed: give up now.
+      const error = claim.lock.lastError ?? { name: 'Error', message: `thunk '${claim.lock.thunk}' did not finish in ${claim.lock.attempt} run(s)`, code: 'thunk_failed' };
+      await fail(c, claim.lock, error);
+      emitFailed(c, claim.lock, error);
       return { kind: 'released' };
     }
     const outcome = await runWithLease(c, claim.lock, claim.state);
@@ -42,6 +45,8 @@ export async function runLockedThunk<S>(c: InstanceConsumer<S>): Promise<ThunkRe
     if ('recipe' in outcome) {
       try {
         await complete(c, claim.lock, outcome.recipe);
+        const { messageId, action, thunk, attempt } = claim.lock;
+        c.rt.emit({ type: 'thunk-succeeded', actor: c.def.name, id: c.id, messageId, action, thunk, attempt });
         return { kind: 'released' };
       } catch (e) {
         if (e instanceof StaleLockError) return { kind: 'standby', until: Date.now() + c.def.options.leaseMs };
@@ -49,10 +54,13 @@ export async function runLockedThunk<S>(c: InstanceConsumer<S>): Promise<ThunkRe
       }
     }
     if (outcome.error !== undefined) {
-      const error = storedError(outcome.error);
-      c.rt.emit({ type: 'message-failed', actor: c.def.name, id: c.id, messageId: claim.lock.messageId, action: claim.lock.action, error: outcome.error, policy: 'dead-letter' });
-      if (claim.lock.attempt >= c.def.options.thunkAttempts) {
+      const error = storedError(outcome.error, 'thunk_failed');
+      const willRetry = claim.lock.attempt < c.def.options.thunkAttempts;
+      const { messageId, action, thunk, attempt } = claim.lock;
+      c.rt.emit({ type: 'thunk-failed', actor: c.def.name, id: c.id, messageId, action, thunk, attempt, willRetry, error: outcome.error });
+      if (!willRetry) {
         await fail(c, claim.lock, error);
+        emitFailed(c, claim.lock, outcome.error);
         return { kind: 'released' };
       }
       await c.rt.backend.transact(async (tx) => {
@@ -62,6 +70,11 @@ export async function runLockedThunk<S>(c: InstanceConsumer<S>): Promise<ThunkRe
       await new Promise((r) => setTimeout(r, c.def.options.thunkRetryMs * 2 ** (claim.lock.attempt - 1)));
     }
   }
+}
+
+/** The message of `lock` went to the dead letters. */
+function emitFailed<S>(c: InstanceConsumer<S>, lock: LockRecord, error: unknown): void {
+  c.rt.emit({ type: 'message-failed', actor: c.def.name, id: c.id, messageId: lock.messageId, action: lock.action, error, policy: 'dead-letter', attempts: lock.attempt });
 }
 
 /** Takes the next run of the lock for this consumer, with the committed state it runs on. */

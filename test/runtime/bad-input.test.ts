@@ -39,6 +39,9 @@ const Bad = defineActor({
     storeHugeKey(state) {
       state.data['k'.repeat(20_000)] = 1;
     },
+    typeError(state) {
+      (state.data as unknown as { list: string[] }).list.push('x'); // TypeError, no code of its own
+    },
     returnAndMutate(state) {
       state.n = 99;
       return { n: 100, data: {} };
@@ -147,6 +150,7 @@ const failing: Case[] = [
   ['state with a class instance', 'unserializable_value', () => bad().call.storeClass()],
   ['state with a cycle', 'unserializable_value', () => bad().call.storeCycle()],
   ['state field name over the key limit', 'unserializable_value', () => bad().call.storeHugeKey()],
+  ['reducer throwing a TypeError', 'reducer_failed', () => bad().call.typeError()],
   ['reducer returning a value and mutating the draft', 'reducer_returned_and_mutated', () => bad().call.returnAndMutate()],
   ['reply with a function', 'unserializable_value', () => bad().call.replyFunction()],
   ['lock of an unknown thunk', 'unknown_thunk', () => bad().call.lockUnknown()],
@@ -176,7 +180,9 @@ describe('bad input failing while processing leaves the state unchanged', () => 
     const letters = (await system.admin.deadLetters(Bad, 'victim')).length;
     await expect(run()).rejects.toMatchObject({ code });
     expect(await system.admin.state(Bad, 'victim')).toEqual(state);
-    expect(await system.admin.deadLetters(Bad, 'victim')).toHaveLength(letters + 1);
+    const after = await system.admin.deadLetters(Bad, 'victim');
+    expect(after).toHaveLength(letters + 1);
+    expect(after.at(-1)!.error.code).toBe(code); // the dead letter keeps the code the caller saw
     expect(await bad().call.ok()).toBeUndefined(); // the actor goes on
   });
 });

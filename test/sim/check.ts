@@ -63,6 +63,16 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
     }
   }
 
+  // A dead-letter event is no false alarm: its message is in the dead letters, reported once
+  // (a process may crash between the commit and the event, so a dead letter may go unreported).
+  const deadIds = new Set([...final.values()].flatMap((f) => f.deadLetters.map((l) => ('id' in l.message ? l.message.id : ''))));
+  const reported = new Set<string>();
+  for (const id of world.reportedDead) {
+    if (reported.has(id)) fail(`message-failed reported ${id} twice`);
+    reported.add(id);
+    if (!deadIds.has(id)) fail(`message-failed reported ${id}, which is not in the dead letters`);
+  }
+
   // The operator deleted only messages that halted their actor, once each.
   const deleted = new Set<string>();
   for (const d of world.deleted) {

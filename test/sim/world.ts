@@ -94,6 +94,8 @@ export class World {
   readonly committedLen = new Map<string, number>();
   serviceFailures = 0;
   readonly events = { consumerErrors: 0, messageFailed: 0 };
+  /** Ids of the messages `message-failed` reported as gone to the dead letters, in order. */
+  readonly reportedDead: string[] = [];
   /** Consumer errors by kind (diagnostics). */
   readonly errorKinds: Record<string, number> = {};
   /** Things that are wrong the moment they happen (checked with the rest at the end). */
@@ -347,7 +349,10 @@ export class World {
       this.errorKinds[kind] = (this.errorKinds[kind] ?? 0) + 1;
       if (!(error instanceof CrashError) && !isDgenError(error)) this.violations.push(`${inc.name}: unexpected consumer error on ${e.actor}/${e.id}: ${describe(error)}`);
     } else if (e.type === 'effect-failed') this.violations.push(`${inc.name}: effect failed on ${e.actor}/${e.id}: ${describe(e.error)}`);
-    else if (e.type === 'message-failed') this.events.messageFailed++;
+    else if (e.type === 'message-failed') {
+      this.events.messageFailed++;
+      if (e.policy === 'dead-letter') this.reportedDead.push(e.messageId);
+    }
   }
 }
 
