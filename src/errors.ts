@@ -116,3 +116,16 @@ export class UnknownThunkError extends DgenError {
     super('unknown_thunk', `Actor '${actor}' has no thunk named '${thunk}'; declare it in defineActor({ thunks }).`);
   }
 }
+
+/**
+ * An options object passed to dgen has an unknown key or a bad value. `field` names it, so a
+ * typo (`{ timout: 5000 }`) is never silently ignored.
+ */
+export class InvalidOptionsError extends DgenError {
+  /** The option at fault, e.g. `timeout`. */
+  readonly field: string;
+  constructor(api: string, field: string, problem: string) {
+    super('invalid_options', `${api}: option '${field}' ${problem}.`);
+    this.field = field;
+  }
+}

@@ -37,6 +37,7 @@ export {
   DgenError,
   InvalidDefinitionError,
   InvalidIdError,
+  InvalidOptionsError,
   MessageTooLargeError,
   SystemClosedError,
   UnknownActionError,

@@ -8,6 +8,7 @@ import { ActorError, CallAbortedError, CallTimeoutError, DgenError, UnknownActio
 import type { ActorKeys } from '../store/keys.js';
 import type { Envelope } from '../store/message.js';
 import { observeState } from './observe.js';
+import { anything, checkOptions, positiveMs, type OptionCheck } from '../runtime/options.js';
 import { consumeReply, outgoing, type Outgoing, type StoredReply } from '../store/queue.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { Sender } from './sender.js';
@@ -25,7 +26,10 @@ export interface DispatchOptions {
 
 /** Options of a `call`. */
 export interface CallOptions {
-  /** Milliseconds to wait for the reply before rejecting with `call_timeout`. Default 30,000. */
+  /**
+   * Milliseconds to wait for the reply before rejecting with `call_timeout`: a positive number up
+   * to 2,147,483,647, or `Infinity` to wait until the reply, an abort or `close()`. Default 30,000.
+   */
   readonly timeout?: number;
   /** Aborting rejects the call with `call_aborted` (the message stays queued). */
   readonly signal?: AbortSignal;
@@ -75,6 +79,12 @@ export interface ActorRef<S, R extends Reducers<S> = Reducers<S>> {
 export type RefOf<D> = D extends ActorDefinition<infer S, infer R, infer _T> ? ActorRef<S, R> : never;
 
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+
+const DISPATCH_OPTIONS: Readonly<Record<keyof DispatchOptions, OptionCheck>> = { idempotencyKey: anything /* checked with its own code */ };
+const CALL_OPTIONS: Readonly<Record<keyof CallOptions, OptionCheck>> = {
+  timeout: (v) => (v === Infinity ? undefined : positiveMs(v) && `${positiveMs(v)}, or Infinity`),
+  signal: (v) => (v instanceof AbortSignal ? undefined : 'must be an AbortSignal'),
+};
 /** A caller in a process that serves the actor waits this long for the local consumer before also watching the store. */
 const LOCAL_REPLY_GRACE_MS = 250;
 
@@ -93,9 +103,13 @@ export function createRef<S, R extends Reducers<S>>(rt: Runtime, def: ActorDefin
     return outgoing(action, payload, wantsReply, idempotencyKey);
   };
 
-  const dispatch = verbs<Dispatchers<R>>(def, (action) => async (payload?: unknown, options?: DispatchOptions) => sender.send(message(action, payload, false, options?.idempotencyKey)));
+  const dispatch = verbs<Dispatchers<R>>(def, (action) => async (payload?: unknown, options?: DispatchOptions) => {
+    checkOptions(`dispatch.${action}(payload, options)`, options, DISPATCH_OPTIONS);
+    return sender.send(message(action, payload, false, options?.idempotencyKey));
+  });
 
   const call = verbs<Callers<R>>(def, (action) => async (payload?: unknown, options?: CallOptions) => {
+    checkOptions(`call.${action}(payload, options)`, options, CALL_OPTIONS);
     const out = message(action, payload, true);
     const reply = await awaitReply(rt, def.name, keys, out.envelope, options, () => sender.send(out));
     if (reply.ok) return reply.value;
@@ -149,8 +163,10 @@ async function awaitReply(rt: Runtime, name: string, keys: ActorKeys, envelope: 
   try {
     const settled = new Promise<StoredReply>((resolve, reject) => {
       rt.waiters.set(envelope.id, { settle: resolve, fail: reject });
-      const timer = setTimeout(() => reject(new CallTimeoutError(name, envelope.action, timeout)), timeout);
-      cleanup.push(() => clearTimeout(timer));
+      if (timeout !== Infinity) {
+        const timer = setTimeout(() => reject(new CallTimeoutError(name, envelope.action, timeout)), timeout);
+        cleanup.push(() => clearTimeout(timer));
+      }
       const signal = options?.signal;
       if (signal !== undefined) {
         const onAbort = () => reject(new CallAbortedError(name, envelope.action));

@@ -8,6 +8,7 @@ import { closeOnSignals } from './signals.js';
 import type { SystemEvent } from '../runtime/events.js';
 import { createRef, type ActorRef } from './ref.js';
 import { Runtime, checkId } from '../runtime/runtime.js';
+import { anything, boolean, checkOptions, nonEmptyString, positiveInteger, positiveMs, type OptionCheck } from '../runtime/options.js';
 import { Server, type ServeOptions, type Serving } from '../serve/server.js';
 
 /** Options of {@link createSystem}. */
@@ -65,6 +66,20 @@ export interface System {
   closeOnSignals(signals?: readonly NodeJS.Signals[]): () => void;
 }
 
+const SYSTEM_OPTIONS: Readonly<Record<keyof SystemOptions, OptionCheck>> = {
+  backend: anything, // checked once resolved
+  path: nonEmptyString,
+  prefix: (v) => (v instanceof Uint8Array ? undefined : 'must be a Uint8Array (a tuple-encoded key prefix)'),
+  closeBackend: boolean,
+};
+
+const SERVE_OPTIONS: Readonly<Record<keyof ServeOptions, OptionCheck>> = {
+  ids: (v) => (Array.isArray(v) ? undefined : 'must be an array of actor ids'),
+  pollMs: positiveMs,
+  concurrency: positiveInteger,
+  consumerName: nonEmptyString,
+};
+
 /**
  * Creates a system on a storage engine. The default is the embedded LMDB engine under `./.dgen`,
  * durable and shared by every process on the machine that opens the same path.
@@ -80,7 +95,7 @@ export interface System {
  * ```
  */
 export async function createSystem(options: SystemOptions = {}): Promise<System> {
-  if (options === null || typeof options !== 'object') throw new DgenError('invalid_options', 'createSystem(options): options must be an object.');
+  checkOptions('createSystem(options)', options, SYSTEM_OPTIONS);
   const owned = options.backend === undefined;
   const backend = await (options.backend ?? lmdb({ path: options.path ?? '.dgen' }));
   if (backend === null || typeof backend !== 'object' || typeof backend.transact !== 'function') {
@@ -104,6 +119,7 @@ export async function createSystem(options: SystemOptions = {}): Promise<System>
     },
     serve<S, R extends Reducers<S>, T extends Thunks<S>>(def: ActorDefinition<S, R, T>, serveOptions?: ServeOptions): Serving {
       rt.register(def as ActorDefinition<unknown>);
+      checkOptions(`serve(${def.name}, options)`, serveOptions, SERVE_OPTIONS);
       serveOptions?.ids?.forEach((id) => checkId(id));
       const server = new Server(rt, def as ActorDefinition<unknown>, serveOptions);
       const group = rt.servers.get(def.name) ?? new Set();

@@ -140,6 +140,27 @@ const refused: Case[] = [
     return pending;
   }],
 ];
+/** Options with an unknown key or a bad value: `invalid_options`, naming the field. */
+const options: Array<readonly [name: string, field: string, run: () => unknown]> = [
+  ['call timeout NaN', 'timeout', () => system.ref(Counter, 'c').call.add(1, { timeout: NaN })],
+  ['call timeout negative', 'timeout', () => system.ref(Counter, 'c').call.add(1, { timeout: -5 })],
+  ['call timeout 0', 'timeout', () => system.ref(Counter, 'c').call.add(1, { timeout: 0 })],
+  ['call timeout over the timer maximum', 'timeout', () => system.ref(Counter, 'c').call.add(1, { timeout: 2 ** 31 })],
+  ['call timeout as a string', 'timeout', () => system.ref(Counter, 'c').call.add(1, { timeout: '5000' as unknown as number })],
+  ['call signal that is not an AbortSignal', 'signal', () => system.ref(Counter, 'c').call.add(1, { signal: {} as AbortSignal })],
+  ['call option with a typo', 'timout', () => system.ref(Counter, 'c').call.add(1, { timout: 5_000 } as never)],
+  ['call options that are not an object', '(options)', () => system.ref(Counter, 'c').call.add(1, 5_000 as never)],
+  ['dispatch option with a typo', 'idempotencykey', () => system.ref(Counter, 'c').dispatch.add(1, { idempotencykey: 'k' } as never)],
+  ['createSystem option with a typo', 'backnd', () => createSystem({ backnd: memory() } as never)],
+  ['createSystem path that is not a string', 'path', () => createSystem({ path: 7 as never })],
+  ['createSystem closeBackend that is not a boolean', 'closeBackend', () => createSystem({ backend, closeBackend: 'no' as never })],
+  ['serve option with a typo', 'pollMS', () => system.serve(Counter, { pollMS: 10 } as never)],
+  ['serve pollMs of 0', 'pollMs', () => system.serve(Counter, { pollMs: 0 })],
+  ['serve concurrency of 1.5', 'concurrency', () => system.serve(Counter, { concurrency: 1.5 })],
+  ['serve ids that are not an array', 'ids', () => system.serve(Counter, { ids: 'a' as never })],
+];
+for (const [name, , run] of options) refused.push([name, 'invalid_options', run]);
+
 /** Cases whose message is enqueued before the error: the store changes by that message. */
 const enqueues = new Set(['call timeout', 'call aborted', 'call pending when its system closes']);
 
@@ -171,6 +192,16 @@ describe('bad input refused at the boundary leaves the store unchanged', () => {
     expect(error).toBeInstanceOf(DgenError);
     expect(error).toMatchObject({ code });
     if (!enqueues.has(name)) expect(await dump()).toEqual(before);
+  });
+});
+
+describe('invalid options name the field at fault', () => {
+  it.each(options)('%s → %s', async (_name, field, run) => {
+    await expect((async () => run())()).rejects.toMatchObject({ code: 'invalid_options', field, message: expect.stringContaining(`'${field}'`) });
+  });
+
+  it('accepts a call timeout of Infinity: the call waits for its reply', async () => {
+    expect(await bad().call.ok(undefined, { timeout: Infinity })).toBeUndefined();
   });
 });
 
