@@ -27,7 +27,7 @@ export type { System, SystemOptions } from './client/system.js';
 export type { ActorRef, CallOptions, Callers, DispatchOptions, Dispatchers, RefOf } from './client/ref.js';
 export type { ServeOptions, Serving } from './serve/server.js';
 export type { SystemEvent } from './runtime/events.js';
-export type { ActorName, Admin, DeadLetterEntry, LockInfo, QueuedEntry } from './ops/admin.js';
+export type { ActorName, ActorSummary, Admin, DeadLetterEntry, LockInfo, QueuedEntry } from './ops/admin.js';
 export { StaleLockError } from './serve/thunk.js';
 export {
   ActorError,

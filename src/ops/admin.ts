@@ -46,6 +46,16 @@ export interface LockInfo {
   readonly lastError?: StoredError | undefined;
 }
 
+/** A definition with stored instances, as `dgen actors` lists it. */
+export interface ActorSummary {
+  readonly name: string;
+  /** Instances with anything stored: state, queued messages, dead letters, replies, locks. */
+  readonly instances: number;
+  /** Messages waiting in the queues of all its instances. */
+  readonly queued: number;
+  readonly deadLetters: number;
+}
+
 /**
  * Operator API, at `system.admin`.
  *
@@ -57,7 +67,15 @@ export interface LockInfo {
  * ```
  */
 export interface Admin {
-  /** Ids of instances with stored state or queued messages, in id order. */
+  /**
+   * The definitions that have stored instances, by name, with instance counts, queue depth and
+   * dead letters: an operator's first look at a store. Reads every queued message and dead
+   * letter, one transaction per instance.
+   */
+  actors(): Promise<ActorSummary[]>;
+  /** Is anything of the actor stored (any instance), or of instance `id` when given? */
+  has(actor: ActorName, id?: string): Promise<boolean>;
+  /** Ids of instances with stored state, queued messages or dead letters, in id order. */
   instances(actor: ActorName, options?: { readonly limit?: number; readonly after?: string }): Promise<string[]>;
   /** The committed state, or `undefined` when the instance has none stored yet. */
   state(actor: ActorName, id: string): Promise<unknown>;
@@ -92,7 +110,50 @@ export function createAdmin(rt: Runtime): Admin {
   const transact = <T>(fn: Parameters<typeof rt.backend.transact<T>>[0]) => rt.backend.transact(fn);
   const wake = (actor: ActorName, id: string) => rt.enqueued$.next({ name: nameOf(actor), id });
 
+  const all = rt.layout.root.at('a');
+  /** The distinct next tuple elements after `items` in (prefix, 'a', …items): names, or ids of a name. */
+  const distinct = async (items: TupleItem[]): Promise<TupleItem[]> => {
+    const found: TupleItem[] = [];
+    let { begin } = all.range(items);
+    const { end } = all.range(items);
+    for (;;) {
+      const [first] = await transact((tx) => tx.getRange(begin, end, { limit: 1, snapshot: true }));
+      if (first === undefined) return found;
+      const next = all.unpack(first.key)[items.length]!;
+      found.push(next);
+      begin = all.range([...items, next]).end;
+    }
+  };
+
   return {
+    async actors() {
+      rt.assertOpen();
+      const out: ActorSummary[] = [];
+      for (const name of await distinct([])) {
+        if (typeof name !== 'string') continue;
+        const summary = { name, instances: 0, queued: 0, deadLetters: 0 };
+        for (const id of await distinct([name])) {
+          if (typeof id !== 'string') continue;
+          const keys = rt.layout.actor(name, id);
+          const [queued, dead] = await transact((tx) =>
+            Promise.all([keys.queue, keys.deadLetters].map(async (sub) => groupBlobs(sub, await tx.getRange(sub.range().begin, sub.range().end, { snapshot: true }), 1).length)),
+          );
+          summary.instances++;
+          summary.queued += queued!;
+          summary.deadLetters += dead!;
+        }
+        out.push(summary);
+      }
+      return out;
+    },
+
+    async has(actor, id) {
+      rt.assertOpen();
+      if (id !== undefined) checkId(id);
+      const { begin, end } = all.range(id === undefined ? [nameOf(actor)] : [nameOf(actor), id]);
+      return (await transact((tx) => tx.getRange(begin, end, { limit: 1, snapshot: true }))).length > 0;
+    },
+
     async instances(actor, options = {}) {
       rt.assertOpen();
       const name = nameOf(actor);

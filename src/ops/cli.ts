@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 /**
- * `dgen`: the operator's command line over `system.admin`, on an LMDB path or a FoundationDB
- * cluster. Prints JSON; exit code 0 on success, 1 on a dgen error, 2 on bad usage.
+ * `dgen` (`npx dgen` in an app that installed the package): the operator's command line over
+ * `system.admin`, on an LMDB path or a FoundationDB cluster. Prints JSON (or a table with
+ * `--format table`) on stdout; errors go to stderr. Exit code 0 on success, 1 on a dgen error
+ * (an unknown actor or instance among them: a typo never looks like an empty result), 2 on bad
+ * usage.
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -9,46 +12,70 @@ import { parseArgs } from 'node:util';
 import type { Admin } from './admin.js';
 import { DgenError } from '../errors.js';
 import { createSystem, type System } from '../client/system.js';
+import { formatTable } from './table.js';
 
 /** Bad command-line usage. */
 export class CliUsageError extends DgenError {
   constructor(message: string) {
-    super('invalid_cli_usage', `${message}\n\n${USAGE}`);
+    super('invalid_cli_usage', `${message} (see dgen --help)`);
   }
 }
 
-const USAGE = `usage: dgen <command> [arguments] [--path DIR | --cluster-file FILE]
+/** The CLI named an actor with no stored instance. */
+export class UnknownActorError extends DgenError {
+  constructor(actor: string, known: readonly string[]) {
+    const list = known.length === 0 ? 'the store holds no actor yet' : `actors with stored instances: ${known.join(', ')}`;
+    super('unknown_actor', `No stored instance of actor '${actor}' (${list}).`);
+  }
+}
 
-  instances <actor>                     ids of instances with state or queued messages
-  state <actor> <id>                    the committed state
-  queue <actor> <id>                    queued messages, with their positions
-  dead-letters <actor> <id>             failed messages, with their errors and positions
-  delete <actor> <id> <position>        remove a queued message without processing it
-  delete-dead-letter <actor> <id> <position>
-  requeue <actor> <id> <position>       move a dead letter back to the end of the queue
-  lock <actor> <id>                     the lock of a running (or crashed) thunk
-  release-lock <actor> <id>             release a stuck lock; its message goes to the dead letters
-  resume <actor> <id>                   let a halted actor process its queue again
-  destroy <actor> <id> --yes            delete everything of an instance
+/** The CLI named an instance that has nothing stored. */
+export class UnknownInstanceError extends DgenError {
+  constructor(actor: string, id: string) {
+    super('unknown_instance', `Actor '${actor}' has no stored instance '${id}' (list them with: dgen instances ${actor}).`);
+  }
+}
 
+const OPTIONS_HELP = `options:
   --path DIR            LMDB directory (default ./.dgen)
-  --cluster-file FILE   use FoundationDB with this cluster file instead`;
+  --cluster-file FILE   use FoundationDB with this cluster file instead
+  --format json|table   output format (default json)
+  -h, --help            this help`;
 
-type Command = (admin: Admin, args: string[]) => Promise<unknown>;
+/** What a command needs to exist before it runs: nothing, a stored actor, or a stored instance. */
+type Needs = 'store' | 'actor' | 'instance';
 
-const COMMANDS: Record<string, { readonly arity: number; readonly run: Command }> = {
-  instances: { arity: 1, run: (a, [actor]) => a.instances(actor!) },
-  state: { arity: 2, run: (a, [actor, id]) => a.state(actor!, id!) },
-  queue: { arity: 2, run: (a, [actor, id]) => a.queue(actor!, id!) },
-  'dead-letters': { arity: 2, run: (a, [actor, id]) => a.deadLetters(actor!, id!) },
-  delete: { arity: 3, run: (a, [actor, id, p]) => a.deleteQueued(actor!, id!, p!) },
-  'delete-dead-letter': { arity: 3, run: (a, [actor, id, p]) => a.deleteDeadLetter(actor!, id!, p!) },
-  requeue: { arity: 3, run: (a, [actor, id, p]) => a.requeue(actor!, id!, p!) },
-  lock: { arity: 2, run: (a, [actor, id]) => a.lock(actor!, id!) },
-  'release-lock': { arity: 2, run: (a, [actor, id]) => a.releaseLock(actor!, id!) },
-  resume: { arity: 2, run: (a, [actor, id]) => a.resume(actor!, id!) },
-  destroy: { arity: 2, run: (a, [actor, id]) => a.destroy(actor!, id!).then(() => true) },
+interface Command {
+  readonly args: readonly string[];
+  readonly summary: string;
+  readonly needs: Needs;
+  readonly run: (admin: Admin, args: string[]) => Promise<unknown>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  actors: { args: [], needs: 'store', summary: 'actors with stored instances: instance count, queued messages, dead letters', run: (a) => a.actors() },
+  instances: { args: ['actor'], needs: 'actor', summary: 'ids of the instances with state, queued messages or dead letters', run: (a, [actor]) => a.instances(actor!) },
+  state: { args: ['actor', 'id'], needs: 'instance', summary: 'the committed state (null when only messages are stored)', run: (a, [actor, id]) => a.state(actor!, id!) },
+  queue: { args: ['actor', 'id'], needs: 'instance', summary: 'queued messages, with their positions', run: (a, [actor, id]) => a.queue(actor!, id!) },
+  'dead-letters': { args: ['actor', 'id'], needs: 'instance', summary: 'failed messages, with their errors and positions', run: (a, [actor, id]) => a.deadLetters(actor!, id!) },
+  delete: { args: ['actor', 'id', 'position'], needs: 'instance', summary: 'remove a queued message without processing it', run: (a, [actor, id, p]) => a.deleteQueued(actor!, id!, p!) },
+  'delete-dead-letter': { args: ['actor', 'id', 'position'], needs: 'instance', summary: 'remove a dead letter', run: (a, [actor, id, p]) => a.deleteDeadLetter(actor!, id!, p!) },
+  requeue: { args: ['actor', 'id', 'position'], needs: 'instance', summary: 'move a dead letter back to the end of the queue', run: (a, [actor, id, p]) => a.requeue(actor!, id!, p!) },
+  lock: { args: ['actor', 'id'], needs: 'instance', summary: 'the lock of a running (or crashed) thunk, null when unlocked', run: (a, [actor, id]) => a.lock(actor!, id!) },
+  'release-lock': { args: ['actor', 'id'], needs: 'instance', summary: 'release a stuck lock; its message goes to the dead letters', run: (a, [actor, id]) => a.releaseLock(actor!, id!) },
+  resume: { args: ['actor', 'id'], needs: 'instance', summary: 'let a halted actor process its queue again', run: (a, [actor, id]) => a.resume(actor!, id!) },
+  destroy: { args: ['actor', 'id'], needs: 'instance', summary: 'delete everything of an instance (needs --yes)', run: (a, [actor, id]) => a.destroy(actor!, id!).then(() => true) },
 };
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${`${name} ${c.args.map((a) => `<${a}>`).join(' ')}`.padEnd(38)}${c.summary}`);
+  return `usage: dgen <command> [arguments] [--path DIR | --cluster-file FILE] [--format json|table]\n\ncommands:\n${lines.join('\n')}\n  ${'help [command]'.padEnd(38)}this help, or one command's\n\n${OPTIONS_HELP}`;
+}
+
+function commandUsage(name: string): string {
+  const c = COMMANDS[name]!;
+  return `usage: dgen ${name} ${c.args.map((a) => `<${a}>`).join(' ')}${name === 'destroy' ? ' --yes' : ''} [options]\n\n${c.summary}.\n\n${OPTIONS_HELP}`;
+}
 
 /** Runs one command line; returns the exit code. */
 export async function main(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): Promise<number> {
@@ -56,15 +83,28 @@ export async function main(argv: string[], out: (line: string) => void = console
   try {
     const { values, positionals } = parse(argv);
     const [name, ...args] = positionals;
-    const command = name === undefined ? undefined : COMMANDS[name];
+    if (name === 'help' || (values.help === true && (name === undefined || Object.hasOwn(COMMANDS, name)))) {
+      const topic = name === 'help' ? args[0] : name;
+      if (topic !== undefined && !Object.hasOwn(COMMANDS, topic)) throw new CliUsageError(`unknown command '${topic}'`);
+      out(topic === undefined ? usage() : commandUsage(topic));
+      return 0;
+    }
+    const command = name === undefined || !Object.hasOwn(COMMANDS, name) ? undefined : COMMANDS[name];
     if (command === undefined) throw new CliUsageError(name === undefined ? 'no command given' : `unknown command '${name}'`);
-    if (args.length !== command.arity) throw new CliUsageError(`'${name}' takes ${command.arity} argument(s), got ${args.length}`);
+    if (args.length !== command.args.length) throw new CliUsageError(`'${name}' takes ${command.args.length} argument(s) (${command.args.join(', ') || 'none'}), got ${args.length}`);
     if (name === 'destroy' && values.yes !== true) throw new CliUsageError("'destroy' deletes data for good: add --yes");
+    const format = values.format ?? 'json';
+    if (format !== 'json' && format !== 'table') throw new CliUsageError(`--format must be json or table, got '${format}'`);
     system = await open(values);
-    out(JSON.stringify(await command.run(system.admin, args), replacer, 2));
+    await mustExist(system.admin, command.needs, args);
+    const result = await command.run(system.admin, args);
+    out(format === 'table' ? formatTable(result) : (JSON.stringify(result, replacer, 2) ?? 'null'));
     return 0;
   } catch (e) {
-    if (!(e instanceof DgenError)) throw e;
+    if (!(e instanceof DgenError)) {
+      err(`error: ${e instanceof Error ? e.message : String(e)}`);
+      return 1;
+    }
     err(`error [${e.code}]: ${e.message}`);
     return e instanceof CliUsageError ? 2 : 1;
   } finally {
@@ -72,9 +112,20 @@ export async function main(argv: string[], out: (line: string) => void = console
   }
 }
 
+/** A typo in an actor name or id is an error, never an empty result. */
+async function mustExist(admin: Admin, needs: Needs, [actor, id]: string[]): Promise<void> {
+  if (needs === 'store') return;
+  if (!(await admin.has(actor!))) throw new UnknownActorError(actor!, (await admin.actors()).map((a) => a.name));
+  if (needs === 'instance' && !(await admin.has(actor!, id!))) throw new UnknownInstanceError(actor!, id!);
+}
+
 function parse(argv: string[]) {
   try {
-    return parseArgs({ args: argv, allowPositionals: true, options: { path: { type: 'string' }, 'cluster-file': { type: 'string' }, yes: { type: 'boolean' } } });
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { path: { type: 'string' }, 'cluster-file': { type: 'string' }, yes: { type: 'boolean' }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
   } catch (e) {
     throw new CliUsageError((e as Error).message);
   }

@@ -15,7 +15,7 @@
  * (prefix, 'a', name, id, 'x')            halt record: the failed message that paused the actor (policy 'halt')
  * (prefix, 'a', name, id, 'k', key)       idempotency keys of dispatches, with (…, 't', time, key) to expire them
  * (prefix, 'w', name, id)                 "has work" index, so serve() finds instances with messages
- * (prefix, 'x', name, id)                 index of instances with stored state (admin listing)
+ * (prefix, 'x', name, id)                 index of instances with stored state or dead letters (admin listing)
  * (prefix, 'n', name)                     notify counter, bumped by every enqueue (watched by consumers)
  * ```
  * @internal
@@ -44,7 +44,7 @@ export interface ActorKeys {
   readonly idempotencyByTime: Subspace;
   /** The "has work" marker of this instance. */
   readonly work: Buffer;
-  /** This instance's entry in the index of instances with state. */
+  /** This instance's entry in the index of instances with state or dead letters. */
   readonly index: Buffer;
   /** The notify counter of the whole definition. */
   readonly notify: Buffer;
@@ -84,7 +84,7 @@ export class Layout {
     return this.root.at('w', name);
   }
 
-  /** Index of the instances of a definition that have stored state. */
+  /** Index of the instances of a definition that have stored state or dead letters. */
   index(name: string): Subspace {
     return this.root.at('x', name);
   }

@@ -165,6 +165,7 @@ export function toDeadLetters(tx: Transaction, keys: ActorKeys, m: Queued, error
 export function toDeadLettersRaw(tx: Transaction, keys: ActorKeys, items: TupleItem[], raw: Uint8Array, error: StoredError, attempts: number): void {
   const letter: DeadLetter = { message: raw, error, attempts, at: Date.now() };
   writeBlob(tx, keys.deadLetters, items, encodeValue(letter));
+  tx.set(keys.index, EMPTY); // listed by admin.instances() even when it never stored a state
 }
 
 /** Forgets enqueue markers and unclaimed replies older than `maxAgeMs`. */
