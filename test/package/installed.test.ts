@@ -3,6 +3,7 @@
  * (see install.ts), then type-checked there with `skipLibCheck: false` and run.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, installPackedApp, type InstalledApp } from './install.js';
@@ -43,5 +44,48 @@ describe('the packed package', () => {
       expect(required.code).not.toBe(0);
       expect(required.err).toContain('ERR_REQUIRE_ESM');
     }
+  });
+
+  describe('npx dgen, the installed bin', () => {
+    const dgen = (...args: string[]) => run(join(app.dir, 'node_modules/.bin/dgen'), [...args]);
+    const data = () => join(app.dir, 'data');
+    beforeAll(() => {
+      const seeded = run(process.execPath, ['seed.js', data()]); // stores instances through the installed package
+      expect(seeded).toMatchObject({ code: 0, err: '' });
+    }, 60_000);
+
+    it('is an executable file with a node shebang, at the path package.json names', () => {
+      expect(readFileSync(join(app.dir, 'node_modules/dgen/dist/ops/cli.js'), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+      expect(statSync(join(app.dir, 'node_modules/dgen/dist/ops/cli.js')).mode & 0o111).not.toBe(0);
+    });
+
+    it('prints help and exits 0', () => {
+      expect(dgen('--help')).toMatchObject({ code: 0, err: '', out: expect.stringContaining('usage: dgen <command>') });
+      expect(dgen('help', 'instances')).toMatchObject({ code: 0, err: '', out: expect.stringContaining('usage: dgen instances <actor>') });
+    });
+
+    it('lists the actors of a store as JSON', () => {
+      const r = dgen('actors', '--path', data());
+      expect(r).toMatchObject({ code: 0, err: '' });
+      expect(JSON.parse(r.out)).toEqual([
+        { name: 'counter', instances: 2, queued: 0, deadLetters: 1 },
+        { name: 'idle', instances: 1, queued: 1, deadLetters: 0 },
+      ]);
+      expect(dgen('actors', '--path', data(), '--format', 'table').out).toMatch(/^name\s+instances\s+queued\s+deadLetters\n/);
+    });
+
+    it('prints state and dead letters as JSON; the dead letter keeps its code', () => {
+      expect(JSON.parse(dgen('state', 'counter', 'a', '--path', data()).out)).toEqual({ count: 5 });
+      const [letter] = JSON.parse(dgen('dead-letters', 'counter', 'b', '--path', data()).out) as Array<{ error: unknown }>;
+      expect(letter!.error).toEqual({ name: 'TypeError', message: 'not today', code: 'reducer_failed' });
+      expect(dgen('lock', 'counter', 'a', '--path', data())).toMatchObject({ code: 0, out: 'null\n' });
+    });
+
+    it('answers a typo with a message on stderr and a non-zero exit', () => {
+      expect(dgen('instances', 'rooom', '--path', data())).toMatchObject({ code: 1, out: '', err: expect.stringContaining("unknown_actor]: No stored instance of actor 'rooom'") });
+      expect(dgen('state', 'counter', 'zz', '--path', data())).toMatchObject({ code: 1, out: '', err: expect.stringContaining("unknown_instance]: Actor 'counter' has no stored instance 'zz'") });
+      expect(dgen('lock', 'counter', 'zz', '--path', data())).toMatchObject({ code: 1, out: '' });
+      expect(dgen('instancs', 'counter', '--path', data())).toMatchObject({ code: 2, out: '', err: expect.stringContaining("unknown command 'instancs'") });
+    });
   });
 });
