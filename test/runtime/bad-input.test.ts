@@ -218,6 +218,41 @@ describe('bad input failing while processing leaves the state unchanged', () => 
   });
 });
 
+describe('bad input at the dgen CLI: a message on stderr and a non-zero exit, nothing written', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'dgen-bad-cli-'));
+    const s = await createSystem({ path: dir });
+    await s.ref(Counter, 'a').dispatch.increment();
+    await s.close();
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const cli: Array<readonly [name: string, code: string, exit: number, argv: string[]]> = [
+    ['an actor with no stored instance', 'unknown_actor', 1, ['instances', 'countr']],
+    ['an instance with nothing stored', 'unknown_instance', 1, ['state', 'counter', 'zz']],
+    ['destroy of an instance with nothing stored', 'unknown_instance', 1, ['destroy', 'counter', 'zz', '--yes']],
+    ['an unknown command', 'invalid_cli_usage', 2, ['instancs', 'counter']],
+    ['help on an unknown command', 'invalid_cli_usage', 2, ['help', 'instancs']],
+    ['an unknown output format', 'invalid_cli_usage', 2, ['actors', '--format', 'yaml']],
+    ['a missing argument', 'invalid_cli_usage', 2, ['state', 'counter']],
+  ];
+  it.each(cli)('%s → %s', async (_name, code, exit, argv) => {
+    const { main } = await import('../../src/ops/cli.js');
+    let out = '';
+    let err = '';
+    expect(await main([...argv, '--path', dir], (l) => (out += l), (l) => (err += l))).toBe(exit);
+    expect(out).toBe('');
+    expect(err).toContain(`error [${code}]`);
+    const s = await createSystem({ path: dir });
+    try {
+      expect(await s.admin.actors()).toEqual([{ name: 'counter', instances: 1, queued: 1, deadLetters: 0 }]);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe('bad input from outside the API', () => {
   it('moves a corrupt stored message to the dead letters instead of crash-looping', async () => {
     const keys = new Layout().actor('bad', 'corrupt');
