@@ -18,7 +18,7 @@ export const Counter = defineActor({
       state.count -= n;
       return ctx.reply(state.count);
     },
-    reset(state, _: void, ctx) {
+    reset(state, _, ctx) {
       state.count = 0;
       ctx.after((s) => console.log(`reset committed, count is ${s.count}`));
     },
