@@ -94,6 +94,8 @@ export class World {
   readonly committedLen = new Map<string, number>();
   serviceFailures = 0;
   readonly events = { consumerErrors: 0, messageFailed: 0 };
+  /** When each ended incarnation's `close()` resolved (virtual ms into the run). */
+  readonly closedAt = new Map<string, number>();
   /** Ids of the messages `message-failed` reported as gone to the dead letters, in order. */
   readonly reportedDead: string[] = [];
   /** Consumer errors by kind (diagnostics). */
@@ -182,7 +184,12 @@ export class World {
     this.ended.add(inc.name);
     this.crashes.push({ at: this.elapsed, proc: inc.name, point, step });
     this.note(`${inc.name} CRASHED at ${point} (${step})`);
-    this.closing.push(inc.system.close().catch((e) => void this.violations.push(`closing crashed ${inc.name} failed: ${String(e)}`)));
+    this.closing.push(
+      inc.system
+        .close()
+        .then(() => void this.closedAt.set(inc.name, this.elapsed))
+        .catch((e) => void this.violations.push(`closing crashed ${inc.name} failed: ${String(e)}`)),
+    );
     const delay = this.crashRng.int(0, this.cfg.crash.restartMs);
     void this.clock.sleep(delay).then(() => {
       if (this.chaos && inc.slot.current === inc) void this.start(inc.slot);
@@ -198,6 +205,7 @@ export class World {
     this.note(`${inc.name} closing (graceful restart)`);
     const done = inc.system
       .close()
+      .then(() => void this.closedAt.set(inc.name, this.elapsed))
       .catch((e) => void (this.crashed.has(inc.name) || this.violations.push(`closing ${inc.name} failed: ${String(e)}`)))
       .then(() => {
         inc.backend.kill(); // the process exits
