@@ -120,6 +120,13 @@ export class UnknownThunkError extends DgenError {
 /**
  * An options object passed to dgen has an unknown key or a bad value. `field` names it, so a
  * typo (`{ timout: 5000 }`) is never silently ignored.
+ *
+ * @example
+ * ```ts
+ * await counter.call.take(1, { timeout: Number(process.env.TIMEOUT) }).catch((e) => {
+ *   if (e instanceof InvalidOptionsError) console.error(`fix option ${e.field}: ${e.message}`);
+ * });
+ * ```
  */
 export class InvalidOptionsError extends DgenError {
   /** The option at fault, e.g. `timeout`. */

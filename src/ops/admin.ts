@@ -46,7 +46,14 @@ export interface LockInfo {
   readonly lastError?: StoredError | undefined;
 }
 
-/** A definition with stored instances, as `dgen actors` lists it. */
+/**
+ * A definition with stored instances, as `dgen actors` lists it.
+ *
+ * @example
+ * ```ts
+ * for (const a of await system.admin.actors()) if (a.deadLetters > 0) alert(`${a.name}: ${a.deadLetters} dead letters`);
+ * ```
+ */
 export interface ActorSummary {
   readonly name: string;
   /** Instances with anything stored: state, queued messages, dead letters, replies, locks. */
