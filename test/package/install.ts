@@ -5,7 +5,7 @@
  * project's node_modules, so the install needs no network and takes a few seconds.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,7 +39,7 @@ export function installPackedApp(): InstalledApp {
   const modules = join(app, 'node_modules');
   mkdirSync(join(modules, '.bin'), { recursive: true });
   execFileSync('tar', ['xzf', tarball, '-C', modules]);
-  execFileSync('mv', [join(modules, 'package'), join(modules, 'dgen')]);
+  renameSync(join(modules, 'package'), join(modules, 'dgen'));
   const manifest = JSON.parse(readFileSync(join(modules, 'dgen/package.json'), 'utf8')) as Manifest;
   for (const dep of [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.optionalDependencies ?? {}), '@types/node']) {
     mkdirSync(dirname(join(modules, dep)), { recursive: true });
