@@ -2,7 +2,7 @@
  * Engine benchmark: transactions per second and transact() latency of each storage engine for three
  * small workloads, one at a time (sequential latency) and with 32 in flight (throughput).
  *
- *   npx tsx bench/engines.ts [--seconds=1.5] [--engines=memory,lmdb,lmdb-nosync]
+ *   npx tsx bench/engines.ts [--seconds=1.5] [--engines=memory,lmdb,lmdb-nosync] [--inflight=1,32,100] [--workloads=rmw-1,…]
  *
  * Prints one JSON document to stdout and a short table to stderr.
  */
@@ -94,6 +94,8 @@ function arg(name: string): string | undefined {
 
 const seconds = Number(arg('seconds') ?? '1.5');
 const only = arg('engines')?.split(',');
+const inflight = (arg('inflight') ?? '1,32,100').split(',').map(Number);
+const onlyWorkloads = arg('workloads')?.split(',');
 
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return NaN;
@@ -150,8 +152,8 @@ async function main(): Promise<void> {
     for (const engine of engines) {
       const db = await engine.open(dir);
       try {
-        for (const workload of WORKLOADS) {
-          for (const concurrency of [1, 32]) {
+        for (const workload of WORKLOADS.filter((w) => onlyWorkloads === undefined || onlyWorkloads.includes(w.name))) {
+          for (const concurrency of inflight) {
             if (concurrency === 1 && workload.concurrentOnly === true) continue;
             const r = await measure(db, engine.name, workload, concurrency, seconds * 1_000);
             results.push(r);

@@ -14,7 +14,8 @@ import {
 } from './errors.js';
 import { applyAdd, fillStamp, keyString, versionstamp, type KeyString } from './bytes.js';
 import { BufferedTransaction, type Snapshot } from './buffered-transaction.js';
-import { encodeWriteSet, readVersionBytes, someWrite, versionBytes, writeSetTime } from './lmdb-layout.js';
+import { CommitLogMirror } from './lmdb-commit-log.js';
+import { encodeWriteSet, readVersionBytes, versionBytes, writeSetTime } from './lmdb-layout.js';
 import { UserKeys } from './lmdb-keys.js';
 import { transactWithRetry } from './retry.js';
 import { WatchRegistry } from './watches.js';
@@ -52,8 +53,9 @@ export interface LmdbBackend extends Backend {
  * and buffer their writes. A commit runs inside one LMDB write transaction, which holds LMDB's
  * cross-process write lock: it checks the commit log for writes after the read version that
  * intersect what the transaction read (→ `not_committed`), then applies the writes, bumps the
- * counter and logs its own write set. Concurrent commits of one process share one LMDB write
- * transaction and one fsync. Log entries older than the 5 s MVCC window are pruned; a
+ * counter and logs its own write set. Each process mirrors the log in memory, indexed by key
+ * (`lmdb-commit-log.ts`), so the check costs O(keys read), not O(commits since the read version).
+ * Concurrent commits of one process share one LMDB write transaction and one fsync. Log entries older than the 5 s MVCC window are pruned; a
  * transaction that needs a pruned entry fails with `transaction_too_old`.
  *
  * Keys of up to 10,000 bytes work although LMDB's own limit is 1,978: keys of 1,977 bytes or more
@@ -108,6 +110,7 @@ class LmdbEngine implements LmdbBackend {
   private poller: NodeJS.Timeout | undefined;
   private seenVersion = -1;
   private sincePrune = 0;
+  private readonly mirror = new CommitLogMirror();
   private readonly host = {
     counters: this.counters,
     begin: () => {
@@ -202,20 +205,24 @@ class LmdbEngine implements LmdbBackend {
       try {
         return Promise.resolve(this.data.transactionSync(apply));
       } catch (error) {
+        this.mirror.reset();
         return Promise.reject(error);
       }
     }
-    return this.data.transaction(apply);
+    return this.data.transaction(apply).catch((error: unknown) => {
+      this.mirror.reset(); // it may hold a commit of this write transaction, which failed
+      throw error;
+    });
   }
 
   private validateAndApply(tx: LmdbTransaction, checkFrom: number | undefined, baselineKeys: readonly KeyString[]): Outcome {
     if (!tx.committing) return ABORTED;
     const current = readVersionBytes(this.meta.get(VERSION_KEY));
+    const pruned = readVersionBytes(this.meta.get(PRUNED_KEY));
+    this.mirror.sync(current, pruned, (from) => this.logEntries(from, current));
     if (checkFrom !== undefined && current > checkFrom) {
-      if (checkFrom < readVersionBytes(this.meta.get(PRUNED_KEY))) return TOO_OLD;
-      for (const { value } of this.log.getRange({ start: versionBytes(checkFrom + 1), end: versionBytes(current + 1) })) {
-        if (tx.conflictsWith(value)) return CONFLICT;
-      }
+      if (checkFrom < pruned) return TOO_OLD;
+      if (this.mirror.conflicts(checkFrom, tx.readPoints, tx.readRanges)) return CONFLICT;
     }
     tx.applied = true;
     const version = current + 1;
@@ -253,10 +260,19 @@ class LmdbEngine implements LmdbBackend {
       }
     }
     this.meta.putSync(VERSION_KEY, versionBytes(version));
-    this.log.putSync(versionBytes(version), encodeWriteSet({ time: Date.now(), points: [...touched], ranges }));
+    const points = [...touched];
+    this.log.putSync(versionBytes(version), encodeWriteSet({ time: Date.now(), points, ranges }));
+    this.mirror.add({ version, points, ranges });
     if (++this.sincePrune >= PRUNE_EVERY) this.prune();
     const baselines = baselineKeys.map((k) => this.read(k));
     return { kind: 'applied', stamp, touched, ranges, baselines };
+  }
+
+  /** The encoded log entries of versions `from` through `to` (inside the write transaction). */
+  private *logEntries(from: number, to: number): Generator<{ version: number; bytes: Buffer }> {
+    for (const { key, value } of this.log.getRange({ start: versionBytes(from), end: versionBytes(to + 1) })) {
+      yield { version: readVersionBytes(key), bytes: value };
+    }
   }
 
   /** Drops log entries older than the MVCC window (inside the write transaction). */
@@ -271,6 +287,7 @@ class LmdbEngine implements LmdbBackend {
     if (old.length === 0) return;
     for (const key of old) this.log.removeSync(key);
     this.meta.putSync(PRUNED_KEY, old[old.length - 1]!);
+    this.mirror.sync(readVersionBytes(this.meta.get(VERSION_KEY)), readVersionBytes(old[old.length - 1]), () => []);
   }
 
   // Watches.
@@ -357,21 +374,6 @@ class LmdbTransaction extends BufferedTransaction {
 
   protected override ended(): void {
     this.engine.active.delete(this);
-  }
-
-  /** Does the encoded write set of a later commit intersect what this transaction read? */
-  conflictsWith(writeSet: Buffer): boolean {
-    const points = this.readPoints;
-    const ranges = this.readRanges;
-    return someWrite(
-      writeSet,
-      (key) => points?.has(key) === true || ranges?.has(key) === true,
-      (begin, end) => {
-        if (ranges?.intersects(begin, end)) return true;
-        if (points !== undefined) for (const p of points) if (p >= begin && p < end) return true;
-        return false;
-      },
-    );
   }
 
   async commit(): Promise<void> {
