@@ -65,6 +65,17 @@ const WORKLOADS: readonly Workload[] = [
     },
   },
   {
+    name: 'interleaved-1000',
+    description: 'one transaction of 1,000 sets, each followed by a range clear (and every tenth by a range read) of its own keys',
+    body: async (tx, w, i) => {
+      for (let j = 0; j < 1_000; j++) {
+        tx.set(key('il', w, i % 10, j, 'v'), hundred);
+        tx.clearRange(key('il', w, i % 10, j, 'x'), key('il', w, i % 10, j, 'y'));
+        if (j % 10 === 0) await tx.getRange(key('il', w, i % 10, j), key('il', w, i % 10, j + 1), { limit: 1 });
+      }
+    },
+  },
+  {
     name: 'write-100x100',
     description: '100 keys of 100 bytes written in one transaction',
     body: (tx, w, i) => {
