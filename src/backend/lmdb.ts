@@ -63,8 +63,10 @@ export interface LmdbBackend extends Backend {
  * intersect what the transaction read (→ `not_committed`), then applies the writes, bumps the
  * counter and logs its own write set. Each process mirrors the log in memory, indexed by key
  * (`lmdb-commit-log.ts`), so the check costs O(keys read), not O(commits since the read version).
- * Concurrent commits of one process share one LMDB write transaction and one fsync. Log entries older than the 5 s MVCC window are pruned; a
- * transaction that needs a pruned entry fails with `transaction_too_old`.
+ * Concurrent commits of one process share one LMDB write transaction and one fsync. Log entries
+ * older than the 5 s MVCC window are pruned; a transaction that needs a pruned entry fails with
+ * `transaction_too_old`. Other processes learn of commits through the file `notify` in the
+ * directory (`lmdb-notify.ts`), polling only as a fallback.
  *
  * Keys of up to 10,000 bytes work although LMDB's own limit is 1,978: keys of 1,977 bytes or more
  * share one LMDB entry per 1,977-byte prefix (see `lmdb-layout.ts`), keeping bytewise order.
@@ -73,6 +75,7 @@ export interface LmdbBackend extends Backend {
  * ```ts
  * const db = lmdb({ path: './.dgen' });            // durable: each commit is fsynced
  * const fast = lmdb({ path: './.cache', noSync: true });
+ * const quiet = lmdb({ path: './.dgen', watchPollMs: 0 }); // wake-ups by notification only
  * const n = await db.transact(async (tx) => {
  *   tx.add(counterKey, 1);
  *   return tx.get(otherKey);
