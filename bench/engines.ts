@@ -31,6 +31,8 @@ interface Workload {
   readonly description: string;
   /** Does not run with one transaction in flight (only meaningful under concurrency). */
   readonly concurrentOnly?: boolean;
+  /** Runs with one transaction in flight only (a measure of CPU per transaction). */
+  readonly serialOnly?: boolean;
   /** One transaction body; `worker` is the index of the in-flight slot, `i` a running counter. */
   body(tx: Transaction, worker: number, i: number): void | Promise<void>;
 }
@@ -67,6 +69,7 @@ const WORKLOADS: readonly Workload[] = [
   {
     name: 'interleaved-1000',
     description: 'one transaction of 1,000 sets, each followed by a range clear (and every tenth by a range read) of its own keys',
+    serialOnly: true,
     body: async (tx, w, i) => {
       for (let j = 0; j < 1_000; j++) {
         tx.set(key('il', w, i % 10, j, 'v'), hundred);
@@ -166,6 +169,7 @@ async function main(): Promise<void> {
         for (const workload of WORKLOADS.filter((w) => onlyWorkloads === undefined || onlyWorkloads.includes(w.name))) {
           for (const concurrency of inflight) {
             if (concurrency === 1 && workload.concurrentOnly === true) continue;
+            if (concurrency > 1 && workload.serialOnly === true) continue;
             const r = await measure(db, engine.name, workload, concurrency, seconds * 1_000);
             results.push(r);
             process.stderr.write(
