@@ -2,7 +2,7 @@
  * Engine benchmark: transactions per second and transact() latency of each storage engine for three
  * small workloads, one at a time (sequential latency) and with 32 in flight (throughput).
  *
- *   npx tsx bench/engines.ts [--seconds=1.5] [--engines=memory,lmdb,lmdb-nosync]
+ *   npx tsx bench/engines.ts [--seconds=1.5] [--engines=memory,lmdb,lmdb-nosync] [--inflight=1,32,100] [--workloads=rmw-1,…]
  *
  * Prints one JSON document to stdout and a short table to stderr.
  */
@@ -31,6 +31,8 @@ interface Workload {
   readonly description: string;
   /** Does not run with one transaction in flight (only meaningful under concurrency). */
   readonly concurrentOnly?: boolean;
+  /** Runs with one transaction in flight only (a measure of CPU per transaction). */
+  readonly serialOnly?: boolean;
   /** One transaction body; `worker` is the index of the in-flight slot, `i` a running counter. */
   body(tx: Transaction, worker: number, i: number): void | Promise<void>;
 }
@@ -65,6 +67,18 @@ const WORKLOADS: readonly Workload[] = [
     },
   },
   {
+    name: 'interleaved-1000',
+    description: 'one transaction of 1,000 sets, each followed by a range clear (and every tenth by a range read) of its own keys',
+    serialOnly: true,
+    body: async (tx, w, i) => {
+      for (let j = 0; j < 1_000; j++) {
+        tx.set(key('il', w, i % 10, j, 'v'), hundred);
+        tx.clearRange(key('il', w, i % 10, j, 'x'), key('il', w, i % 10, j, 'y'));
+        if (j % 10 === 0) await tx.getRange(key('il', w, i % 10, j), key('il', w, i % 10, j + 1), { limit: 1 });
+      }
+    },
+  },
+  {
     name: 'write-100x100',
     description: '100 keys of 100 bytes written in one transaction',
     body: (tx, w, i) => {
@@ -94,6 +108,8 @@ function arg(name: string): string | undefined {
 
 const seconds = Number(arg('seconds') ?? '1.5');
 const only = arg('engines')?.split(',');
+const inflight = (arg('inflight') ?? '1,32,100').split(',').map(Number);
+const onlyWorkloads = arg('workloads')?.split(',');
 
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return NaN;
@@ -150,9 +166,10 @@ async function main(): Promise<void> {
     for (const engine of engines) {
       const db = await engine.open(dir);
       try {
-        for (const workload of WORKLOADS) {
-          for (const concurrency of [1, 32]) {
+        for (const workload of WORKLOADS.filter((w) => onlyWorkloads === undefined || onlyWorkloads.includes(w.name))) {
+          for (const concurrency of inflight) {
             if (concurrency === 1 && workload.concurrentOnly === true) continue;
+            if (concurrency > 1 && workload.serialOnly === true) continue;
             const r = await measure(db, engine.name, workload, concurrency, seconds * 1_000);
             results.push(r);
             process.stderr.write(

@@ -14,10 +14,12 @@ import {
 } from './errors.js';
 import { applyAdd, fillStamp, keyString, versionstamp, type KeyString } from './bytes.js';
 import { BufferedTransaction, type Snapshot } from './buffered-transaction.js';
-import { encodeWriteSet, readVersionBytes, someWrite, versionBytes, writeSetTime } from './lmdb-layout.js';
+import { CommitLogMirror } from './lmdb-commit-log.js';
+import { encodeWriteSet, readVersionBytes, versionBytes, writeSetTime } from './lmdb-layout.js';
 import { UserKeys } from './lmdb-keys.js';
 import { transactWithRetry } from './retry.js';
 import { WatchRegistry } from './watches.js';
+import { CommitNotifier } from './lmdb-notify.js';
 import type { StoredEntry } from './write-buffer.js';
 
 /** Options of {@link lmdb}. */
@@ -31,9 +33,16 @@ export interface LmdbOptions {
    */
   readonly noSync?: boolean;
   /**
-   * How often (ms) to look for commits of other processes while watches are pending (default 10).
-   * A watch fires at once for a commit in its own process, and within about this interval (plus
-   * the time to read the watched keys) for a commit in another process.
+   * Wake watches on commits of other processes through a notify file in the database directory
+   * (default true): a process rewrites it after its commits and processes with pending watches
+   * listen to it with `fs.watch`, so a watch fires soon after a commit in another process and an
+   * idle process does no work. False: polling only.
+   */
+  readonly notify?: boolean;
+  /**
+   * How often (ms) to look for commits of other processes while watches are pending, in case a
+   * notification is missed: default 1,000 with `notify`, 10 without (or when the notify file
+   * cannot be watched). 0 turns polling off (notifications only).
    */
   readonly watchPollMs?: number;
 }
@@ -52,9 +61,12 @@ export interface LmdbBackend extends Backend {
  * and buffer their writes. A commit runs inside one LMDB write transaction, which holds LMDB's
  * cross-process write lock: it checks the commit log for writes after the read version that
  * intersect what the transaction read (→ `not_committed`), then applies the writes, bumps the
- * counter and logs its own write set. Concurrent commits of one process share one LMDB write
- * transaction and one fsync. Log entries older than the 5 s MVCC window are pruned; a
- * transaction that needs a pruned entry fails with `transaction_too_old`.
+ * counter and logs its own write set. Each process mirrors the log in memory, indexed by key
+ * (`lmdb-commit-log.ts`), so the check costs O(keys read), not O(commits since the read version).
+ * Concurrent commits of one process share one LMDB write transaction and one fsync. Log entries
+ * older than the 5 s MVCC window are pruned; a transaction that needs a pruned entry fails with
+ * `transaction_too_old`. Other processes learn of commits through the file `notify` in the
+ * directory (`lmdb-notify.ts`), polling only as a fallback.
  *
  * Keys of up to 10,000 bytes work although LMDB's own limit is 1,978: keys of 1,977 bytes or more
  * share one LMDB entry per 1,977-byte prefix (see `lmdb-layout.ts`), keeping bytewise order.
@@ -63,6 +75,7 @@ export interface LmdbBackend extends Backend {
  * ```ts
  * const db = lmdb({ path: './.dgen' });            // durable: each commit is fsynced
  * const fast = lmdb({ path: './.cache', noSync: true });
+ * const quiet = lmdb({ path: './.dgen', watchPollMs: 0 }); // wake-ups by notification only
  * const n = await db.transact(async (tx) => {
  *   tx.add(counterKey, 1);
  *   return tx.get(otherKey);
@@ -82,10 +95,17 @@ const PRUNE_EVERY = 64;
 const PRUNE_MARGIN_MS = 1_000;
 /** At most this many log entries removed per pruning, to bound one commit's work. */
 const PRUNE_MAX = 4_096;
+/** Fallback polling while notifications work, and polling when they do not (ms). */
+const SLOW_POLL_MS = 1_000;
+const FAST_POLL_MS = 10;
+/** Listening stops this long after the last watch settled (a watch is often re-armed at once). */
+const LINGER_MS = 1_000;
+/** The longest interval a timer takes: the keep-alive timer when polling is off. */
+const NEVER_MS = 2 ** 31 - 1;
 
 type Outcome =
   | { readonly kind: 'aborted' | 'conflict' | 'too_old' }
-  | { readonly kind: 'applied'; readonly stamp: Buffer; readonly touched: ReadonlySet<KeyString>; readonly ranges: readonly [KeyString, KeyString][]; readonly baselines: (Buffer | undefined)[] };
+  | { readonly kind: 'applied'; readonly version: number; readonly stamp: Buffer; readonly touched: ReadonlySet<KeyString>; readonly ranges: readonly [KeyString, KeyString][]; readonly baselines: (Buffer | undefined)[] };
 
 const ABORTED = { kind: 'aborted' } as const;
 const CONFLICT = { kind: 'conflict' } as const;
@@ -102,12 +122,17 @@ class LmdbEngine implements LmdbBackend {
   private readonly counters: BackendStats = { commits: 0, conflicts: 0, retries: 0, keysRead: 0, bytesRead: 0, keysWritten: 0, bytesWritten: 0 };
   private isClosed = false;
   readonly active = new Set<LmdbTransaction>();
-  readonly watches = new WatchRegistry();
-  private readonly pollMs: number;
+  readonly watches = new WatchRegistry(() => this.lingerThenStop());
+  /** The polling interval asked for in the options, if any. */
+  private readonly pollMs: number | undefined;
   private readonly noSync: boolean;
+  private readonly notifier: CommitNotifier | undefined;
   private poller: NodeJS.Timeout | undefined;
+  private pollerMs = 0;
+  private linger: NodeJS.Timeout | undefined;
   private seenVersion = -1;
   private sincePrune = 0;
+  private readonly mirror = new CommitLogMirror();
   private readonly host = {
     counters: this.counters,
     begin: () => {
@@ -122,7 +147,10 @@ class LmdbEngine implements LmdbBackend {
     const path = options?.path;
     if (typeof path !== 'string' || path === '') throw new OpenFailedError('lmdb({ path }) needs the path of a directory');
     this.path = path;
-    this.pollMs = options.watchPollMs ?? 10;
+    this.pollMs = options.watchPollMs;
+    if (this.pollMs !== undefined && !(Number.isFinite(this.pollMs) && this.pollMs >= 0)) {
+      throw new OpenFailedError(`lmdb({ watchPollMs }) must be a number of milliseconds ≥ 0 (0: no polling), got ${String(this.pollMs)}`);
+    }
     this.noSync = options.noSync === true;
     let isFile = false;
     try {
@@ -147,6 +175,7 @@ class LmdbEngine implements LmdbBackend {
       this.meta = this.root.openDB('meta', binary);
       this.log = this.root.openDB('log', binary);
       this.keys = new UserKeys(this.data);
+      this.notifier = options.notify === false ? undefined : CommitNotifier.in(path, () => this.poll());
     } catch (error) {
       throw new OpenFailedError(`lmdb: cannot open a database in ${path}: ${(error as Error).message}`, error);
     }
@@ -169,6 +198,7 @@ class LmdbEngine implements LmdbBackend {
     if (this.isClosed) return;
     this.isClosed = true;
     this.stopPolling();
+    this.notifier?.close();
     const closed = new ClosedError('lmdb backend');
     for (const tx of [...this.active]) if (!tx.applied) tx.abort(closed);
     this.watches.closeAll();
@@ -202,20 +232,24 @@ class LmdbEngine implements LmdbBackend {
       try {
         return Promise.resolve(this.data.transactionSync(apply));
       } catch (error) {
+        this.mirror.reset();
         return Promise.reject(error);
       }
     }
-    return this.data.transaction(apply);
+    return this.data.transaction(apply).catch((error: unknown) => {
+      this.mirror.reset(); // it may hold a commit of this write transaction, which failed
+      throw error;
+    });
   }
 
   private validateAndApply(tx: LmdbTransaction, checkFrom: number | undefined, baselineKeys: readonly KeyString[]): Outcome {
     if (!tx.committing) return ABORTED;
     const current = readVersionBytes(this.meta.get(VERSION_KEY));
+    const pruned = readVersionBytes(this.meta.get(PRUNED_KEY));
+    this.mirror.sync(current, pruned, (from) => this.logEntries(from, current));
     if (checkFrom !== undefined && current > checkFrom) {
-      if (checkFrom < readVersionBytes(this.meta.get(PRUNED_KEY))) return TOO_OLD;
-      for (const { value } of this.log.getRange({ start: versionBytes(checkFrom + 1), end: versionBytes(current + 1) })) {
-        if (tx.conflictsWith(value)) return CONFLICT;
-      }
+      if (checkFrom < pruned) return TOO_OLD;
+      if (this.mirror.conflicts(checkFrom, tx.readPoints, tx.readRanges)) return CONFLICT;
     }
     tx.applied = true;
     const version = current + 1;
@@ -253,10 +287,19 @@ class LmdbEngine implements LmdbBackend {
       }
     }
     this.meta.putSync(VERSION_KEY, versionBytes(version));
-    this.log.putSync(versionBytes(version), encodeWriteSet({ time: Date.now(), points: [...touched], ranges }));
+    const points = [...touched];
+    this.log.putSync(versionBytes(version), encodeWriteSet({ time: Date.now(), points, ranges }));
+    this.mirror.add({ version, points, ranges });
     if (++this.sincePrune >= PRUNE_EVERY) this.prune();
     const baselines = baselineKeys.map((k) => this.read(k));
-    return { kind: 'applied', stamp, touched, ranges, baselines };
+    return { kind: 'applied', version, stamp, touched, ranges, baselines };
+  }
+
+  /** The encoded log entries of versions `from` through `to` (inside the write transaction). */
+  private *logEntries(from: number, to: number): Generator<{ version: number; bytes: Buffer }> {
+    for (const { key, value } of this.log.getRange({ start: versionBytes(from), end: versionBytes(to + 1) })) {
+      yield { version: readVersionBytes(key), bytes: value };
+    }
   }
 
   /** Drops log entries older than the MVCC window (inside the write transaction). */
@@ -271,6 +314,7 @@ class LmdbEngine implements LmdbBackend {
     if (old.length === 0) return;
     for (const key of old) this.log.removeSync(key);
     this.meta.putSync(PRUNED_KEY, old[old.length - 1]!);
+    this.mirror.sync(readVersionBytes(this.meta.get(VERSION_KEY)), readVersionBytes(old[old.length - 1]), () => []);
   }
 
   // Watches.
@@ -281,8 +325,11 @@ class LmdbEngine implements LmdbBackend {
     return this.read(key);
   }
 
-  /** After a local commit: fires watches on keys it wrote. */
-  afterCommit(touched: ReadonlySet<KeyString>, ranges: readonly [KeyString, KeyString][]): void {
+  /** After a local commit of `version`: tells other processes, fires watches on keys it wrote. */
+  afterCommit(version: number, touched: ReadonlySet<KeyString>, ranges: readonly [KeyString, KeyString][]): void {
+    this.notifier?.ping();
+    // Nothing committed elsewhere since the last look: the next poll need not read the watched keys.
+    if (version === this.seenVersion + 1) this.seenVersion = version;
     if (this.watches.size === 0) return;
     for (const key of [...this.watches.keys()]) {
       if (touched.has(key) || ranges.some(([b, e]) => key >= b && key < e)) this.watches.check(key, this.readLatest(key));
@@ -290,25 +337,52 @@ class LmdbEngine implements LmdbBackend {
   }
 
   /**
-   * Polls the commit counter while watches are armed, so commits of other processes fire them.
-   * The timer keeps the process alive while a watch is pending, as an open socket to
-   * FoundationDB would: a program that only observes state does not exit under its observer.
+   * While watches are armed: listens to the notify file and polls the commit counter as a
+   * fallback, so commits of other processes fire them. The timer keeps the process alive while a
+   * watch is pending, as an open socket to FoundationDB would: a program that only observes state
+   * does not exit under its observer.
    */
   startPolling(): void {
-    if (this.poller !== undefined || this.isClosed) return;
-    this.poller = setInterval(() => this.poll(), this.pollMs);
+    if (this.isClosed) return;
+    if (this.linger !== undefined) clearTimeout(this.linger);
+    this.linger = undefined;
+    this.notifier?.listen();
+    const ms = this.pollMs ?? (this.notifier?.listening === true ? SLOW_POLL_MS : FAST_POLL_MS);
+    if (this.poller !== undefined && this.pollerMs === ms) {
+      this.poller.ref();
+      return;
+    }
+    if (this.poller !== undefined) clearInterval(this.poller);
+    this.pollerMs = ms;
+    this.poller = setInterval(() => this.poll(), ms > 0 ? ms : NEVER_MS);
   }
 
   private stopPolling(): void {
     if (this.poller !== undefined) clearInterval(this.poller);
     this.poller = undefined;
+    if (this.linger !== undefined) clearTimeout(this.linger);
+    this.linger = undefined;
+    this.notifier?.unlisten();
+  }
+
+  /**
+   * The last watch settled: stop listening unless another one is armed soon. Meanwhile the timer
+   * no longer keeps the process alive.
+   */
+  private lingerThenStop(): void {
+    if (this.linger !== undefined || this.poller === undefined) return;
+    this.poller.unref();
+    this.linger = setTimeout(() => {
+      this.linger = undefined;
+      if (this.watches.size === 0) this.stopPolling();
+    }, LINGER_MS);
+    this.linger.unref();
   }
 
   private poll(): void {
-    if (this.watches.size === 0 || this.isClosed) {
-      this.stopPolling();
-      return;
-    }
+    if (this.watches.size === 0 || this.isClosed) return;
+    // The notify file stopped working: poll at the fast rate from now on.
+    if (this.notifier !== undefined && !this.notifier.listening && this.pollMs === undefined && this.pollerMs !== FAST_POLL_MS) this.startPolling();
     this.root.resetReadTxn();
     const version = readVersionBytes(this.meta.get(VERSION_KEY));
     if (version === this.seenVersion) return;
@@ -359,21 +433,6 @@ class LmdbTransaction extends BufferedTransaction {
     this.engine.active.delete(this);
   }
 
-  /** Does the encoded write set of a later commit intersect what this transaction read? */
-  conflictsWith(writeSet: Buffer): boolean {
-    const points = this.readPoints;
-    const ranges = this.readRanges;
-    return someWrite(
-      writeSet,
-      (key) => points?.has(key) === true || ranges?.has(key) === true,
-      (begin, end) => {
-        if (ranges?.intersects(begin, end)) return true;
-        if (points !== undefined) for (const p of points) if (p >= begin && p < end) return true;
-        return false;
-      },
-    );
-  }
-
   async commit(): Promise<void> {
     this.beginCommit();
     const engine = this.engine;
@@ -414,7 +473,7 @@ class LmdbTransaction extends BufferedTransaction {
     this.counters.bytesWritten += writes.bytes;
     this.counters.commits++;
     this.finishCommit(outcome.stamp);
-    engine.afterCommit(outcome.touched, outcome.ranges);
+    engine.afterCommit(outcome.version, outcome.touched, outcome.ranges);
     this.arm(snapshotBaselines, outcome.baselines);
   }
 

@@ -82,8 +82,15 @@ class MemoryEngine implements MemoryBackend {
   private isClosed = false;
   /** The latest commit version. */
   version = 0;
+  /** Keys whose latest value is set (cleared keys leave it at once, whatever older readers see). */
   private readonly keys = new SortedKeys();
   private readonly data = new Map<KeyString, Version>();
+  /**
+   * Keys cleared by commits newer than the oldest open snapshot, in commit order: with `keys`, the
+   * keys a range read at an older version may find, so a range read never walks over the
+   * tombstones of keys cleared before its read version.
+   */
+  private tombstones: { readonly key: KeyString; readonly v: number }[] = [];
   /** Writing commits newer than the oldest open snapshot, ascending. */
   private readonly history: CommitRecord[] = [];
   /** Open snapshots by read version. */
@@ -142,10 +149,33 @@ class MemoryEngine implements MemoryBackend {
   }
 
   *rangeAt(begin: KeyString, end: KeyString, reverse: boolean, rv: number): Generator<StoredEntry, void, undefined> {
-    for (const key of this.keys.range(begin, end, reverse)) {
+    for (const key of this.keysAt(begin, end, reverse, rv)) {
       const value = this.valueAt(key, rv);
       if (value !== undefined) yield { key, value };
     }
+  }
+
+  /** The keys of [begin, end) that may have a value at `rv`: set now, or cleared after `rv`. */
+  private *keysAt(begin: KeyString, end: KeyString, reverse: boolean, rv: number): Generator<KeyString, void, undefined> {
+    const cleared = new Set<KeyString>();
+    const t = this.tombstones;
+    for (let i = t.length - 1; i >= 0 && t[i]!.v > rv; i--) {
+      const key = t[i]!.key;
+      if (key >= begin && key < end) cleared.add(key);
+    }
+    if (cleared.size === 0) {
+      yield* this.keys.range(begin, end, reverse);
+      return;
+    }
+    const extra = [...cleared].sort();
+    if (reverse) extra.reverse();
+    let x = 0;
+    for (const key of this.keys.range(begin, end, reverse)) {
+      while (x < extra.length && (reverse ? extra[x]! > key : extra[x]! < key)) yield extra[x++]!;
+      if (extra[x] === key) x++; // cleared after rv, then set again: once
+      yield key;
+    }
+    while (x < extra.length) yield extra[x++]!;
   }
 
   openReader(): number {
@@ -217,16 +247,17 @@ class MemoryEngine implements MemoryBackend {
 
   private put(key: KeyString, value: Buffer | undefined, version: number, touched: KeyString[]): void {
     const head = this.data.get(key);
-    if (head !== undefined && head.v === version) {
-      head.value = value;
-      return;
+    const wasSet = head?.value !== undefined;
+    if (head !== undefined && head.v === version) head.value = value;
+    else {
+      if (!wasSet && value === undefined) return; // nothing to clear
+      this.data.set(key, { v: version, value, prev: head });
+      touched.push(key);
     }
-    if (head === undefined) {
-      if (value === undefined) return;
-      this.keys.insert(key);
-    } else if (head.value === undefined && value === undefined) return;
-    this.data.set(key, { v: version, value, prev: head });
-    touched.push(key);
+    if (wasSet && value === undefined) {
+      this.keys.delete(key);
+      this.tombstones.push({ key, v: version });
+    } else if (!wasSet && value !== undefined) this.keys.insert(key);
   }
 
   /** Drops versions no open snapshot can read, and commits no open transaction must check. */
@@ -240,6 +271,10 @@ class MemoryEngine implements MemoryBackend {
       n++;
     }
     if (n > 0) this.history.splice(0, n);
+    // Every snapshot reads at the horizon or later: older clears concern none of them.
+    let t = 0;
+    while (t < this.tombstones.length && this.tombstones[t]!.v <= horizon) t++;
+    if (t > 0) this.tombstones = this.tombstones.slice(t);
   }
 
   private trim(key: KeyString, horizon: number): void {
@@ -248,10 +283,7 @@ class MemoryEngine implements MemoryBackend {
     while (e !== undefined && e.v > horizon) e = e.prev;
     if (e === undefined) return;
     e.prev = undefined;
-    if (e === head && e.value === undefined) {
-      this.data.delete(key);
-      this.keys.delete(key);
-    }
+    if (e === head && e.value === undefined) this.data.delete(key);
   }
 }
 

@@ -47,6 +47,9 @@ function sameValue(a: Buffer | undefined, b: Buffer | undefined): boolean {
 export class WatchRegistry {
   private readonly byKey = new Map<KeyString, Set<WatchHandle>>();
 
+  /** `onEmpty`: called when the last armed watch settles (an engine may stop listening). */
+  constructor(private readonly onEmpty?: () => void) {}
+
   /** Number of watched keys (0 means every check can be skipped). */
   get size(): number {
     return this.byKey.size;
@@ -85,6 +88,7 @@ export class WatchRegistry {
     if (set === undefined) return;
     set.delete(watch);
     if (set.size === 0) this.byKey.delete(watch.key);
+    if (this.byKey.size === 0) this.onEmpty?.();
   }
 
   /** Settles every watch `false` (engine closing). */

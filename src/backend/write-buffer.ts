@@ -10,7 +10,8 @@ import { AccessedUnreadableError, TransactionTooLargeError } from './errors.js';
 import { addDeltas, applyAdd, keyString, type KeyString } from './bytes.js';
 
 const ZERO = Buffer.of(0);
-import { lowerBound, RangeSet } from './ranges.js';
+import { RangeSet } from './ranges.js';
+import { SortedKeys } from './sorted-keys.js';
 
 /** One mutation, in the order the transaction issued it. @internal */
 export type Mutation =
@@ -52,7 +53,12 @@ export class WriteBuffer {
   bytes = 0;
   private points: Map<KeyString, PointState> | undefined;
   private cleared: RangeSet | undefined;
-  private sortedPoints: KeyString[] | undefined;
+  /**
+   * The keys of `points` in order, built on the first range clear or range read and kept up to
+   * date from then on, so neither rescans nor re-sorts every point (a transaction alternating
+   * writes and range clears stays linear).
+   */
+  private ordered: SortedKeys | undefined;
   private stampedValues: Set<KeyString> | undefined;
   /** Ranges a versionstamped write of this transaction may fill: reading them fails. */
   private unreadable: Array<readonly [KeyString, KeyString]> | undefined;
@@ -79,12 +85,11 @@ export class WriteBuffer {
     if (!(begin < end)) return;
     this.count(begin.length + end.length);
     this.mutations.push({ type: 'clearRange', begin, end });
-    if (this.points !== undefined) {
-      for (const key of this.points.keys()) {
-        if (key >= begin && key < end) {
-          this.points.delete(key);
-          this.sortedPoints = undefined;
-        }
+    if (this.points !== undefined && this.points.size > 0) {
+      const ordered = this.orderedPoints();
+      for (const key of [...ordered.range(begin, end)]) {
+        this.points.delete(key);
+        ordered.delete(key);
       }
     }
     (this.cleared ??= new RangeSet()).add(begin, end);
@@ -167,10 +172,12 @@ export class WriteBuffer {
       stored.return?.();
       return out;
     }
-    const keys = (this.sortedPoints ??= [...(points?.keys() ?? [])].sort());
-    const lo = lowerBound(keys, begin);
-    const hi = lowerBound(keys, end);
-    let pi = reverse ? hi - 1 : lo;
+    const pointKeys = this.orderedPoints().range(begin, end, reverse);
+    const nextPoint = (): KeyString | undefined => {
+      const r = pointKeys.next();
+      return r.done ? undefined : r.value;
+    };
+    let pk = nextPoint();
     const nextStored = (): StoredEntry | undefined => {
       for (;;) {
         const r = stored.next();
@@ -181,7 +188,6 @@ export class WriteBuffer {
     };
     let s = nextStored();
     while (out.length < max) {
-      const pk = reverse ? (pi >= lo ? keys[pi] : undefined) : pi < hi ? keys[pi] : undefined;
       if (pk === undefined && s === undefined) break;
       const takePoint = pk !== undefined && (s === undefined || (reverse ? pk > s.key : pk < s.key));
       if (!takePoint) {
@@ -189,10 +195,11 @@ export class WriteBuffer {
         s = nextStored();
         continue;
       }
-      pi += reverse ? -1 : 1;
-      const p = points!.get(pk!)!;
-      const value = p.delta !== undefined ? applyAdd(snapshot.get(pk!), p.delta) : p.value;
-      if (value !== undefined) out.push({ key: pk!, value });
+      const key = pk!;
+      pk = nextPoint();
+      const p = points!.get(key)!;
+      const value = p.delta !== undefined ? applyAdd(snapshot.get(key), p.delta) : p.value;
+      if (value !== undefined) out.push({ key, value });
     }
     stored.return?.();
     return out;
@@ -200,8 +207,16 @@ export class WriteBuffer {
 
   private setPoint(key: KeyString, state: PointState): void {
     const points = (this.points ??= new Map());
-    if (this.sortedPoints !== undefined && !points.has(key)) this.sortedPoints = undefined;
+    if (this.ordered !== undefined && !points.has(key)) this.ordered.insert(key);
     points.set(key, state);
+  }
+
+  private orderedPoints(): SortedKeys {
+    if (this.ordered === undefined) {
+      this.ordered = new SortedKeys();
+      for (const key of this.points?.keys() ?? []) this.ordered.insert(key);
+    }
+    return this.ordered;
   }
 
   private count(bytes: number): void {

@@ -118,3 +118,44 @@ describe('bytes', () => {
     expect(versionstamp(258, 1)).toEqual(Buffer.from('00000000000001020001', 'hex'));
   });
 });
+
+describe('WriteBuffer against a model', () => {
+  it('reads back what interleaved sets, clears, adds and range clears wrote, over a snapshot, in both directions', () => {
+    const rng = seededRandom(5);
+    const random = () => rng.next();
+    const keyOf = () => `k${String(Math.floor(random() * 200)).padStart(3, '0')}`;
+    const base: Record<string, string> = {};
+    for (let i = 0; i < 200; i += 3) base[`k${String(i).padStart(3, '0')}`] = `s${i}`;
+    const snap = snapshotOf(base);
+    const model = new Map<string, Buffer>(Object.entries(base).map(([k, v]) => [k, Buffer.from(v, 'latin1')]));
+    const w = new WriteBuffer();
+    for (let step = 0; step < 3_000; step++) {
+      const r = random();
+      const k = keyOf();
+      if (r < 0.4) {
+        const v = Buffer.from(`v${step}`);
+        w.set(k, v);
+        model.set(k, v);
+      } else if (r < 0.55) {
+        w.clear(k);
+        model.delete(k);
+      } else if (r < 0.7) {
+        w.add(k, 1n);
+        model.set(k, applyAdd(model.get(k), 1n));
+      } else if (r < 0.85) {
+        const [a, z] = [k, keyOf()].sort() as [string, string];
+        w.clearRange(a, z);
+        for (const key of [...model.keys()]) if (key >= a && key < z) model.delete(key);
+      } else {
+        const [a, z] = [k, keyOf()].sort() as [string, string];
+        const reverse = random() < 0.5;
+        const limit = Math.floor(random() * 5);
+        let expected = [...model.keys()].filter((key) => key >= a && key < z).sort();
+        if (reverse) expected.reverse();
+        if (limit > 0) expected = expected.slice(0, limit);
+        expect(view(w.readRange(a, z, limit, reverse, snap)), `step ${step}`).toEqual(expected.map((key) => view([{ key, value: model.get(key)! }])[0]));
+      }
+    }
+  });
+});
+

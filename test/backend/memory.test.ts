@@ -62,4 +62,35 @@ describe('memory versions', () => {
     expect(chain).toBeLessThan(300);
     expect(engine.history.length).toBeLessThan(300);
   });
+
+  it('a range read at an old version finds the keys cleared since, once and in order; the key index holds only keys that are set', async () => {
+    const db = memory();
+    const key = (i: number | string) => b(`k${i}`);
+    await db.transact((tx) => {
+      for (let i = 0; i < 10; i++) tx.set(key(i), b(String(i)));
+    });
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const old = db.transact(async (tx) => {
+      await tx.get(b('x')); // the read version: before the clears below
+      await held;
+      return [await tx.getRange(key(''), b('l')), await tx.getRange(key(''), b('l'), { reverse: true })];
+    });
+    await db.transact((tx) => {
+      tx.clearRange(key(2), key(6));
+      tx.set(key(3), b('again'));
+      tx.set(key(35), b('new'));
+    });
+    await db.transact((tx) => tx.clear(key(8)));
+    release();
+    const view = (kvs: { key: Buffer; value: Buffer }[]) => kvs.map((kv) => `${kv.key.toString()}=${kv.value.toString()}`);
+    const all = Array.from({ length: 10 }, (_, i) => `k${i}=${i}`);
+    const [forward, reverse] = await old;
+    expect(view(forward!)).toEqual(all);
+    expect(view(reverse!)).toEqual([...all].reverse());
+    const now = ['k0=0', 'k1=1', 'k3=again', 'k35=new', 'k6=6', 'k7=7', 'k9=9'];
+    expect(view(await db.transact((tx) => tx.getRange(key(''), b('l'))))).toEqual(now);
+    expect(view(await db.transact((tx) => tx.getRange(key(''), b('l'), { reverse: true, limit: 3 })))).toEqual(['k9=9', 'k7=7', 'k6=6']);
+    expect((db as unknown as { keys: { size: number } }).keys.size).toBe(now.length);
+  });
 });

@@ -2,15 +2,17 @@ import { defineActor } from '../../src/index.js';
 
 /**
  * The counter of the chaos process test: increments, and a call that answers the count at its
- * position in the queue. A short lease, so a standby takes over soon after the active consumer
- * is killed.
+ * position in the queue. Each increment also counts under its chunk (`p<producer>c<id / 100>`),
+ * so a count that comes out short says which producer's increments went missing. A short lease,
+ * so a standby takes over soon after the active consumer is killed.
  */
 export const ChaosCounter = defineActor({
   name: 'chaos-counter',
-  initialState: () => ({ count: 0 }),
+  initialState: () => ({ count: 0, chunks: {} as Record<string, number> }),
   reducers: {
-    increment(state) {
+    increment(state, chunk: string | undefined) {
       state.count += 1;
+      if (chunk !== undefined) state.chunks[chunk] = (state.chunks[chunk] ?? 0) + 1;
     },
     read(state, _: void, ctx) {
       return ctx.reply(state.count);
@@ -39,4 +41,9 @@ export function fromRanges(ranges: string): number[] {
     for (let i = a; i <= (b ?? a); i++) out.push(i);
   }
   return out;
+}
+
+/** The chunk an increment id counts under in the actor's state. */
+export function chunkOf(producer: number, id: number): string {
+  return `p${producer}c${Math.floor(id / 100)}`;
 }

@@ -12,7 +12,7 @@
  *   `{"failed":"error"}` for a call that failed (it is made again), `{"done":true}`.
  */
 import { createSystem } from '../../src/index.js';
-import { ChaosCounter, fromRanges, toRanges } from './chaos-actor.js';
+import { chunkOf, ChaosCounter, fromRanges, toRanges } from './chaos-actor.js';
 
 const [mode, path, arg] = process.argv.slice(2);
 const system = await createSystem({ path: path! });
@@ -67,7 +67,7 @@ if (mode === 'consume') {
     const owed = Math.round((plan.calls * (c + 1)) / chunks) - issued;
     for (let k = 0; k < owed; k++) call();
     const part = ids.slice(c * CHUNK, (c + 1) * CHUNK);
-    await Promise.all(part.map((id) => ref.dispatch.increment(undefined, { idempotencyKey: `p${plan.producer}-${id}` })));
+    await Promise.all(part.map((id) => ref.dispatch.increment(chunkOf(plan.producer, id), { idempotencyKey: `p${plan.producer}-${id}` })));
     acked += part.length;
     say({ a: toRanges(part) });
   }

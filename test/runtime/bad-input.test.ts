@@ -3,11 +3,11 @@
  * stored is unchanged (the whole store for input refused at the boundary, the actor's state for
  * input that fails while processing).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DgenError, createSystem, defineActor, memory, type MemoryBackend, type System } from '../../src/index.js';
+import { DgenError, createSystem, defineActor, lmdb, memory, type MemoryBackend, type System } from '../../src/index.js';
 import { Layout } from '../../src/store/keys.js';
 import { Counter } from '../fixtures/actors.js';
 
@@ -275,6 +275,18 @@ describe('bad input from outside the API', () => {
     writeFileSync(file, 'not a database');
     try {
       await expect(createSystem({ path: file })).rejects.toMatchObject({ code: 'open_failed' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses an LMDB watchPollMs that is not a number of milliseconds ≥ 0, before creating anything', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dgen-bad-'));
+    try {
+      for (const watchPollMs of [-1, Number.NaN, '10' as unknown as number]) {
+        expect(() => lmdb({ path: join(dir, 'db'), watchPollMs })).toThrow(expect.objectContaining({ code: 'open_failed', message: expect.stringContaining('watchPollMs') }));
+      }
+      expect(existsSync(join(dir, 'db'))).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
