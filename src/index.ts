@@ -23,7 +23,8 @@ export type {
 } from './define/actor.js';
 export { createSystem } from './client/system.js';
 export type { System, SystemOptions } from './client/system.js';
-export type { ActorRef, CallOptions, Callers, DispatchOptions, Dispatchers } from './client/ref.js';
+export type { ActorRef, CallOptions, Callers, DispatchOptions, Dispatchers, Repliers } from './client/ref.js';
+export type { AdmissionOptions } from './runtime/admission.js';
 export type { ServeOptions, Serving } from './serve/server.js';
 export type { SystemEvent } from './runtime/events.js';
 export type { ActorName, Admin, DeadLetterEntry, LockInfo, QueuedEntry } from './ops/admin.js';
@@ -37,6 +38,7 @@ export {
   InvalidDefinitionError,
   InvalidIdError,
   MessageTooLargeError,
+  OverloadedError,
   SystemClosedError,
   UnknownActionError,
   UnknownThunkError,

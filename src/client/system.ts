@@ -3,8 +3,9 @@ import type { ActorDefinition, Reducers, Thunks } from '../define/actor.js';
 import { createAdmin, type Admin } from '../ops/admin.js';
 import type { Backend } from '../backend/contract.js';
 import { lmdb } from '../backend/lmdb.js';
-import { DgenError } from '../errors.js';
+import { DgenError, SystemClosedError } from '../errors.js';
 import type { SystemEvent } from '../runtime/events.js';
+import type { AdmissionOptions } from '../runtime/admission.js';
 import { createRef, type ActorRef } from './ref.js';
 import { Runtime, checkId } from '../runtime/runtime.js';
 import { Server, type ServeOptions, type Serving } from '../serve/server.js';
@@ -22,6 +23,12 @@ export interface SystemOptions {
   readonly prefix?: Uint8Array;
   /** Close the backend when the system closes. Default: true when the system opened it itself, false otherwise. */
   readonly closeBackend?: boolean;
+  /**
+   * Admission control: how many transactions this system runs at once on its engine, and how long
+   * an operation may wait for its turn before failing with `overloaded` (nothing stored). See
+   * docs/outcomes.md.
+   */
+  readonly admission?: AdmissionOptions;
 }
 
 /** A running dgen system: hands out refs, serves definitions, reports events. */
@@ -69,7 +76,7 @@ export async function createSystem(options: SystemOptions = {}): Promise<System>
   if (backend === null || typeof backend !== 'object' || typeof backend.transact !== 'function') {
     throw new DgenError('invalid_options', 'createSystem({ backend }): backend must be an engine such as memory(), lmdb({ path }) or foundationdb().');
   }
-  const rt = new Runtime(backend, options.prefix);
+  const rt = new Runtime(backend, options.prefix, options.admission);
   const refs = new Map<string, ActorRef<unknown>>();
 
   return {
@@ -104,6 +111,7 @@ export async function createSystem(options: SystemOptions = {}): Promise<System>
       await Promise.allSettled([...rt.sending]);
       await Promise.allSettled([...rt.servers.values()].flatMap((group) => [...group].map((s) => s.stop())));
       rt.events$.complete();
+      rt.backend.failQueued(new SystemClosedError());
       if (options.closeBackend ?? owned) await backend.close();
     },
   };

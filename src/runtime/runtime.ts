@@ -6,9 +6,11 @@
 import { Subject } from 'rxjs';
 import type { ActorDefinition } from '../define/actor.js';
 import type { Backend } from '../backend/contract.js';
+import { AdmittedBackend, type AdmissionOptions } from './admission.js';
+import { ReplyInbox, type Waiter } from './replies.js';
 import { DefinitionConflictError, InvalidIdError, SystemClosedError } from '../errors.js';
 import { Layout } from '../store/keys.js';
-import type { Outgoing, StoredReply } from '../store/queue.js';
+import type { Outgoing } from '../store/queue.js';
 import type { Transaction } from '../backend/contract.js';
 import type { SystemEvent } from './events.js';
 
@@ -37,15 +39,17 @@ export interface InlineConsumer {
   processInline(tx: Transaction, messages: readonly Outgoing[]): Promise<(() => void) | undefined>;
 }
 
-/** Someone in this process is waiting for the reply to message `id`. */
-export interface Waiter {
-  readonly settle: (reply: StoredReply) => void;
-}
+export type { Waiter } from './replies.js';
 
 export class Runtime {
   readonly layout: Layout;
+  /** The engine behind admission control (see admission.ts): every transaction of the runtime goes through it. */
+  readonly backend: AdmittedBackend;
   readonly definitions = new Map<string, ActorDefinition<unknown>>();
-  readonly waiters = new Map<string, Waiter>();
+  /** The reply listener of this process (see replies.ts). */
+  readonly replies: ReplyInbox;
+  /** Callers of this process waiting for a reply, by message id. */
+  readonly waiters: Map<string, Waiter>;
   /** States committed by this process's consumers. */
   readonly commits$ = new Subject<LocalCommit>();
   /** Instances this process just enqueued into: lets a local consumer start at once. */
@@ -57,8 +61,11 @@ export class Runtime {
   readonly servers = new Map<string, Set<LocalServer>>();
   closed = false;
 
-  constructor(readonly backend: Backend, prefix: Uint8Array | undefined) {
+  constructor(engine: Backend, prefix: Uint8Array | undefined, admission?: AdmissionOptions) {
     this.layout = new Layout(prefix);
+    this.backend = new AdmittedBackend(engine, admission);
+    this.replies = new ReplyInbox(this.backend, this.layout, () => this.closed);
+    this.waiters = this.replies.waiters;
   }
 
   /** Registers `def` (first use) or checks it is the one already registered under its name. */
