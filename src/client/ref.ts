@@ -6,7 +6,6 @@ import type { Observable } from 'rxjs';
 import type { ActorDefinition, PayloadArgs, Reducers, ReplyOf } from '../define/actor.js';
 import { ActorError, CallAbortedError, CallTimeoutError, DgenError, UnknownActionError } from '../errors.js';
 import type { ActorKeys } from '../store/keys.js';
-import type { Envelope } from '../store/message.js';
 import { observeState } from './observe.js';
 import { outgoing, type Outgoing, type StoredReply } from '../store/queue.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -98,9 +97,19 @@ export function createRef<S, R extends Reducers<S>>(rt: Runtime, def: ActorDefin
 
   const dispatch = verbs<Dispatchers<R>>(def, (action) => async (payload?: unknown, options?: DispatchOptions) => sender.send(message(action, payload, false, options?.idempotencyKey)));
 
-  const call = verbs<Callers<R>>(def, (action) => async (payload?: unknown, options?: CallOptions) => {
-    const out = message(action, payload, true);
-    return unwrap(action, await awaitReply(rt, def.name, keys, out.envelope, options, () => sender.send(out)));
+  // Not async: once its message is enqueued a waiting call holds no reference to it (memory per pending call).
+  const call = verbs<Callers<R>>(def, (action) => (payload?: unknown, options?: CallOptions) => {
+    let id: string;
+    let sent: Promise<void>;
+    try {
+      const out = message(action, payload, true);
+      id = out.envelope.id;
+      if (options?.signal?.aborted === true) throw new CallAbortedError(def.name, action, id, false);
+      sent = sender.send(out);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return awaitReply(rt, def.name, keys, id, action, options, sent).then((r) => unwrap(action, r));
   });
 
   const reply = verbs<Repliers<R>>(def, (action) => async (messageId: unknown, options?: CallOptions) => {
@@ -108,7 +117,7 @@ export function createRef<S, R extends Reducers<S>>(rt: Runtime, def: ActorDefin
     if (typeof messageId !== 'string' || !MESSAGE_ID.test(messageId)) {
       throw new DgenError('invalid_message_id', `reply.${action}(messageId): expected the 32-hex-digit messageId of a stored call (from a call_timeout or call_aborted error), got ${JSON.stringify(messageId)}.`);
     }
-    return unwrap(action, await awaitReply(rt, def.name, keys, { id: messageId, action }, options));
+    return unwrap(action, await awaitReply(rt, def.name, keys, messageId, action, options));
   });
 
   const lane = { verb: 'query', key: `${def.name}/${id}` };
@@ -160,31 +169,32 @@ function verbs<V extends object>(def: { readonly name: string; readonly reducers
 }
 
 /**
- * Waits for the reply to message `envelope.id`, through this process's reply listener (see
+ * Waits for the reply to message `id`, through this process's reply listener (see
  * runtime/replies.ts): settled directly by a consumer of this process, or read from the store in
- * a batch with other callers' replies when a consumer elsewhere answers. A call (`enqueue` given)
+ * a batch with other callers' replies when a consumer elsewhere answers. A call (`sent` given)
  * first settles its enqueue: if it fails that error is the answer (the message is not stored), and
- * a timeout or an abort is reported only once the message is stored, as such. Without `enqueue`
- * (`ref.reply`) the message was stored earlier, maybe by another process.
+ * a timeout or an abort is reported only once the message is stored, as such. Without `sent`
+ * (`ref.reply`) the message was stored earlier, maybe by another process. The waiter is registered
+ * before the enqueue can commit (a flush starts in a later microtask).
  */
-async function awaitReply(rt: Runtime, name: string, keys: ActorKeys, envelope: Pick<Envelope, 'id' | 'action'>, options: CallOptions | undefined, enqueue?: () => Promise<void>): Promise<StoredReply> {
+async function awaitReply(rt: Runtime, name: string, keys: ActorKeys, id: string, action: string, options: CallOptions | undefined, sent?: Promise<void>): Promise<StoredReply> {
   const timeout = options?.timeout ?? DEFAULT_CALL_TIMEOUT_MS;
   const signal = options?.signal;
   const cleanup: Array<() => void> = [];
   try {
     const settled = new Promise<StoredReply>((resolve, reject) => {
-      cleanup.push(rt.replies.expect(envelope.id, { settle: resolve, keys, late: enqueue === undefined }));
-      const timer = setTimeout(() => reject(new CallTimeoutError(name, envelope.action, timeout, envelope.id)), timeout);
+      cleanup.push(rt.replies.expect(id, { settle: resolve, keys, late: sent === undefined }));
+      const timer = setTimeout(() => reject(new CallTimeoutError(name, action, timeout, id)), timeout);
       cleanup.push(() => clearTimeout(timer));
       if (signal !== undefined) {
-        const onAbort = () => reject(new CallAbortedError(name, envelope.action, envelope.id));
+        const onAbort = () => reject(new CallAbortedError(name, action, id));
         if (signal.aborted) onAbort();
         signal.addEventListener('abort', onAbort, { once: true });
         cleanup.push(() => signal.removeEventListener('abort', onAbort));
       }
     });
     settled.catch(() => {}); // a timeout during the enqueue is reported after it (below)
-    if (enqueue !== undefined) await enqueue();
+    if (sent !== undefined) await sent;
     return await settled;
   } finally {
     for (const c of cleanup) c();

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DgenError, createSystem, defineActor, memory, type MemoryBackend, type System } from '../../src/index.js';
+import { CallTimeoutError, DgenError, OverloadedError, createSystem, defineActor, memory, type MemoryBackend, type System } from '../../src/index.js';
 import { Layout } from '../../src/store/keys.js';
 import { Counter } from '../fixtures/actors.js';
 
@@ -129,8 +129,32 @@ const refused: Case[] = [
   ['admin: a malformed queue position', 'invalid_position', () => system.admin.deleteQueued(Bad, 'victim', 'zz')],
   ['admin: an actor without a name', 'invalid_actor', () => system.admin.queue('', 'victim')],
   ['call timeout', 'call_timeout', () => system.ref(Counter, 'nobody-serves').call.add(1, { timeout: 50 })],
-  ['call aborted', 'call_aborted', () => system.ref(Counter, 'nobody-serves').call.add(1, { signal: AbortSignal.abort() })],
+  ['call aborted before it was sent', 'call_aborted', () => system.ref(Counter, 'nobody-serves').call.add(1, { signal: AbortSignal.abort() })],
+  ['reply of a malformed message id', 'invalid_message_id', () => untyped(system.ref(Counter, 'c').reply)['add']!('not-an-id')],
+  ['admission limit that is not positive', 'invalid_options', () => createSystem({ backend, closeBackend: false, admission: { maxTransactions: 0 } })],
+  ['no turn before the admission deadline', 'overloaded', () => overloaded().then((o) => o.refused)],
 ];
+
+/**
+ * A system on its own memory engine whose one transaction slot is held: a dispatch waits past its
+ * 20 ms admission deadline and is refused with `overloaded`. Returns that error and what the
+ * engine held when it was raised (nothing: the refused message was never written).
+ */
+async function overloaded(): Promise<{ refused: Promise<never>; storedKeys: number }> {
+  const engine = memory();
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  const held: typeof engine = Object.create(engine, { transact: { value: (fn: never, o: never) => gate.then(() => engine.transact(fn, o)) } });
+  const s = await createSystem({ backend: held, admission: { maxTransactions: 1, queueTimeoutMs: 20 } });
+  const holder = s.ref(Counter, 'holder').dispatch.increment(1);
+  const error = await s.ref(Counter, 'refused').dispatch.increment(1).then(() => undefined, (e: unknown) => e);
+  const storedKeys = (await engine.transact((tx) => tx.getRange(Buffer.alloc(0), Buffer.from([0xff])))).length;
+  open();
+  await holder;
+  await s.close();
+  await engine.close();
+  return { refused: Promise.reject(error), storedKeys };
+}
 
 /** Fail while processing: the message goes to the dead letters, the state stays as it was. */
 const failing: Case[] = [
@@ -158,7 +182,8 @@ describe('bad input refused at the boundary leaves the store unchanged', () => {
     );
     expect(error).toBeInstanceOf(DgenError);
     expect(error).toMatchObject({ code });
-    if (code !== 'call_timeout' && code !== 'call_aborted') expect(await dump()).toEqual(before);
+    if (code !== 'call_timeout') expect(await dump()).toEqual(before);
+    else expect(error).toMatchObject({ stored: true, messageId: expect.any(String) }); // stored, and says so
   });
 });
 
@@ -170,6 +195,41 @@ describe('bad input failing while processing leaves the state unchanged', () => 
     expect(await system.admin.state(Bad, 'victim')).toEqual(state);
     expect(await system.admin.deadLetters(Bad, 'victim')).toHaveLength(letters + 1);
     expect(await bad().call.ok()).toBeUndefined(); // the actor goes on
+  });
+});
+
+describe('errors say whether the message was stored', () => {
+  it('overloaded: stored false, retryable, and nothing was written', async () => {
+    const { refused, storedKeys } = await overloaded();
+    const error = await refused.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OverloadedError);
+    expect(error).toMatchObject({ code: 'overloaded', stored: false, retryable: true });
+    expect(storedKeys).toBe(0);
+  });
+
+  it('call_timeout: stored true with the message id; ref.reply awaits the reply later, once', async () => {
+    const ref = system.ref(Counter, 'late-reply');
+    const error = (await ref.call.add(5, { timeout: 20 }).catch((e: unknown) => e)) as CallTimeoutError;
+    expect(error).toBeInstanceOf(CallTimeoutError);
+    expect(error).toMatchObject({ code: 'call_timeout', stored: true, messageId: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(error.message).toContain(error.messageId);
+    expect(await system.admin.queue(Counter, 'late-reply')).toHaveLength(1);
+    const serving = system.serve(Counter, { ids: ['late-reply'] });
+    try {
+      expect(await ref.reply.add(error.messageId, { timeout: 10_000 })).toBe(5);
+      await expect(ref.reply.add(error.messageId, { timeout: 50 })).rejects.toMatchObject({ code: 'call_timeout' }); // delivered once
+      expect(await ref.query((s) => s.count)).toBe(5); // applied once
+    } finally {
+      await serving.stop();
+    }
+  });
+
+  it('call_aborted after the enqueue: stored true with the message id', async () => {
+    const controller = new AbortController();
+    const call = system.ref(Counter, 'aborted').call.add(1, { signal: controller.signal });
+    controller.abort();
+    await expect(call).rejects.toMatchObject({ code: 'call_aborted', stored: true, messageId: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(await system.admin.queue(Counter, 'aborted')).toHaveLength(1);
   });
 });
 
