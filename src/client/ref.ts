@@ -4,10 +4,11 @@
  */
 import type { Observable } from 'rxjs';
 import type { ActorDefinition, PayloadArgs, Reducers, ReplyOf } from '../define/actor.js';
-import { ActorError, CallAbortedError, CallTimeoutError, DgenError, UnknownActionError } from '../errors.js';
+import { CallAbortedError, DgenError, UnknownActionError } from '../errors.js';
 import type { ActorKeys } from '../store/keys.js';
 import { observeState } from './observe.js';
-import { outgoing, type Outgoing, type StoredReply } from '../store/queue.js';
+import { outgoing, type Outgoing } from '../store/queue.js';
+import { PendingCall } from './pending-call.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { Sender } from './sender.js';
 import { StateStore } from '../state/store.js';
@@ -109,7 +110,7 @@ export function createRef<S, R extends Reducers<S>>(rt: Runtime, def: ActorDefin
     } catch (e) {
       return Promise.reject(e);
     }
-    return awaitReply(rt, def.name, keys, id, action, options, sent).then((r) => unwrap(action, r));
+    return awaitReply(rt, def.name, keys, id, action, options, sent);
   });
 
   const reply = verbs<Repliers<R>>(def, (action) => async (messageId: unknown, options?: CallOptions) => {
@@ -117,7 +118,7 @@ export function createRef<S, R extends Reducers<S>>(rt: Runtime, def: ActorDefin
     if (typeof messageId !== 'string' || !MESSAGE_ID.test(messageId)) {
       throw new DgenError('invalid_message_id', `reply.${action}(messageId): expected the 32-hex-digit messageId of a stored call (from a call_timeout or call_aborted error), got ${JSON.stringify(messageId)}.`);
     }
-    return unwrap(action, await awaitReply(rt, def.name, keys, messageId, action, options));
+    return awaitReply(rt, def.name, keys, messageId, action, options);
   });
 
   const lane = { verb: 'query', key: `${def.name}/${id}` };
@@ -150,12 +151,6 @@ export function createRef<S, R extends Reducers<S>>(rt: Runtime, def: ActorDefin
 /** A 32-hex-digit message id (see store/message.ts). */
 const MESSAGE_ID = /^[0-9a-f]{32}$/;
 
-/** A reply's value, or the reducer's error thrown as an {@link ActorError}. */
-function unwrap(action: string, reply: StoredReply): never | unknown {
-  if (reply.ok) return reply.value;
-  throw new ActorError({ ...reply.error, action });
-}
-
 /** An object with one function per reducer; unknown names (untyped callers) fail with `unknown_action`. */
 function verbs<V extends object>(def: { readonly name: string; readonly reducers: object }, make: (action: string) => unknown): V {
   const fns = Object.fromEntries(Object.keys(def.reducers).map((a) => [a, make(a)]));
@@ -169,34 +164,13 @@ function verbs<V extends object>(def: { readonly name: string; readonly reducers
 }
 
 /**
- * Waits for the reply to message `id`, through this process's reply listener (see
- * runtime/replies.ts): settled directly by a consumer of this process, or read from the store in
- * a batch with other callers' replies when a consumer elsewhere answers. A call (`sent` given)
- * first settles its enqueue: if it fails that error is the answer (the message is not stored), and
- * a timeout or an abort is reported only once the message is stored, as such. Without `sent`
- * (`ref.reply`) the message was stored earlier, maybe by another process. The waiter is registered
- * before the enqueue can commit (a flush starts in a later microtask).
+ * Waits for the reply to message `id` (see pending-call.ts): settled directly by a consumer of
+ * this process, or read from the store by the process's reply listener in a batch with other
+ * callers' replies (runtime/replies.ts). `sent` is the call's enqueue; without it (`ref.reply`)
+ * the message was stored earlier, maybe by another process. The waiter is registered before the
+ * enqueue can commit (a flush starts in a later microtask).
  */
-async function awaitReply(rt: Runtime, name: string, keys: ActorKeys, id: string, action: string, options: CallOptions | undefined, sent?: Promise<void>): Promise<StoredReply> {
+function awaitReply(rt: Runtime, name: string, keys: ActorKeys, id: string, action: string, options: CallOptions | undefined, sent?: Promise<void>): Promise<unknown> {
   const timeout = options?.timeout ?? DEFAULT_CALL_TIMEOUT_MS;
-  const signal = options?.signal;
-  const cleanup: Array<() => void> = [];
-  try {
-    const settled = new Promise<StoredReply>((resolve, reject) => {
-      cleanup.push(rt.replies.expect(id, { settle: resolve, keys, late: sent === undefined }));
-      const timer = setTimeout(() => reject(new CallTimeoutError(name, action, timeout, id)), timeout);
-      cleanup.push(() => clearTimeout(timer));
-      if (signal !== undefined) {
-        const onAbort = () => reject(new CallAbortedError(name, action, id));
-        if (signal.aborted) onAbort();
-        signal.addEventListener('abort', onAbort, { once: true });
-        cleanup.push(() => signal.removeEventListener('abort', onAbort));
-      }
-    });
-    settled.catch(() => {}); // a timeout during the enqueue is reported after it (below)
-    if (sent !== undefined) await sent;
-    return await settled;
-  } finally {
-    for (const c of cleanup) c();
-  }
+  return new Promise((resolve, reject) => new PendingCall(rt, name, keys, id, action, timeout, options?.signal, sent, resolve, reject));
 }

@@ -31,7 +31,7 @@ const FALLBACK_MS = 2_000;
 
 /** Someone in this process is waiting for the reply to a message. @internal */
 export interface Waiter {
-  readonly settle: (reply: StoredReply) => void;
+  settle(reply: StoredReply): void;
   /** The actor the message went to: where its reply is stored. */
   readonly keys?: ActorKeys;
   /** The message was not sent with this process's inbox (`ref.reply`): its reply key is polled. */
@@ -54,17 +54,21 @@ export class ReplyInbox {
     private readonly isClosed: () => boolean,
   ) {}
 
-  /** Registers a waiter for message `id` and makes sure the listener runs. Returns its removal. */
-  expect(id: string, waiter: Waiter): () => void {
+  /** Registers a waiter for message `id` and makes sure the listener runs. */
+  expect(id: string, waiter: Waiter): void {
+    const replaced = this.waiters.get(id);
+    if (replaced?.late === true) this.late--;
     this.waiters.set(id, waiter);
     if (waiter.late === true) this.late++;
     this.listen();
     if (waiter.late === true) this.wake?.();
-    return () => {
-      if (this.waiters.get(id) !== waiter) return;
-      this.waiters.delete(id);
-      if (waiter.late === true) this.late--;
-    };
+  }
+
+  /** Removes the waiter of message `id`, if it is still `waiter`. */
+  forget(id: string, waiter: Waiter): void {
+    if (this.waiters.get(id) !== waiter) return;
+    this.waiters.delete(id);
+    if (waiter.late === true) this.late--;
   }
 
   /** Looks again now (a message of this process was just enqueued; a reply may come any time). */
