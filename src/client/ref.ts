@@ -2,7 +2,7 @@
  * The producer handle of one actor instance: `dispatch`, `call`, `query` and `state$`, typed from
  * the definition's reducers. Any process can hold one; it needs no consumer in its own process.
  */
-import type { Observable } from 'rxjs';
+import { shareReplay, type Observable } from 'rxjs';
 import type { ActorDefinition, PayloadArgs, Reducers, ReplyOf } from '../define/actor.js';
 import { CallAbortedError, DgenError, UnknownActionError } from '../errors.js';
 import type { ActorKeys } from '../store/keys.js';
@@ -144,7 +144,8 @@ export function createRef<S, R extends Reducers<S>>(rt: Runtime, def: ActorDefin
     call,
     reply,
     query: query as ActorRef<S, R>['query'],
-    state$: observeState<S>(rt, def, id, keys),
+    // One loop, one transaction per commit and one watch for every subscriber of this instance in this process.
+    state$: observeState<S>(rt, def, id, keys).pipe(shareReplay({ bufferSize: 1, refCount: true })),
   };
 }
 
