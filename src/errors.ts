@@ -75,6 +75,12 @@ export class MessageTooLargeError extends DgenError {
  * A `call` got no reply within its timeout. The message **is stored** (the error is raised only
  * once its enqueue committed) and will be processed exactly once; `messageId` names it, and
  * `ref.reply.<action>(messageId)` awaits its reply later, from any process.
+ *
+ * @example
+ * ```ts
+ * try { return await counter.call.take(1, { timeout: 5_000 }); }
+ * catch (e) { if (e instanceof CallTimeoutError) return counter.reply.take(e.messageId); throw e; } // never call again
+ * ```
  */
 export class CallTimeoutError extends DgenError {
   /** Always true: the message was durably enqueued before this error was raised. */
@@ -113,6 +119,12 @@ export class CallAbortedError extends DgenError {
  * start before its deadline (or its queue was full). **Nothing was stored**: the operation did not
  * begin, so trying again later is safe. Raise `admission.maxTransactions` or
  * `admission.queueTimeoutMs` in `createSystem`, or send less at once.
+ *
+ * @example
+ * ```ts
+ * try { await ref.dispatch.add(1); }
+ * catch (e) { if (e instanceof OverloadedError) setTimeout(() => ref.dispatch.add(1), 1_000); } // safe: e.stored === false
+ * ```
  */
 export class OverloadedError extends DgenError {
   /** Always false: the operation never started, nothing was written. */

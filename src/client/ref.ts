@@ -42,6 +42,11 @@ export type Callers<R> = { readonly [K in keyof R & string]: (...args: [...Paylo
  * process: the `messageId` of a `call_timeout` or `call_aborted` error. Resolves once it is
  * processed (at once if it already was and its reply is still stored: replies are kept one hour);
  * rejects with the reducer's error, or `call_timeout` again.
+ *
+ * @example
+ * ```ts
+ * const left = await counter.call.take(1).catch((e) => (e instanceof CallTimeoutError ? counter.reply.take(e.messageId) : Promise.reject(e)));
+ * ```
  */
 export type Repliers<R> = { readonly [K in keyof R & string]: (messageId: string, options?: CallOptions) => Promise<ReplyOf<R[K]>> };
 

@@ -16,7 +16,15 @@ import { ClosedError, EngineFailedError } from '../backend/errors.js';
 import { DgenError, OverloadedError, isDgenError } from '../errors.js';
 import { FairQueue } from './fair-queue.js';
 
-/** Options of admission control, `createSystem({ admission })`. */
+/**
+ * Options of admission control, `createSystem({ admission })` (docs/load.md).
+ *
+ * @example
+ * ```ts
+ * const system = await createSystem({ admission: { maxTransactions: 32, queueTimeoutMs: 5_000 } });
+ * await ref.dispatch.add(1).catch((e) => { if (isDgenError(e, 'overloaded')) retryLater(); }); // nothing was stored
+ * ```
+ */
 export interface AdmissionOptions {
   /**
    * Most transactions this system runs at once on its engine. Default by engine: memory 256,
