@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstValueFrom, filter } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { createSystem, lmdb, memory, type Backend, type Transaction, type TransactOptions } from '../../src/index.js';
+import { createSystem, lmdb, memory, type Backend, type CallTimeoutError, type Transaction, type TransactOptions } from '../../src/index.js';
 import { FairQueue } from '../../src/runtime/fair-queue.js';
 import { Counter } from '../fixtures/actors.js';
 
@@ -96,6 +96,21 @@ describe('one listener per process', () => {
     expect(callerEngine.transactions).toBeLessThan(2_000 / 4);
     await caller.close();
     await server.close();
+    await engine.close();
+  });
+
+  it('ref.reply gets a stored reply in the calling process (through its inbox) and in any other (polling the reply key)', async () => {
+    const engine = memory();
+    const caller = await createSystem({ backend: engine, closeBackend: false });
+    const other = await createSystem({ backend: engine, closeBackend: false });
+    const timeouts = await Promise.all([1, 2].map((n) => caller.ref(Counter, 'later').call.add(n, { timeout: 20 }).then(() => undefined, (e: unknown) => e as CallTimeoutError)));
+    expect(timeouts.map((e) => e?.code)).toEqual(['call_timeout', 'call_timeout']);
+    const server = await createSystem({ backend: engine, closeBackend: false });
+    server.serve(Counter);
+    const [first, second] = timeouts.map((e) => e!.messageId) as [string, string];
+    expect(await caller.ref(Counter, 'later').reply.add(first, { timeout: 10_000 })).toBe(1);
+    expect(await other.ref(Counter, 'later').reply.add(second, { timeout: 10_000 })).toBe(3);
+    for (const s of [caller, other, server]) await s.close();
     await engine.close();
   });
 
