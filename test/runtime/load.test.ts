@@ -68,6 +68,16 @@ describe('admission', () => {
     await system.close();
   });
 
+  it('takes turns across verbs: a query issued behind a burst of dispatches is served before the burst ends', async () => {
+    const system = await createSystem({ backend: memory(), admission: { maxTransactions: 1 } });
+    const order: string[] = [];
+    const burst = Array.from({ length: 10_000 }, (_, i) => system.ref(Counter, `b${i % 100}`).dispatch.increment(1).then(() => void order.push('dispatch')));
+    const query = system.ref(Counter, 'other').query().then(() => void order.push('query'));
+    await Promise.all([...burst, query]);
+    expect(order.indexOf('query')).toBeLessThan(order.length / 10); // behind at most a few of the 100 flushes
+    await system.close();
+  });
+
   it('5,000 concurrent queries on LMDB all succeed, at most 64 transactions at once (LMDB has 1,024 reader slots)', { timeout: 60_000 }, async () => {
     const path = mkdtempSync(join(tmpdir(), 'dgen-admit-'));
     try {
