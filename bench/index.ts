@@ -1,6 +1,6 @@
 /**
- * dgen benchmarks: dispatch, processing, call latency, write amplification, cold start and many
- * actors, on every engine available, each figure beside its baselines (the bare engine doing the
+ * dgen benchmarks: dispatch, processing, call latency, write amplification, cold start, many
+ * actors and load (bursts of concurrent operations), on every engine available, each figure beside its baselines (the bare engine doing the
  * same reads and writes, a naive JSON-blob actor, an in-memory Redux store).
  *
  *   npm run bench                                  # everything, about 4 minutes on 2 cores
@@ -8,6 +8,8 @@
  *   npm run bench -- --engines=memory,lmdb         # some engines (memory, lmdb, lmdb-nosync, foundationdb)
  *   npm run bench -- --sections=dispatch,latency   # some sections
  *   npm run bench -- --seconds=2                   # longer measurement windows (default 1)
+ *   npm run bench -- --sections=load --load-sizes=1,1000,50000 --load-actors=100
+ *                                                  # bursts of concurrent calls and dispatches (see sections/load.ts)
  *
  * Prints one JSON document to stdout (`npm run -s bench > report.json` keeps npm's banner out of
  * it) and a table to stderr. FoundationDB is measured when FDB_CLUSTER_FILE is set, and reported
@@ -22,6 +24,7 @@ import { amplificationSection } from './sections/amplification.js';
 import { coldStartSection } from './sections/cold-start.js';
 import { dispatchSection } from './sections/dispatch.js';
 import { latencySection } from './sections/latency.js';
+import { loadSection } from './sections/load.js';
 import { manyActorsSection } from './sections/many-actors.js';
 import { processingSection } from './sections/processing.js';
 import { benchEngines } from './lib/engine.js';
@@ -35,6 +38,7 @@ const SECTIONS: ReadonlyArray<readonly [string, Section]> = [
   ['amplification', amplificationSection],
   ['cold-start', coldStartSection],
   ['many-actors', manyActorsSection],
+  ['load', loadSection],
 ];
 
 function arg(name: string): string | undefined {

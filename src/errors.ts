@@ -71,17 +71,66 @@ export class MessageTooLargeError extends DgenError {
   }
 }
 
-/** A `call` got no reply within its timeout. The message may still be processed later. */
+/**
+ * A `call` got no reply within its timeout. The message **is stored** (the error is raised only
+ * once its enqueue committed) and will be processed exactly once; `messageId` names it, and
+ * `ref.reply.<action>(messageId)` awaits its reply later, from any process.
+ *
+ * @example
+ * ```ts
+ * try { return await counter.call.take(1, { timeout: 5_000 }); }
+ * catch (e) { if (e instanceof CallTimeoutError) return counter.reply.take(e.messageId); throw e; } // never call again
+ * ```
+ */
 export class CallTimeoutError extends DgenError {
-  constructor(actor: string, action: string, ms: number) {
-    super('call_timeout', `call.${action} on '${actor}' got no reply within ${ms} ms; the message stays queued and may still be processed.`);
+  /** Always true: the message was durably enqueued before this error was raised. */
+  readonly stored = true;
+  /** The id of the stored message, for `ref.reply.<action>(messageId)`. */
+  readonly messageId: string;
+  constructor(actor: string, action: string, ms: number, messageId: string) {
+    super('call_timeout', `call.${action} on '${actor}' got no reply within ${ms} ms; message ${messageId} is stored and will be processed exactly once: await ref.reply.${action}('${messageId}') for its reply, do not call again.`);
+    this.messageId = messageId;
   }
 }
 
-/** The call was aborted through its AbortSignal. */
+/**
+ * The call was aborted through its AbortSignal. Like {@link CallTimeoutError} it is raised only
+ * once the enqueue has settled, and says whether the message is stored.
+ */
 export class CallAbortedError extends DgenError {
-  constructor(actor: string, action: string) {
-    super('call_aborted', `call.${action} on '${actor}' was aborted; the message stays queued and may still be processed.`);
+  /** True when the message was durably enqueued (it will be processed exactly once). */
+  readonly stored: boolean;
+  /** The id of the message, for `ref.reply.<action>(messageId)` when stored. */
+  readonly messageId: string;
+  constructor(actor: string, action: string, messageId: string, stored = true) {
+    super(
+      'call_aborted',
+      stored
+        ? `call.${action} on '${actor}' was aborted; message ${messageId} is stored and will be processed exactly once (ref.reply.${action}('${messageId}') awaits its reply).`
+        : `call.${action} on '${actor}' was aborted before its message was stored; nothing was enqueued.`,
+    );
+    this.stored = stored;
+    this.messageId = messageId;
+  }
+}
+
+/**
+ * The process has more work in flight than its admission limit and this operation could not
+ * start before its deadline (or its queue was full). **Nothing was stored**: the operation did not
+ * begin, so trying again later is safe. Raise `admission.maxTransactions` or
+ * `admission.queueTimeoutMs` in `createSystem`, or send less at once.
+ *
+ * @example
+ * ```ts
+ * try { await ref.dispatch.add(1); }
+ * catch (e) { if (e instanceof OverloadedError) setTimeout(() => ref.dispatch.add(1), 1_000); } // safe: e.stored === false
+ * ```
+ */
+export class OverloadedError extends DgenError {
+  /** Always false: the operation never started, nothing was written. */
+  readonly stored = false;
+  constructor(what: string, detail: string) {
+    super('overloaded', `${what} did not start: ${detail}. Nothing was stored; try again later, or raise createSystem({ admission }) limits.`, { retryable: true });
   }
 }
 

@@ -24,7 +24,8 @@ export type {
 } from './define/actor.js';
 export { createSystem } from './client/system.js';
 export type { System, SystemOptions } from './client/system.js';
-export type { ActorRef, CallOptions, Callers, DispatchOptions, Dispatchers, RefOf } from './client/ref.js';
+export type { ActorRef, CallOptions, Callers, DispatchOptions, Dispatchers, RefOf, Repliers } from './client/ref.js';
+export type { AdmissionOptions } from './runtime/admission.js';
 export type { ServeOptions, Serving } from './serve/server.js';
 export type { SystemEvent } from './runtime/events.js';
 export type { ActorName, ActorSummary, Admin, DeadLetterEntry, LockInfo, QueuedEntry } from './ops/admin.js';
@@ -39,6 +40,7 @@ export {
   InvalidIdError,
   InvalidOptionsError,
   MessageTooLargeError,
+  OverloadedError,
   SystemClosedError,
   UnknownActionError,
   UnknownThunkError,

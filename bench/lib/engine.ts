@@ -13,6 +13,8 @@ import { memory } from '../../src/backend/memory.js';
 /** A place to keep data across a reopen (cold starts): open it again to see what was stored. */
 export interface Store {
   open(): Promise<Backend>;
+  /** How a child process opens the same store (bench/lib/load-child.ts); absent for the in-process memory engine. */
+  readonly child?: readonly string[];
 }
 
 export interface BenchEngine {
@@ -51,7 +53,7 @@ function lmdbEngine(noSync: boolean): BenchEngine {
     store() {
       root ??= mkdtempSync(join(tmpdir(), 'dgen-bench-'));
       const path = join(root, String(n++));
-      return { open: async () => lmdb({ path, noSync }) };
+      return { open: async () => lmdb({ path, noSync }), child: ['lmdb', path, noSync ? 'nosync' : 'sync'] };
     },
     cleanup: async () => {
       if (root !== undefined) rmSync(root, { recursive: true, force: true });
@@ -78,7 +80,7 @@ async function foundationdbEngine(clusterFile: string): Promise<BenchEngine> {
     store() {
       const prefix = ['dgen-bench', run, n++];
       prefixes.push(JSON.stringify(prefix));
-      return { open: () => foundationdb({ clusterFile, prefix }) };
+      return { open: () => foundationdb({ clusterFile, prefix }), child: ['foundationdb', clusterFile, JSON.stringify(prefix)] };
     },
     async cleanup() {
       // Clear everything this run wrote (one range under its run prefix).

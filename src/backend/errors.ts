@@ -108,3 +108,13 @@ export class AccessedUnreadableError extends StorageError {
     super('accessed_unreadable', message);
   }
 }
+
+/**
+ * An engine failed with an error outside the storage contract (a native error such as LMDB's
+ * `MDB_READERS_FULL`): wrapped so every failure is a typed DgenError. The original is its `cause`.
+ */
+export class EngineFailedError extends StorageError {
+  constructor(cause: unknown) {
+    super('engine_failed', `The storage engine failed unexpectedly: ${cause instanceof Error ? cause.message : String(cause)}. This is a bug or an environment problem (disk, file limits); the cause is attached.`, { cause });
+  }
+}

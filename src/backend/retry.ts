@@ -5,7 +5,7 @@
  */
 import type { BackendStats, Transaction, TransactOptions } from './contract.js';
 import { isDgenError } from '../errors.js';
-import { TimedOutError } from './errors.js';
+import { CommitUnknownResultError, TimedOutError } from './errors.js';
 
 /** One attempt of a transaction, as an engine hands it to {@link transactWithRetry}. @internal */
 export interface TransactionAttempt {
@@ -55,32 +55,64 @@ export function backoffMs(attempt: number, maxDelayMs: number, random: () => num
   return ceiling * (0.5 + random() / 2);
 }
 
+/** Least time a commit that began before its attempt's timeout gets to settle. */
+const COMMIT_GRACE_MS = 1_000;
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const ignore = () => {};
 
-/** Runs `fn` once in `attempt` and commits, failing with `timed_out` after `timeoutMs`. */
+/**
+ * Runs `fn` once in `attempt` and commits, failing with `timed_out` after `timeoutMs`. A timeout is
+ * settled before it is reported: the attempt is aborted, then its commit, if one began, is awaited
+ * for up to another `timeoutMs` (at least COMMIT_GRACE_MS), so a caller never hears `timed_out` for an attempt that committed.
+ * An attempt that committed returns its result; one whose outcome is still open after the grace
+ * fails with `commit_unknown_result`, which the caller resolves (e.g. through its enqueue marker).
+ */
 function runAttempt<T>(attempt: TransactionAttempt, fn: (tx: Transaction) => T | Promise<T>, timeoutMs: number): Promise<T> {
+  let committing = false;
   const run = (async () => {
     const result = await fn(attempt.tx);
+    committing = true;
     await attempt.commit();
     return result;
   })();
   if (!(timeoutMs > 0 && Number.isFinite(timeoutMs))) return run;
   run.catch(ignore); // the body may fail after the timeout has already decided
   return new Promise<T>((resolve, reject) => {
+    let timedOut = false;
     const timer = setTimeout(() => {
+      timedOut = true;
       const error = new TimedOutError(`Transaction attempt exceeded its timeout of ${timeoutMs} ms (TransactOptions.timeoutMs)`);
       attempt.abort(error);
-      reject(error);
+      // Still in the body: the aborted attempt can no longer commit.
+      if (!committing) reject(error);
+      else settleAfterTimeout(run, error, Math.max(timeoutMs, COMMIT_GRACE_MS)).then(resolve, reject);
     }, timeoutMs);
     run.then(
       (value) => {
         clearTimeout(timer);
-        resolve(value);
+        if (!timedOut) resolve(value);
       },
       (error) => {
         clearTimeout(timer);
-        reject(error);
+        if (!timedOut) reject(error);
+      },
+    );
+  });
+}
+
+/** The outcome of an attempt aborted by its timeout: its result if it committed after all, else why not. */
+function settleAfterTimeout<T>(run: Promise<T>, timedOut: TimedOutError, graceMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const grace = setTimeout(() => reject(new CommitUnknownResultError(`${timedOut.message}, and its commit had not settled ${graceMs} ms later`)), graceMs);
+    run.then(
+      (value) => {
+        clearTimeout(grace);
+        resolve(value);
+      },
+      (error) => {
+        clearTimeout(grace);
+        reject(isDgenError(error, 'commit_unknown_result') ? error : timedOut);
       },
     );
   });

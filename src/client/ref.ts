@@ -2,14 +2,14 @@
  * The producer handle of one actor instance: `dispatch`, `call`, `query` and `state$`, typed from
  * the definition's reducers. Any process can hold one; it needs no consumer in its own process.
  */
-import type { Observable } from 'rxjs';
+import { shareReplay, type Observable } from 'rxjs';
 import type { ActorDefinition, PayloadArgs, Reducers, ReplyOf } from '../define/actor.js';
-import { ActorError, CallAbortedError, CallTimeoutError, DgenError, UnknownActionError, isDgenError } from '../errors.js';
+import { CallAbortedError, DgenError, UnknownActionError } from '../errors.js';
 import type { ActorKeys } from '../store/keys.js';
-import type { Envelope } from '../store/message.js';
 import { observeState } from './observe.js';
 import { anything, checkOptions, positiveMs, type OptionCheck } from '../runtime/options.js';
-import { consumeReply, outgoing, type Outgoing, type StoredReply } from '../store/queue.js';
+import { outgoing, type Outgoing } from '../store/queue.js';
+import { PendingCall } from './pending-call.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { Sender } from './sender.js';
 import { StateStore } from '../state/store.js';
@@ -42,6 +42,19 @@ export type Dispatchers<R> = { readonly [K in keyof R & string]: (...args: [...P
 export type Callers<R> = { readonly [K in keyof R & string]: (...args: [...PayloadArgs<R[K]>, options?: CallOptions]) => Promise<ReplyOf<R[K]>> };
 
 /**
+ * `ref.reply.<action>(messageId)`: the reply of a call whose message is already stored, from any
+ * process: the `messageId` of a `call_timeout` or `call_aborted` error. Resolves once it is
+ * processed (at once if it already was and its reply is still stored: replies are kept one hour);
+ * rejects with the reducer's error, or `call_timeout` again.
+ *
+ * @example
+ * ```ts
+ * const left = await counter.call.take(1).catch((e) => (e instanceof CallTimeoutError ? counter.reply.take(e.messageId) : Promise.reject(e)));
+ * ```
+ */
+export type Repliers<R> = { readonly [K in keyof R & string]: (messageId: string, options?: CallOptions) => Promise<ReplyOf<R[K]>> };
+
+/**
  * A handle on one actor instance (definition name, id).
  *
  * @example
@@ -49,6 +62,8 @@ export type Callers<R> = { readonly [K in keyof R & string]: (...args: [...Paylo
  * const counter = system.ref(Counter, 'tenant-42');
  * await counter.dispatch.increment(2);            // durably enqueued
  * const left = await counter.call.take(1);        // processed, with the reducer's reply
+ * try { await counter.call.take(1, { timeout: 100 }); }
+ * catch (e) { if (e instanceof CallTimeoutError) await counter.reply.take(e.messageId); } // stored: await, never resend
  * const count = await counter.query((s) => s.count);
  * counter.state$.subscribe((s) => console.log(s.count));
  * ```
@@ -60,6 +75,12 @@ export interface ActorRef<S, R extends Reducers<S> = Reducers<S>> {
   readonly dispatch: Dispatchers<R>;
   /** Call: one function per reducer; resolves with the reply after processing, rejects with the reducer's error. */
   readonly call: Callers<R>;
+  /**
+   * The reply of a call already stored (the `messageId` of its `call_timeout` or `call_aborted`
+   * error), awaited later or from another process. A reply is delivered once: to the first caller
+   * that reads it.
+   */
+  readonly reply: Repliers<R>;
   /** A strictly serializable read of the committed state (no message is queued). */
   query(): Promise<S>;
   query<T>(selector: (state: S) => T): Promise<T>;
@@ -85,8 +106,6 @@ const CALL_OPTIONS: Readonly<Record<keyof CallOptions, OptionCheck>> = {
   timeout: (v) => (v === Infinity ? undefined : positiveMs(v) && `${positiveMs(v)}, or Infinity`),
   signal: (v) => (v instanceof AbortSignal ? undefined : 'must be an AbortSignal'),
 };
-/** A caller in a process that serves the actor waits this long for the local consumer before also watching the store. */
-const LOCAL_REPLY_GRACE_MS = 250;
 
 /** @internal */
 export function createRef<S, R extends Reducers<S>>(rt: Runtime, def: ActorDefinition<S, R>, id: string): ActorRef<S, R> {
@@ -100,7 +119,7 @@ export function createRef<S, R extends Reducers<S>>(rt: Runtime, def: ActorDefin
     if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || idempotencyKey.length === 0 || Buffer.byteLength(idempotencyKey) > 1000)) {
       throw new DgenError('invalid_idempotency_key', `dispatch.${action}: idempotencyKey must be a non-empty string of at most 1,000 bytes.`);
     }
-    return outgoing(action, payload, wantsReply, idempotencyKey);
+    return outgoing(action, payload, wantsReply, idempotencyKey, wantsReply ? rt.replies.id : undefined);
   };
 
   const dispatch = verbs<Dispatchers<R>>(def, (action) => async (payload?: unknown, options?: DispatchOptions) => {
@@ -108,14 +127,32 @@ export function createRef<S, R extends Reducers<S>>(rt: Runtime, def: ActorDefin
     return sender.send(message(action, payload, false, options?.idempotencyKey));
   });
 
-  const call = verbs<Callers<R>>(def, (action) => async (payload?: unknown, options?: CallOptions) => {
-    checkOptions(`call.${action}(payload, options)`, options, CALL_OPTIONS);
-    const out = message(action, payload, true);
-    const reply = await awaitReply(rt, def.name, keys, out.envelope, options, () => sender.send(out));
-    if (reply.ok) return reply.value;
-    throw new ActorError({ ...reply.error, action });
+  // Not async: once its message is enqueued a waiting call holds no reference to it (memory per pending call).
+  const call = verbs<Callers<R>>(def, (action) => (payload?: unknown, options?: CallOptions) => {
+    let id: string;
+    let sent: Promise<void>;
+    try {
+      checkOptions(`call.${action}(payload, options)`, options, CALL_OPTIONS);
+      const out = message(action, payload, true);
+      id = out.envelope.id;
+      if (options?.signal?.aborted === true) throw new CallAbortedError(def.name, action, id, false);
+      sent = sender.send(out);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return awaitReply(rt, def.name, keys, id, action, options, sent);
   });
 
+  const reply = verbs<Repliers<R>>(def, (action) => async (messageId: unknown, options?: CallOptions) => {
+    rt.assertOpen();
+    checkOptions(`reply.${action}(messageId, options)`, options, CALL_OPTIONS);
+    if (typeof messageId !== 'string' || !MESSAGE_ID.test(messageId)) {
+      throw new DgenError('invalid_message_id', `reply.${action}(messageId): expected the 32-hex-digit messageId of a stored call (from a call_timeout or call_aborted error), got ${JSON.stringify(messageId)}.`);
+    }
+    return awaitReply(rt, def.name, keys, messageId, action, options);
+  });
+
+  const lane = { verb: 'query', key: `${def.name}/${id}` };
   const query = async <T>(selector?: (state: S) => T): Promise<S | T> => {
     rt.assertOpen();
     const state = await rt.backend.transact(async (tx) => {
@@ -127,7 +164,7 @@ export function createRef<S, R extends Reducers<S>>(rt: Runtime, def: ActorDefin
       const loaded = (await new StateStore(keys.state).load(tx)).state as S;
       last = { version: v.n, state: loaded };
       return loaded;
-    });
+    }, { lane, deadline: rt.backend.deadline() });
     return selector === undefined ? state : selector(state);
   };
 
@@ -136,10 +173,15 @@ export function createRef<S, R extends Reducers<S>>(rt: Runtime, def: ActorDefin
     id,
     dispatch,
     call,
+    reply,
     query: query as ActorRef<S, R>['query'],
-    state$: observeState<S>(rt, def, id, keys),
+    // One loop, one transaction per commit and one watch for every subscriber of this instance in this process.
+    state$: observeState<S>(rt, def, id, keys).pipe(shareReplay({ bufferSize: 1, refCount: true })),
   };
 }
+
+/** A 32-hex-digit message id (see store/message.ts). */
+const MESSAGE_ID = /^[0-9a-f]{32}$/;
 
 /** An object with one function per reducer; unknown names (untyped callers) fail with `unknown_action`. */
 function verbs<V extends object>(def: { readonly name: string; readonly reducers: object }, make: (action: string) => unknown): V {
@@ -154,60 +196,13 @@ function verbs<V extends object>(def: { readonly name: string; readonly reducers
 }
 
 /**
- * Enqueues a call and waits for its reply: from this process's consumer directly, or through
- * the reply key written by a consumer elsewhere (watched; read and cleared when it appears).
+ * Waits for the reply to message `id` (see pending-call.ts): settled directly by a consumer of
+ * this process, or read from the store by the process's reply listener in a batch with other
+ * callers' replies (runtime/replies.ts). `sent` is the call's enqueue; without it (`ref.reply`)
+ * the message was stored earlier, maybe by another process. The waiter is registered before the
+ * enqueue can commit (a flush starts in a later microtask).
  */
-async function awaitReply(rt: Runtime, name: string, keys: ActorKeys, envelope: Envelope, options: CallOptions | undefined, enqueue: () => Promise<void>): Promise<StoredReply> {
+function awaitReply(rt: Runtime, name: string, keys: ActorKeys, id: string, action: string, options: CallOptions | undefined, sent?: Promise<void>): Promise<unknown> {
   const timeout = options?.timeout ?? DEFAULT_CALL_TIMEOUT_MS;
-  const cleanup: Array<() => void> = [];
-  try {
-    const settled = new Promise<StoredReply>((resolve, reject) => {
-      rt.waiters.set(envelope.id, { settle: resolve, fail: reject });
-      if (timeout !== Infinity) {
-        const timer = setTimeout(() => reject(new CallTimeoutError(name, envelope.action, timeout)), timeout);
-        cleanup.push(() => clearTimeout(timer));
-      }
-      const signal = options?.signal;
-      if (signal !== undefined) {
-        const onAbort = () => reject(new CallAbortedError(name, envelope.action));
-        if (signal.aborted) onAbort();
-        signal.addEventListener('abort', onAbort, { once: true });
-        cleanup.push(() => signal.removeEventListener('abort', onAbort));
-      }
-    });
-    settled.catch(() => {}); // may reject (timeout, abort, close) while the enqueue is in flight: raced below
-    await enqueue();
-    // A system closing after this call was enqueued rejects `settled`: no remote watch is started.
-    if (rt.closed) return await settled;
-    const remote = watchReply(rt, keys, envelope.id, rt.serves(name) ? LOCAL_REPLY_GRACE_MS : 0);
-    cleanup.push(remote.stop);
-    return await Promise.race([settled, remote.reply]);
-  } finally {
-    rt.waiters.delete(envelope.id);
-    for (const c of cleanup) c();
-  }
-}
-
-function watchReply(rt: Runtime, keys: ActorKeys, id: string, delayMs: number): { reply: Promise<StoredReply>; stop: () => void } {
-  let stopped = false;
-  let cancel: (() => void) | undefined;
-  const reply = (async (): Promise<StoredReply> => {
-    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
-    while (!stopped) {
-      // Clearing the reply is housekeeping: when only that commit is ambiguous, the reply read is still the answer.
-      let read: StoredReply | undefined;
-      const found = await rt.backend
-        .transact(async (tx) => (read = await consumeReply(tx, keys, id)) ?? tx.watch(keys.replies.pack([id])))
-        .catch((e: unknown) => {
-          if (read !== undefined && isDgenError(e, 'commit_unknown_result')) return read;
-          throw e;
-        });
-      if (!('promise' in found)) return found;
-      cancel = () => found.cancel();
-      await found.promise;
-    }
-    return new Promise<never>(() => {});
-  })();
-  reply.catch(() => {});
-  return { reply, stop: () => ((stopped = true), cancel?.()) };
+  return new Promise((resolve, reject) => new PendingCall(rt, name, keys, id, action, timeout, options?.signal, sent, resolve, reject));
 }

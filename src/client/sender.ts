@@ -7,6 +7,7 @@
  */
 import type { Transaction } from '../backend/contract.js';
 import { CommitUnknownResultError } from '../backend/errors.js';
+import { isDgenError } from '../errors.js';
 import { remember, seen } from '../store/idempotency.js';
 import type { ActorKeys } from '../store/keys.js';
 import { enqueue, mark, wasEnqueued, type Outgoing } from '../store/queue.js';
@@ -25,13 +26,17 @@ interface Pending {
 export class Sender {
   private pending: Pending[] = [];
   private flushing = false;
+  /** Its turn in admission control (see runtime/admission.ts): sends queue fairly per instance. */
+  private readonly lane: { readonly verb: string; readonly key: string };
 
   constructor(
     private readonly rt: Runtime,
     private readonly name: string,
     private readonly id: string,
     private readonly keys: ActorKeys,
-  ) {}
+  ) {
+    this.lane = { verb: 'send', key: `${name}/${id}` };
+  }
 
   /** Resolves once `out` is durably enqueued. */
   send(out: Outgoing): Promise<void> {
@@ -88,7 +93,9 @@ export class Sender {
   /**
    * Commits the messages exactly once: processed inline when this process serves the instance and
    * it is idle (see serve/inline.ts), enqueued otherwise. After an ambiguous commit, the marker of the
-   * first message the attempt wrote tells whether it landed.
+   * first message the attempt wrote tells whether it landed (also after an engine failure outside
+   * the contract, `engine_failed`). Waiting for admission past its deadline fails with `overloaded`
+   * before anything is written.
    */
   private async commit(messages: Outgoing[]): Promise<void> {
     const backend = this.rt.backend;
@@ -97,16 +104,19 @@ export class Sender {
       let written: Outgoing[] = [];
       let processed: (() => void) | undefined;
       try {
-        await backend.transact(async (tx) => {
-          written = await this.fresh(tx, messages);
-          processed = written.length > 0 && consumer !== undefined ? await consumer.processInline(tx, written) : undefined;
-          if (processed !== undefined) mark(tx, this.keys, written);
-          else if (written.length > 0) enqueue(tx, this.keys, written);
-        });
+        await backend.transact(
+          async (tx) => {
+            written = await this.fresh(tx, messages);
+            processed = written.length > 0 && consumer !== undefined ? await consumer.processInline(tx, written) : undefined;
+            if (processed !== undefined) mark(tx, this.keys, written);
+            else if (written.length > 0) enqueue(tx, this.keys, written);
+          },
+          { lane: this.lane, deadline: backend.deadline() },
+        );
       } catch (e) {
-        if (!(e instanceof CommitUnknownResultError)) throw e;
+        if (!(e instanceof CommitUnknownResultError) && !isDgenError(e, 'engine_failed')) throw e;
         const first = written[0];
-        if (first !== undefined && !(await backend.transact((tx) => wasEnqueued(tx, this.keys, first.envelope.id), { idempotent: true }))) continue;
+        if (first !== undefined && !(await backend.transact((tx) => wasEnqueued(tx, this.keys, first.envelope.id), { idempotent: true, lane: this.lane }))) continue;
       }
       if (processed !== undefined) processed();
       else if (written.length > 0) this.rt.enqueued$.next({ name: this.name, id: this.id });

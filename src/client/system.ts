@@ -6,6 +6,7 @@ import { lmdb } from '../backend/lmdb.js';
 import { DgenError, SystemClosedError } from '../errors.js';
 import { closeOnSignals } from './signals.js';
 import type { SystemEvent } from '../runtime/events.js';
+import type { AdmissionOptions } from '../runtime/admission.js';
 import { createRef, type ActorRef } from './ref.js';
 import { Runtime, checkId } from '../runtime/runtime.js';
 import { anything, boolean, checkOptions, nonEmptyString, positiveInteger, positiveMs, type OptionCheck } from '../runtime/options.js';
@@ -24,6 +25,12 @@ export interface SystemOptions {
   readonly prefix?: Uint8Array;
   /** Close the backend when the system closes. Default: true when the system opened it itself, false otherwise. */
   readonly closeBackend?: boolean;
+  /**
+   * Admission control: how many transactions this system runs at once on its engine, and how long
+   * an operation may wait for its turn before failing with `overloaded` (nothing stored). See
+   * docs/outcomes.md.
+   */
+  readonly admission?: AdmissionOptions;
 }
 
 /** A running dgen system: hands out refs, serves definitions, reports events. */
@@ -71,6 +78,7 @@ const SYSTEM_OPTIONS: Readonly<Record<keyof SystemOptions, OptionCheck>> = {
   path: nonEmptyString,
   prefix: (v) => (v instanceof Uint8Array ? undefined : 'must be a Uint8Array (a tuple-encoded key prefix)'),
   closeBackend: boolean,
+  admission: (v) => (typeof v === 'object' && v !== null ? undefined : 'must be an object (its fields are checked by admission control)'),
 };
 
 const SERVE_OPTIONS: Readonly<Record<keyof ServeOptions, OptionCheck>> = {
@@ -101,7 +109,7 @@ export async function createSystem(options: SystemOptions = {}): Promise<System>
   if (backend === null || typeof backend !== 'object' || typeof backend.transact !== 'function') {
     throw new DgenError('invalid_options', 'createSystem({ backend }): backend must be an engine such as memory(), lmdb({ path }) or foundationdb().');
   }
-  const rt = new Runtime(backend, options.prefix);
+  const rt = new Runtime(backend, options.prefix, options.admission);
   const refs = new Map<string, ActorRef<unknown>>();
   let closing: Promise<void> | undefined;
 
@@ -150,6 +158,7 @@ async function closeSystem(rt: Runtime, closeBackend: boolean): Promise<void> {
   await Promise.allSettled([...rt.sending]);
   await Promise.allSettled([...rt.servers.values()].flatMap((group) => [...group].map((s) => s.stop())));
   rt.failWaiters(() => new SystemClosedError('The dgen system closed before this call got its reply; the message stays queued and is processed by whichever consumer serves the actor.'));
+  rt.backend.failQueued(new SystemClosedError());
   rt.shutdown.abort();
   rt.events$.complete();
   if (closeBackend) await rt.backend.close();

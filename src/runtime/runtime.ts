@@ -6,9 +6,11 @@
 import { Subject } from 'rxjs';
 import type { ActorDefinition } from '../define/actor.js';
 import type { Backend } from '../backend/contract.js';
+import { AdmittedBackend, type AdmissionOptions } from './admission.js';
+import { ReplyInbox, type Waiter } from './replies.js';
 import { DefinitionConflictError, InvalidIdError, SystemClosedError } from '../errors.js';
 import { Layout } from '../store/keys.js';
-import type { Outgoing, StoredReply } from '../store/queue.js';
+import type { Outgoing } from '../store/queue.js';
 import type { Transaction } from '../backend/contract.js';
 import type { SystemEvent } from './events.js';
 
@@ -37,17 +39,17 @@ export interface InlineConsumer {
   processInline(tx: Transaction, messages: readonly Outgoing[]): Promise<(() => void) | undefined>;
 }
 
-/** Someone in this process is waiting for the reply to message `id`. */
-export interface Waiter {
-  readonly settle: (reply: StoredReply) => void;
-  /** Rejects the call without a reply (the system closed). */
-  readonly fail: (error: Error) => void;
-}
+export type { Waiter } from './replies.js';
 
 export class Runtime {
   readonly layout: Layout;
+  /** The engine behind admission control (see admission.ts): every transaction of the runtime goes through it. */
+  readonly backend: AdmittedBackend;
   readonly definitions = new Map<string, ActorDefinition<unknown>>();
-  readonly waiters = new Map<string, Waiter>();
+  /** The reply listener of this process (see replies.ts). */
+  readonly replies: ReplyInbox;
+  /** Callers of this process waiting for a reply, by message id. */
+  readonly waiters: Map<string, Waiter>;
   /** States committed by this process's consumers. */
   readonly commits$ = new Subject<LocalCommit>();
   /** Instances this process just enqueued into: lets a local consumer start at once. */
@@ -61,8 +63,11 @@ export class Runtime {
   /** Aborted when the system has closed: long-lived loops of this system (state$ observers) stop. */
   readonly shutdown = new AbortController();
 
-  constructor(readonly backend: Backend, prefix: Uint8Array | undefined) {
+  constructor(engine: Backend, prefix: Uint8Array | undefined, admission?: AdmissionOptions) {
     this.layout = new Layout(prefix);
+    this.backend = new AdmittedBackend(engine, admission);
+    this.replies = new ReplyInbox(this.backend, this.layout, () => this.closed);
+    this.waiters = this.replies.waiters;
   }
 
   /** Registers `def` (first use) or checks it is the one already registered under its name. */
@@ -99,7 +104,6 @@ export class Runtime {
   /** Rejects every call still waiting for a reply (their messages stay queued). */
   failWaiters(error: (messageId: string) => Error): void {
     for (const [id, waiter] of [...this.waiters]) waiter.fail(error(id));
-    this.waiters.clear();
   }
 
   assertOpen(): void {

@@ -50,7 +50,7 @@ export interface Cached<S> {
 
 /** What happened to one message of a batch. */
 export interface Outcome<S> {
-  readonly envelope: Pick<Envelope, 'id' | 'action' | 'wantsReply'> | undefined;
+  readonly envelope: Pick<Envelope, 'id' | 'action' | 'wantsReply' | 'replyTo'> | undefined;
   readonly applied?: Applied<S>;
   readonly error?: StoredError;
   /** Its reply waits for the thunk it locked. */
@@ -290,7 +290,7 @@ export class InstanceConsumer<S> {
         remove(tx, this.keys, message);
         if (applied.lock !== undefined) {
           const reply: StoredReply = { ok: true, value: applied.replied ? applied.reply : undefined };
-          writeLock(tx, this.keys, { ...applied.lock, messageId: envelope.id, action: envelope.action, wantsReply: envelope.wantsReply, reply, raw: message.raw, items: message.items, owner: this.owner, token: lease.token, attempt: 0 });
+          writeLock(tx, this.keys, { ...applied.lock, messageId: envelope.id, action: envelope.action, wantsReply: envelope.wantsReply, replyTo: envelope.replyTo, reply, raw: message.raw, items: message.items, owner: this.owner, token: lease.token, attempt: 0 });
           outcomes.push({ envelope, applied, deferred: true });
           break;
         }
@@ -331,7 +331,7 @@ export class InstanceConsumer<S> {
   writeReplies(tx: Transaction, outcomes: ReadonlyArray<Outcome<S>>): void {
     for (const o of outcomes) {
       if (o.envelope?.wantsReply !== true || o.deferred || this.rt.waiters.has(o.envelope.id)) continue;
-      writeReply(tx, this.keys, o.envelope.id, replyOf(o));
+      writeReply(tx, this.keys, o.envelope.id, replyOf(o), o.envelope.replyTo);
     }
   }
 

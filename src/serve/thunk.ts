@@ -148,19 +148,19 @@ async function complete<S>(c: InstanceConsumer<S>, lock: LockRecord, recipe: Rec
     const [state, patches] = recipe === undefined ? [base, []] : produceWithPatches(base, (draft: Draft<S>) => void recipe(draft));
     for (const p of patches) if (p.op !== 'remove') validateValue(p.value, `state (recipe of ${lock.thunk})`);
     clearLock(tx, c.keys);
-    return c.writeState(tx, batchId, version, base, state as S, patches, [{ envelope: { id: lock.messageId, action: lock.action, wantsReply: lock.wantsReply }, reply: lock.reply }]);
+    return c.writeState(tx, batchId, version, base, state as S, patches, [{ envelope: { id: lock.messageId, action: lock.action, wantsReply: lock.wantsReply, replyTo: lock.replyTo }, reply: lock.reply }]);
   });
 }
 
 /** Gives up: the message goes to the dead letters, the caller gets the error, the lock is released. */
 async function fail<S>(c: InstanceConsumer<S>, lock: LockRecord, error: StoredError): Promise<void> {
-  const outcome = { envelope: { id: lock.messageId, action: lock.action, wantsReply: lock.wantsReply }, reply: { ok: false as const, error } };
+  const outcome = { envelope: { id: lock.messageId, action: lock.action, wantsReply: lock.wantsReply, replyTo: lock.replyTo }, reply: { ok: false as const, error } };
   try {
     await c.rt.backend.transact(async (tx) => {
       await fence(c, tx, lock);
       clearLock(tx, c.keys);
       toDeadLettersRaw(tx, c.keys, lock.items, lock.raw, error, lock.attempt);
-      if (lock.wantsReply && !c.rt.waiters.has(lock.messageId)) writeReply(tx, c.keys, lock.messageId, outcome.reply);
+      if (lock.wantsReply && !c.rt.waiters.has(lock.messageId)) writeReply(tx, c.keys, lock.messageId, outcome.reply, lock.replyTo);
     });
   } catch (e) {
     // A caller in this process has no stored reply: answer it if the ambiguous commit applied.

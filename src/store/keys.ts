@@ -17,6 +17,8 @@
  * (prefix, 'w', name, id)                 "has work" index, so serve() finds instances with messages
  * (prefix, 'x', name, id)                 index of instances with stored state or dead letters (admin listing)
  * (prefix, 'n', name)                     notify counter, bumped by every enqueue (watched by consumers)
+ * (prefix, 'y', inbox)                    reply notify counter of one calling process, bumped with every pointer below
+ * (prefix, 'y', inbox, msgId)             pointer to a reply waiting for that process: the tuple (name, id) of the actor
  * ```
  * @internal
  */
@@ -48,6 +50,18 @@ export interface ActorKeys {
   readonly index: Buffer;
   /** The notify counter of the whole definition. */
   readonly notify: Buffer;
+  /** The tuple (name, id): what a reply pointer holds. */
+  readonly address: Buffer;
+  /** The reply inbox of a calling process. */
+  inbox(inbox: string): InboxKeys;
+}
+
+/** The reply inbox of one calling process (see runtime/replies.ts). @internal */
+export interface InboxKeys {
+  /** Bumped (atomic add) with every pointer written: the one key its process watches. */
+  readonly notify: Buffer;
+  /** (msgId) → tuple (name, id) of the actor whose reply key holds the reply. */
+  readonly entries: Subspace;
 }
 
 /** The layout of a whole dgen keyspace under one prefix. @internal */
@@ -76,7 +90,14 @@ export class Layout {
       work: this.root.pack(['w', name, id]),
       index: this.root.pack(['x', name, id]),
       notify: this.notify(name),
+      address: tuple.pack([name, id]),
+      inbox: (inbox) => this.inbox(inbox),
     };
+  }
+
+  /** The reply inbox of the process whose calls carry `inbox`. */
+  inbox(inbox: string): InboxKeys {
+    return { notify: this.root.pack(['y', inbox]), entries: this.root.at('y', inbox) };
   }
 
   /** Every instance of a definition that has queued work. */

@@ -20,6 +20,8 @@ export interface LockRecord {
   readonly messageId: string;
   readonly action: string;
   readonly wantsReply: boolean;
+  /** The reply inbox of the caller's process (see runtime/replies.ts). */
+  readonly replyTo?: string | undefined;
   /** The reducer's reply, delivered once the thunk has finished. */
   readonly reply: StoredReply;
   /** The message as it was queued, and its queue position, for the dead letters if the thunk keeps failing. */

@@ -15,6 +15,11 @@ export interface Envelope {
   readonly at: number;
   /** The producer waits for a reply (a `call`). */
   readonly wantsReply: boolean;
+  /**
+   * The reply inbox of the calling process (see runtime/replies.ts): the consumer that answers
+   * the call leaves a pointer there, so one listener per process finds every reply it waits for.
+   */
+  readonly replyTo?: string | undefined;
 }
 
 /** A fresh message id: 12 hex digits of ms time, 20 of randomness. @internal */
@@ -30,7 +35,9 @@ export function idFloor(time: number): string {
 /** Encodes a message; a payload that cannot be stored fails with `unserializable_value` naming its path. @internal */
 export function encodeEnvelope(e: Envelope): Buffer {
   validateValue(e.payload, 'payload');
-  return encodeValue([e.id, e.action, e.payload, e.at, e.wantsReply]);
+  const fields: unknown[] = [e.id, e.action, e.payload, e.at, e.wantsReply];
+  if (e.replyTo !== undefined) fields.push(e.replyTo);
+  return encodeValue(fields);
 }
 
 /** @internal */
@@ -41,10 +48,11 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
   } catch (cause) {
     throw new CorruptMessageError('the stored bytes do not decode', cause);
   }
-  if (!Array.isArray(v) || v.length !== 5 || typeof v[0] !== 'string' || typeof v[1] !== 'string' || typeof v[3] !== 'number') {
+  if (!Array.isArray(v) || (v.length !== 5 && v.length !== 6) || typeof v[0] !== 'string' || typeof v[1] !== 'string' || typeof v[3] !== 'number') {
     throw new CorruptMessageError('the stored value is not a message envelope');
   }
-  return { id: v[0], action: v[1], payload: v[2], at: v[3], wantsReply: v[4] === true };
+  const replyTo = typeof v[5] === 'string' ? v[5] : undefined;
+  return { id: v[0], action: v[1], payload: v[2], at: v[3], wantsReply: v[4] === true, ...(replyTo === undefined ? {} : { replyTo }) };
 }
 
 /** A stored message that cannot be decoded. It is moved to the dead letters instead of blocking the queue. */

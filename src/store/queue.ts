@@ -28,8 +28,8 @@ export interface Outgoing {
  * A new message ready to enqueue: id, enqueue time, encoded bytes. Throws `unserializable_value`
  * for a payload that cannot be stored and `message_too_large` over MAX_MESSAGE_BYTES.
  */
-export function outgoing(action: string, payload: unknown, wantsReply: boolean, idempotencyKey?: string): Outgoing {
-  const envelope: Envelope = { id: newMessageId(), action, payload, at: Date.now(), wantsReply };
+export function outgoing(action: string, payload: unknown, wantsReply: boolean, idempotencyKey?: string, replyTo?: string): Outgoing {
+  const envelope: Envelope = { id: newMessageId(), action, payload, at: Date.now(), wantsReply, ...(replyTo === undefined ? {} : { replyTo }) };
   const bytes = encodeEnvelope(envelope);
   if (bytes.length > MAX_MESSAGE_BYTES) throw new MessageTooLargeError(bytes.length, MAX_MESSAGE_BYTES);
   return { envelope, bytes, idempotencyKey };
@@ -133,9 +133,17 @@ export async function clearWorkIfIdle(tx: Transaction, keys: ActorKeys): Promise
   return true;
 }
 
-/** Stores a call's outcome for a caller in another process. */
-export function writeReply(tx: Transaction, keys: ActorKeys, id: string, reply: StoredReply): void {
+/**
+ * Stores a call's outcome for a caller in another process, and, when the call named the inbox of
+ * its process, a pointer there and a bump of the inbox's notify key: the caller's process watches
+ * that one key for all its calls (see runtime/replies.ts).
+ */
+export function writeReply(tx: Transaction, keys: ActorKeys, id: string, reply: StoredReply, replyTo?: string): void {
   writeBlob(tx, keys.replies, [id], encodeValue(reply));
+  if (replyTo === undefined) return;
+  const inbox = keys.inbox(replyTo);
+  tx.set(inbox.entries.pack([id]), keys.address);
+  tx.add(inbox.notify, 1);
 }
 
 /** Reads (and, when present, clears) a call's stored outcome. */

@@ -59,6 +59,22 @@ describe('transactWithRetry', () => {
     expect(h.aborted[0]).toMatchObject({ code: 'timed_out' });
   });
 
+  it('settles a timeout at commit before reporting it: committed after all, not committed, or unknown', async () => {
+    const slowCommit = (outcome: 'commits' | 'fails' | 'hangs'): TransactionAttempt => ({
+      tx: {} as Transaction,
+      commit: () =>
+        outcome === 'hangs'
+          ? new Promise(() => {})
+          : new Promise((resolve, reject) => setTimeout(() => (outcome === 'commits' ? resolve() : reject(new Error('aborted'))), 30)),
+      abort: () => {},
+    });
+    const counters = host([]).counters;
+    const run = (outcome: 'commits' | 'fails' | 'hangs') => transactWithRetry({ counters, begin: () => slowCommit(outcome) }, () => 'result', { timeoutMs: 10 });
+    expect(await run('commits')).toBe('result');
+    await expect(run('fails')).rejects.toMatchObject({ code: 'timed_out' });
+    await expect(run('hangs')).rejects.toMatchObject({ code: 'commit_unknown_result' });
+  });
+
   it('backs off exponentially from 2 ms up to the cap, with jitter in [½, 1]', () => {
     expect(backoffMs(0, 1000, () => 0)).toBe(1);
     expect(backoffMs(0, 1000, () => 0.999999)).toBeCloseTo(2);

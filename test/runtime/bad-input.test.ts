@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DgenError, createSystem, defineActor, lmdb, memory, type MemoryBackend, type System } from '../../src/index.js';
+import { CallTimeoutError, DgenError, OverloadedError, createSystem, defineActor, lmdb, memory, type MemoryBackend, type System } from '../../src/index.js';
 import { Layout } from '../../src/store/keys.js';
 import { Counter } from '../fixtures/actors.js';
 
@@ -132,13 +132,15 @@ const refused: Case[] = [
   ['admin: a malformed queue position', 'invalid_position', () => system.admin.deleteQueued(Bad, 'victim', 'zz')],
   ['admin: an actor without a name', 'invalid_actor', () => system.admin.queue('', 'victim')],
   ['call timeout', 'call_timeout', () => system.ref(Counter, 'nobody-serves').call.add(1, { timeout: 50 })],
-  ['call aborted', 'call_aborted', () => system.ref(Counter, 'nobody-serves').call.add(1, { signal: AbortSignal.abort() })],
-  ['call pending when its system closes', 'system_closed', async () => {
+  ['call aborted before it was sent', 'call_aborted', () => system.ref(Counter, 'nobody-serves').call.add(1, { signal: AbortSignal.abort() })],
+    ['call pending when its system closes', 'system_closed', async () => {
     const other = await createSystem({ backend, closeBackend: false });
     const pending = other.ref(Counter, 'nobody-serves').call.add(1);
     await other.close();
     return pending;
   }],
+  ['reply of a malformed message id', 'invalid_message_id', () => untyped(system.ref(Counter, 'c').reply)['add']!('not-an-id')],
+  ['no turn before the admission deadline', 'overloaded', () => overloaded().then((o) => o.refused)],
 ];
 /** Options with an unknown key or a bad value: `invalid_options`, naming the field. */
 const options: Array<readonly [name: string, field: string, run: () => unknown]> = [
@@ -158,11 +160,34 @@ const options: Array<readonly [name: string, field: string, run: () => unknown]>
   ['serve pollMs of 0', 'pollMs', () => system.serve(Counter, { pollMs: 0 })],
   ['serve concurrency of 1.5', 'concurrency', () => system.serve(Counter, { concurrency: 1.5 })],
   ['serve ids that are not an array', 'ids', () => system.serve(Counter, { ids: 'a' as never })],
+  ['admission limit that is not positive', 'maxTransactions', () => createSystem({ backend, closeBackend: false, admission: { maxTransactions: 0 } })],
+  ['admission option with a typo', 'queueTimeout', () => createSystem({ backend, closeBackend: false, admission: { queueTimeout: 5 } as never })],
 ];
 for (const [name, , run] of options) refused.push([name, 'invalid_options', run]);
 
 /** Cases whose message is enqueued before the error: the store changes by that message. */
-const enqueues = new Set(['call timeout', 'call aborted', 'call pending when its system closes']);
+const enqueues = new Set(['call timeout', 'call pending when its system closes']);
+
+/**
+ * A system on its own memory engine whose one transaction slot is held: a dispatch waits past its
+ * 20 ms admission deadline and is refused with `overloaded`. Returns that error and what the
+ * engine held when it was raised (nothing: the refused message was never written).
+ */
+async function overloaded(): Promise<{ refused: Promise<never>; storedKeys: number }> {
+  const engine = memory();
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  const held: typeof engine = Object.create(engine, { transact: { value: (fn: never, o: never) => gate.then(() => engine.transact(fn, o)) } });
+  const s = await createSystem({ backend: held, admission: { maxTransactions: 1, queueTimeoutMs: 20 } });
+  const holder = s.ref(Counter, 'holder').dispatch.increment(1);
+  const error = await s.ref(Counter, 'refused').dispatch.increment(1).then(() => undefined, (e: unknown) => e);
+  const storedKeys = (await engine.transact((tx) => tx.getRange(Buffer.alloc(0), Buffer.from([0xff])))).length;
+  open();
+  await holder;
+  await s.close();
+  await engine.close();
+  return { refused: Promise.reject(error), storedKeys };
+}
 
 /** Fail while processing: the message goes to the dead letters, the state stays as it was. */
 const failing: Case[] = [
@@ -192,6 +217,7 @@ describe('bad input refused at the boundary leaves the store unchanged', () => {
     expect(error).toBeInstanceOf(DgenError);
     expect(error).toMatchObject({ code });
     if (!enqueues.has(name)) expect(await dump()).toEqual(before);
+    if (code === 'call_timeout') expect(error).toMatchObject({ stored: true, messageId: expect.any(String) }); // stored, and says so
   });
 });
 
@@ -250,6 +276,41 @@ describe('bad input at the dgen CLI: a message on stderr and a non-zero exit, no
     } finally {
       await s.close();
     }
+  });
+});
+
+describe('errors say whether the message was stored', () => {
+  it('overloaded: stored false, retryable, and nothing was written', async () => {
+    const { refused, storedKeys } = await overloaded();
+    const error = await refused.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OverloadedError);
+    expect(error).toMatchObject({ code: 'overloaded', stored: false, retryable: true });
+    expect(storedKeys).toBe(0);
+  });
+
+  it('call_timeout: stored true with the message id; ref.reply awaits the reply later, once', async () => {
+    const ref = system.ref(Counter, 'late-reply');
+    const error = (await ref.call.add(5, { timeout: 20 }).catch((e: unknown) => e)) as CallTimeoutError;
+    expect(error).toBeInstanceOf(CallTimeoutError);
+    expect(error).toMatchObject({ code: 'call_timeout', stored: true, messageId: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(error.message).toContain(error.messageId);
+    expect(await system.admin.queue(Counter, 'late-reply')).toHaveLength(1);
+    const serving = system.serve(Counter, { ids: ['late-reply'] });
+    try {
+      expect(await ref.reply.add(error.messageId, { timeout: 10_000 })).toBe(5);
+      await expect(ref.reply.add(error.messageId, { timeout: 50 })).rejects.toMatchObject({ code: 'call_timeout' }); // delivered once
+      expect(await ref.query((s) => s.count)).toBe(5); // applied once
+    } finally {
+      await serving.stop();
+    }
+  });
+
+  it('call_aborted after the enqueue: stored true with the message id', async () => {
+    const controller = new AbortController();
+    const call = system.ref(Counter, 'aborted').call.add(1, { signal: controller.signal });
+    controller.abort();
+    await expect(call).rejects.toMatchObject({ code: 'call_aborted', stored: true, messageId: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(await system.admin.queue(Counter, 'aborted')).toHaveLength(1);
   });
 });
 

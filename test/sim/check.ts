@@ -183,6 +183,7 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
       const e = s.reply.error;
       const ok =
         isDgenError(e, 'call_timeout') ||
+        isDgenError(e, 'overloaded') ||
         (endedProducer && (e instanceof CrashError || isDgenError(e, 'system_closed'))) ||
         (s.action === 'fail' && isDgenError(e, 'sim_refused')) ||
         (s.action === 'poison' && isDgenError(e, 'unserializable_value')) ||
@@ -197,7 +198,15 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
     }
     for (const e of s.rejections) {
       const owner = world.incarnations.get(s.ref.split('/')[0]!);
+      if (isDgenError(e, 'overloaded')) continue;
       if (!(e instanceof CrashError || isDgenError(e, 'system_closed')) || owner?.slot.role === 'producer') fail(`dispatch ${s.tag} rejected: ${describe(e)}`);
+    }
+    // Every error that says whether its message was stored says the truth.
+    const processed = where.has(s.tag) || dead.has(s.tag) || deleted.has(s.tag);
+    for (const e of [...s.rejections, ...(s.reply?.ok === false ? [s.reply.error] : [])]) {
+      const claim = (e as { stored?: unknown } | undefined)?.stored;
+      if (claim === false && processed && !s.acked) fail(`${s.tag}: ${describe(e)} said nothing was stored, yet it was processed`);
+      if (claim === true && !processed) fail(`${s.tag}: ${describe(e)} said it was stored, yet it was never processed`);
     }
   }
 

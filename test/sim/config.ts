@@ -1,5 +1,5 @@
 /** The shape of one simulated run, drawn from its seed. */
-import type { ActorOptions, FaultPlan } from '../../src/index.js';
+import type { ActorOptions, AdmissionOptions, FaultPlan } from '../../src/index.js';
 import { Rng } from './random.js';
 
 export interface SimConfig {
@@ -36,6 +36,13 @@ export interface SimConfig {
   /** Mean ms between partitions of a process (0: none), and their longest duration. */
   readonly partition: { readonly everyMs: number; readonly maxMs: number };
   readonly service: { readonly failRate: number; readonly maxLatencyMs: number };
+  /**
+   * Overload: in about a third of the runs every process admits only 1–2 transactions at once,
+   * commits take 1–30 ms, and an operation waits at most 1–30 ms for its turn, so bursts fail with
+   * `overloaded` (drawn from its own stream, so the rest of a seed's configuration is unchanged).
+   * The invariant (check.ts): every error's `stored` claim is true.
+   */
+  readonly admission: AdmissionOptions | undefined;
 }
 
 export interface ScaleOptions {
@@ -49,7 +56,7 @@ export function configure(seed: number, options: ScaleOptions = {}): SimConfig {
   const some = (p: number, max: number) => (r.chance(p) ? Number(r.between(0, max).toFixed(4)) : 0);
   const consumers = r.int(1, 3);
   const mixed = r.chance(0.5) ? 1 : 0;
-  return {
+  const cfg: SimConfig = {
     seed,
     actors: [...Array.from({ length: r.int(2, 4) }, (_, i) => `a${i}`), ...Array.from({ length: r.int(0, 2) }, (_, i) => `s${i}`)],
     producers: r.int(1, 3),
@@ -83,5 +90,15 @@ export function configure(seed: number, options: ScaleOptions = {}): SimConfig {
     },
     partition: r.chance(0.5) ? { everyMs: r.pick([200, 600]), maxMs: r.int(leaseMs, 3 * leaseMs) } : { everyMs: 0, maxMs: 0 },
     service: { failRate: r.pick([0, 0.1, 0.25]), maxLatencyMs: r.int(0, 60) },
+    admission: undefined,
   };
+  const o = overload(seed);
+  // Commits that take (virtual) time, so that operations really wait for their turn.
+  return o === undefined ? cfg : { ...cfg, admission: o.admission, faults: { ...cfg.faults, commitDelayMs: o.commitDelayMs } };
+}
+
+function overload(seed: number): { admission: AdmissionOptions; commitDelayMs: readonly [number, number] } | undefined {
+  const r = Rng.derive(seed, 'admission');
+  if (!r.chance(0.35)) return undefined;
+  return { admission: { maxTransactions: r.int(1, 2), queueTimeoutMs: r.int(1, 30) }, commitDelayMs: [1, r.int(5, 30)] };
 }

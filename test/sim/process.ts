@@ -13,11 +13,15 @@
  */
 import type { Backend, BackendStats, Bytes, KeyValue, RangeOptions, ReadOptions, Transaction, TransactOptions, Watch } from '../../src/index.js';
 import { DEFAULT_PREFIX } from '../../src/store/keys.js';
+import { DgenError } from '../../src/errors.js';
 
-/** What a dead process gets from every storage call. Not a storage error, so nothing retries it. */
-export class CrashError extends Error {
+/**
+ * What a dead process gets from every storage call. A typed error that no code retries (not a
+ * storage error), so admission control passes it through as it is, unwrapped.
+ */
+export class CrashError extends DgenError {
   constructor(readonly process: string) {
-    super(`process ${process} crashed`);
+    super('sim_process_crashed', `process ${process} crashed`);
     this.name = 'CrashError';
   }
 }

@@ -3,7 +3,7 @@
  * until every queue is drained, shut down, read the final data and check the invariants.
  */
 import { createHash } from 'node:crypto';
-import { createSystem, memory, type Backend } from '../../src/index.js';
+import { createSystem, isDgenError, memory, type Backend } from '../../src/index.js';
 import { Layout } from '../../src/store/keys.js';
 import { check, type FinalActor } from './check.js';
 import { ClockError, VirtualClock } from './clock.js';
@@ -77,6 +77,7 @@ export async function runSeed(seed: number, options: ScaleOptions = {}): Promise
     emissions: [...world.observed.values()].reduce((n, e) => n + e.length, 0),
     dispatchRejections: [...producers.sent.values()].reduce((n, s) => n + s.rejections.length, 0),
     resends: [...producers.sent.values()].reduce((n, s) => n + s.sends - 1, 0),
+    overloaded: [...producers.sent.values()].reduce((n, s) => n + [...s.rejections, s.reply?.ok === false ? s.reply.error : undefined].filter((e) => isDgenError(e, 'overloaded')).length, 0),
     serviceFailures: world.serviceFailures,
     faults: { ...engine.faults.injected },
     commits: engine.stats().commits,

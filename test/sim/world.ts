@@ -145,7 +145,7 @@ export class World {
       this.cfg.actorOptions,
     );
     if (this.timeline !== undefined) backend.trace = (tx) => this.note(`${name} ${tx.step} [${[...tx.actors].join(',')}]`);
-    const system = await createSystem({ backend, closeBackend: false });
+    const system = await createSystem({ backend, closeBackend: false, ...(this.cfg.admission === undefined ? {} : { admission: this.cfg.admission }) });
     inc = new Incarnation(slot, name, backend, system, defs);
     this.incarnations.set(name, inc);
     system.events$.subscribe((e) => this.event(inc!, e));

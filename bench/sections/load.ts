@@ -1,0 +1,203 @@
+/**
+ * 7. Load: bursts of 1, 10, 100, 1,000, 10,000 and 50,000 concurrent calls and dispatches, issued
+ * at once, to 100 and to 1,000 actors, (a) in a process that also serves the actors and (b) from a
+ * process that does not, the actors being served by a child process (LMDB and FoundationDB only:
+ * the memory engine lives in one process). For each burst: throughput (operations ÷ time until the
+ * last one settled), p50 / p99 latency from issue to settlement, failures by error code. A dispatch
+ * settles once enqueued; a call once its reply arrived. Then the memory one pending call holds.
+ *
+ * Baselines: the bare engine writing the same number of keys in transactions of 1,000 keys, one
+ * after another (the physical limit of the writes alone), and, in `detail.vsPeak`, the ratio of the
+ * burst's throughput to the best throughput of its own sweep (the goal: ≥ 0.8 at 50,000).
+ *
+ *   npm run bench -- --sections=load --load-sizes=1,100,10000 --load-actors=100
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { createSystem, isDgenError, type Backend, type System } from '../../src/index.js';
+import { Counter } from '../lib/actors.js';
+import type { Store } from '../lib/engine.js';
+import { distribution, now, round, sleep } from '../lib/measure.js';
+import { row, type Row, type SectionContext } from '../lib/report.js';
+
+const SIZES = [1, 10, 100, 1_000, 10_000, 50_000];
+const ACTORS = [100, 1_000];
+/** No call or enqueue may time out before the burst settles: outcomes, not deadlines, are measured. */
+const CALL_TIMEOUT_MS = 300_000;
+
+function listArg(name: string, fallback: number[]): number[] {
+  const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return hit === undefined ? fallback : hit.slice(name.length + 3).split(',').map(Number);
+}
+
+type Verb = 'call' | 'dispatch';
+type Mode = 'serving process' | 'other process';
+
+interface Burst {
+  readonly n: number;
+  readonly opsPerSec: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly failures: Record<string, number>;
+}
+
+/** Issues `n` operations at once, round-robin over `actors` instances, and waits for every one. */
+async function burst(system: System, verb: Verb, n: number, actors: number, tag: string): Promise<Burst> {
+  const latencies = new Float64Array(n);
+  const failures: Record<string, number> = {};
+  const t0 = now();
+  const ops: Promise<void>[] = [];
+  for (let i = 0; i < n; i++) {
+    const ref = system.ref(Counter, `${tag}-${i % actors}`);
+    const op = verb === 'call' ? ref.call.addGet(1, { timeout: CALL_TIMEOUT_MS }) : ref.dispatch.add(1);
+    ops.push(
+      op.then(
+        () => void (latencies[i] = now() - t0),
+        (e: unknown) => {
+          latencies[i] = now() - t0;
+          const code = isDgenError(e) ? e.code : String(e);
+          failures[code] = (failures[code] ?? 0) + 1;
+        },
+      ),
+    );
+  }
+  await Promise.all(ops);
+  const ms = now() - t0;
+  const d = distribution(Array.from(latencies));
+  return { n, opsPerSec: (n / ms) * 1_000, p50: d.p50, p99: d.p99, failures };
+}
+
+/** A child process serving the bench Counter on `store` (see bench/lib/load-child.ts). */
+async function startServer(store: Store): Promise<ChildProcess> {
+  const script = fileURLToPath(new URL('../lib/load-child.js', import.meta.url));
+  const child = spawn(process.execPath, [script, ...store.child!], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`load-child exited with ${code}`)));
+    createInterface({ input: child.stdout! }).once('line', () => resolve());
+  });
+  return child;
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, sleep(5_000)]);
+  child.kill('SIGKILL');
+}
+
+/** One sweep of burst sizes for a verb, a number of actors and a mode, on a fresh store. */
+async function sweep(ctx: SectionContext, verb: Verb, actors: number, mode: Mode, sizes: number[]): Promise<Burst[]> {
+  const store = ctx.engine.store();
+  const backend = await store.open();
+  const child = mode === 'other process' ? await startServer(store) : undefined;
+  const system = await createSystem({ backend, closeBackend: true });
+  if (child === undefined) system.serve(Counter);
+  const out: Burst[] = [];
+  try {
+    for (const n of sizes) {
+      const b = await burst(system, verb, n, actors, verb); // the same actors at every size: warm after the first burst
+      ctx.progress(`load ${verb} ×${n} → ${actors} actors, ${mode}: ${Math.round(b.opsPerSec)} ops/s, p50 ${round(b.p50)} ms, p99 ${round(b.p99)} ms, failures ${JSON.stringify(b.failures)}`);
+      out.push(b);
+    }
+  } finally {
+    await system.close();
+    if (child !== undefined) await stopServer(child);
+  }
+  return out;
+}
+
+/** The bare engine writing `n` 16-byte keys in transactions of 1,000, one after another: writes per second. */
+async function bareWrites(backend: Backend, n: number): Promise<number> {
+  const t0 = now();
+  for (let i = 0; i < n; i += 1_000) {
+    await backend.transact((tx) => {
+      for (let j = i; j < Math.min(n, i + 1_000); j++) tx.set(Buffer.from(`bare/${String(j).padStart(11, '0')}`), Buffer.alloc(48));
+    });
+  }
+  return (n / (now() - t0)) * 1_000;
+}
+
+/** JS heap bytes one pending call holds: 10,000 calls to an actor nobody serves, measured once their enqueues committed. */
+async function bytesPerPendingCall(ctx: SectionContext): Promise<{ perCall: number; bare: number }> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const n = 10_000;
+  const system = await createSystem({ backend: await ctx.engine.store().open(), closeBackend: true });
+  const ref = system.ref(Counter, 'pending');
+  await ref.dispatch.add(0); // warm: the ref, its sender and the engine's first write
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const calls = Array.from({ length: n }, () => ref.call.addGet(1, { timeout: 5_000 }).catch((e: unknown) => e));
+  await sleep(2_000); // the enqueues commit; the calls then only wait
+  gc();
+  const perCall = (process.memoryUsage().heapUsed - before) / n;
+  await Promise.all(calls);
+  await system.close();
+  // The bare minimum of any waiting call: a pending promise, its resolver in a Map, a timer.
+  gc();
+  const bareBefore = process.memoryUsage().heapUsed;
+  const waiting = new Map<number, (v: unknown) => void>();
+  const timers: NodeJS.Timeout[] = [];
+  const promises = Array.from({ length: n }, (_, i) => new Promise((resolve) => (waiting.set(i, resolve), timers.push(setTimeout(resolve, 5_000)))));
+  gc();
+  const bare = (process.memoryUsage().heapUsed - bareBefore) / n;
+  for (const t of timers) clearTimeout(t);
+  for (const r of waiting.values()) r(undefined);
+  await Promise.all(promises);
+  return { perCall, bare };
+}
+
+export async function loadSection(ctx: SectionContext): Promise<Row[]> {
+  const sizes = listArg('load-sizes', SIZES);
+  const actorCounts = listArg('load-actors', ACTORS);
+  const engine = ctx.engine.name;
+  const rows: Row[] = [];
+  const bareStore = await ctx.engine.store().open();
+  const bare = await bareWrites(bareStore, 10_000);
+  await bareStore.close();
+  const probe = ctx.engine.store();
+  const modes: Mode[] = probe.child === undefined ? ['serving process'] : ['serving process', 'other process'];
+  for (const mode of modes) {
+    for (const actors of actorCounts) {
+      for (const verb of ['dispatch', 'call'] as const) {
+        const results = await sweep(ctx, verb, actors, mode, sizes);
+        const peak = Math.max(...results.map((r) => r.opsPerSec));
+        for (const b of results) {
+          const failed = Object.values(b.failures).reduce((a, x) => a + x, 0);
+          rows.push(
+            row({
+              section: 'load',
+              case: `${verb} ×${b.n.toLocaleString('en-US')} → ${actors} actors, ${mode}`,
+              engine,
+              metric: 'throughput',
+              unit: 'ops/s',
+              better: 'higher',
+              dgen: b.opsPerSec,
+              baselines: { bare },
+              detail: { p50Ms: b.p50, p99Ms: b.p99, failures: b.failures, vsPeak: round(b.opsPerSec / peak) },
+              note: `p50 ${round(b.p50)} ms, p99 ${round(b.p99)} ms, ${failed === 0 ? 'no failures' : `failures ${JSON.stringify(b.failures)}`}, ${round(b.opsPerSec / peak)}× sweep peak`,
+            }),
+          );
+        }
+      }
+    }
+  }
+  const memory = await bytesPerPendingCall(ctx);
+  rows.push(
+    row({
+      section: 'load',
+      case: 'memory per pending call (10,000 calls waiting)',
+      engine,
+      metric: 'JS heap',
+      unit: 'bytes',
+      better: 'lower',
+      dgen: memory.perCall,
+      baselines: { bare: memory.bare },
+      note: 'bare: a pending promise, its resolver in a Map and a timer',
+    }),
+  );
+  return rows;
+}

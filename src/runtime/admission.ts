@@ -1,0 +1,186 @@
+/**
+ * Admission control over the storage contract: a system runs at most `maxTransactions`
+ * transactions at once on its engine and queues the rest, fairly across verbs and actors
+ * (see fair-queue.ts), so that each admitted transaction finishes well inside its 5 s timeout
+ * however many operations are issued at once. A user operation (dispatch, call, query) that cannot
+ * start before its deadline fails with `overloaded`, which guarantees nothing was stored; internal
+ * loops (consumers, watches, reply listeners) wait as long as it takes.
+ *
+ * It is engine-agnostic: a {@link Backend} wrapping a Backend, used by the whole runtime, so
+ * memory, LMDB and FoundationDB are protected alike (LMDB's reader table, FoundationDB's
+ * per-client limits, the event loop of a process under a burst).
+ * @internal
+ */
+import type { Backend, BackendStats, Transaction, TransactOptions } from '../backend/contract.js';
+import { ClosedError, EngineFailedError } from '../backend/errors.js';
+import { OverloadedError, isDgenError } from '../errors.js';
+import { FairQueue } from './fair-queue.js';
+import { checkOptions, positiveInteger, positiveMs, type OptionCheck } from './options.js';
+
+/**
+ * Options of admission control, `createSystem({ admission })` (docs/load.md).
+ *
+ * @example
+ * ```ts
+ * const system = await createSystem({ admission: { maxTransactions: 32, queueTimeoutMs: 5_000 } });
+ * await ref.dispatch.add(1).catch((e) => { if (isDgenError(e, 'overloaded')) retryLater(); }); // nothing was stored
+ * ```
+ */
+export interface AdmissionOptions {
+  /**
+   * Most transactions this system runs at once on its engine. Default by engine: memory 256,
+   * lmdb 64, foundationdb 512 (others 128).
+   */
+  readonly maxTransactions?: number;
+  /**
+   * Longest a dispatch, call or query waits for its turn before failing with `overloaded`
+   * (nothing stored). Default 30,000 ms.
+   */
+  readonly queueTimeoutMs?: number;
+  /** Most operations waiting for their turn; past it a new one fails with `overloaded` at once. Default 1,000,000. */
+  readonly maxQueued?: number;
+}
+
+/** Which queue an operation waits in: its verb, then its actor (round-robin at both levels). @internal */
+export interface Lane {
+  readonly verb: string;
+  readonly key: string;
+}
+
+/** Options of {@link AdmittedBackend.transact}. @internal */
+export interface AdmitOptions extends TransactOptions {
+  readonly lane?: Lane;
+  /** Epoch ms by which the transaction must have started, else `overloaded`. Absent: no deadline. */
+  readonly deadline?: number;
+}
+
+const DEFAULT_LIMITS: Readonly<Record<string, number>> = { memory: 256, lmdb: 64, foundationdb: 512 };
+const DEFAULT_QUEUE_TIMEOUT_MS = 30_000;
+const DEFAULT_MAX_QUEUED = 1_000_000;
+const INTERNAL: Lane = { verb: 'internal', key: '' };
+const ADMISSION_OPTIONS: Readonly<Record<keyof AdmissionOptions, OptionCheck>> = {
+  maxTransactions: positiveInteger,
+  queueTimeoutMs: positiveMs,
+  maxQueued: positiveInteger,
+};
+
+interface Waiting {
+  readonly deadline: number | undefined;
+  readonly start: () => void;
+  readonly fail: (e: unknown) => void;
+}
+
+/** A Backend whose transactions are admitted at most `maxTransactions` at a time. @internal */
+export class AdmittedBackend implements Backend {
+  readonly kind: string;
+  readonly maxTransactions: number;
+  readonly queueTimeoutMs: number;
+  private readonly maxQueued: number;
+  private running = 0;
+  private readonly queue = new FairQueue<Waiting>();
+  private sweeper: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly engine: Backend,
+    options: AdmissionOptions = {},
+  ) {
+    checkOptions('createSystem({ admission })', options, ADMISSION_OPTIONS);
+    this.kind = engine.kind;
+    this.maxTransactions = options.maxTransactions ?? DEFAULT_LIMITS[engine.kind] ?? 128;
+    this.queueTimeoutMs = options.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS;
+    this.maxQueued = options.maxQueued ?? DEFAULT_MAX_QUEUED;
+  }
+
+  get closed(): boolean {
+    return this.engine.closed;
+  }
+
+  /** Transactions running now, and operations waiting for their turn. */
+  get load(): { readonly running: number; readonly queued: number } {
+    return { running: this.running, queued: this.queue.size };
+  }
+
+  /** A deadline `queueTimeoutMs` from now, for a user operation. */
+  deadline(): number {
+    return Date.now() + this.queueTimeoutMs;
+  }
+
+  async transact<T>(fn: (tx: Transaction) => T | Promise<T>, options: AdmitOptions = {}): Promise<T> {
+    await this.admit(options.lane ?? INTERNAL, options.deadline);
+    try {
+      return await this.engine.transact(fn, options);
+    } catch (e) {
+      throw isDgenError(e) ? e : new EngineFailedError(e);
+    } finally {
+      this.release();
+    }
+  }
+
+  stats(): BackendStats {
+    return this.engine.stats();
+  }
+
+  async close(): Promise<void> {
+    this.failQueued(new ClosedError('backend'));
+    await this.engine.close();
+  }
+
+  /** Rejects every operation still waiting (the system is closing or the engine closed). */
+  failQueued(error: unknown): void {
+    for (let w = this.queue.shift(); w !== undefined; w = this.queue.shift()) w.fail(error);
+    this.stopSweeper();
+  }
+
+  private admit(lane: Lane, deadline: number | undefined): Promise<void> | void {
+    if (this.running < this.maxTransactions && this.queue.size === 0) {
+      this.running++;
+      return;
+    }
+    if (deadline !== undefined && this.queue.size >= this.maxQueued) {
+      throw new OverloadedError(verbName(lane), `${this.queue.size.toLocaleString('en-US')} operations are already waiting (admission.maxQueued)`);
+    }
+    return new Promise<void>((start, fail) => {
+      this.queue.push(lane.verb, lane.key, { deadline, start, fail });
+      if (deadline !== undefined) this.startSweeper();
+    });
+  }
+
+  private release(): void {
+    for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
+      if (next.deadline !== undefined && next.deadline < Date.now()) {
+        next.fail(this.expired());
+        continue;
+      }
+      next.start(); // the slot passes on: `running` is unchanged
+      return;
+    }
+    this.running--;
+    this.stopSweeper();
+  }
+
+  private expired(): OverloadedError {
+    return new OverloadedError('the operation', `it waited ${this.queueTimeoutMs} ms (admission.queueTimeoutMs) behind ${this.maxTransactions} transactions in flight and ${this.queue.size.toLocaleString('en-US')} queued`);
+  }
+
+  /** Fails waiting operations whose deadline passed, so they fail fast rather than when a slot frees. */
+  private startSweeper(): void {
+    if (this.sweeper !== undefined) return;
+    const every = Math.max(10, Math.min(1_000, this.queueTimeoutMs / 4));
+    this.sweeper = setInterval(() => {
+      const now = Date.now();
+      for (const w of this.queue.removeWhere((w) => w.deadline !== undefined && w.deadline < now)) w.fail(this.expired());
+      if (this.queue.size === 0) this.stopSweeper();
+    }, every);
+    this.sweeper.unref();
+  }
+
+  private stopSweeper(): void {
+    if (this.sweeper === undefined || this.queue.size > 0) return;
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+  }
+}
+
+function verbName(lane: Lane): string {
+  return lane.verb === INTERNAL.verb ? 'the operation' : `${lane.verb} to ${lane.key}`;
+}
