@@ -135,8 +135,9 @@ export class InstanceConsumer<S> {
   }
 
   /** Runs `body` as one transaction that ends in a state change; see {@link batch}. Used by thunks. */
-  async commitChange(body: (tx: Transaction, batchId: string) => Promise<Commit<S>>): Promise<Commit<S>> {
+  async commitChange(body: (tx: Transaction, batchId: string) => Promise<Commit<S>>, committed?: () => void): Promise<Commit<S>> {
     const commit = await this.once(body, (c) => c.version.n);
+    committed?.();
     this.publish(commit);
     return commit;
   }

@@ -44,9 +44,9 @@ export async function runLockedThunk<S>(c: InstanceConsumer<S>): Promise<ThunkRe
     if (c.stopping.aborted) return { kind: 'stopped' };
     if ('recipe' in outcome) {
       try {
-        await complete(c, claim.lock, outcome.recipe);
         const { messageId, action, thunk, attempt } = claim.lock;
-        c.rt.emit({ type: 'thunk-succeeded', actor: c.def.name, id: c.id, messageId, action, thunk, attempt });
+        // Emitted before the caller is answered, so whoever awaits the call sees the event already.
+        await complete(c, claim.lock, outcome.recipe, () => c.rt.emit({ type: 'thunk-succeeded', actor: c.def.name, id: c.id, messageId, action, thunk, attempt }));
         return { kind: 'released' };
       } catch (e) {
         if (e instanceof StaleLockError) return { kind: 'standby', until: Date.now() + c.def.options.leaseMs };
@@ -140,7 +140,7 @@ async function fence<S>(c: InstanceConsumer<S>, tx: Transaction, lock: LockRecor
 }
 
 /** Applies the recipe, releases the lock and delivers the locking message's reply, in one transaction. */
-async function complete<S>(c: InstanceConsumer<S>, lock: LockRecord, recipe: Recipe<S> | undefined): Promise<void> {
+async function complete<S>(c: InstanceConsumer<S>, lock: LockRecord, recipe: Recipe<S> | undefined, committed: () => void): Promise<void> {
   await c.commitChange(async (tx, batchId): Promise<Commit<S>> => {
     await fence(c, tx, lock);
     const version = decodeVersion(await tx.get(c.keys.version));
@@ -149,7 +149,7 @@ async function complete<S>(c: InstanceConsumer<S>, lock: LockRecord, recipe: Rec
     for (const p of patches) if (p.op !== 'remove') validateValue(p.value, `state (recipe of ${lock.thunk})`);
     clearLock(tx, c.keys);
     return c.writeState(tx, batchId, version, base, state as S, patches, [{ envelope: { id: lock.messageId, action: lock.action, wantsReply: lock.wantsReply, replyTo: lock.replyTo }, reply: lock.reply }]);
-  });
+  }, committed);
 }
 
 /** Gives up: the message goes to the dead letters, the caller gets the error, the lock is released. */
