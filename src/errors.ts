@@ -139,8 +139,16 @@ export class OverloadedError extends DgenError {
  * its reply (the message stays queued and is processed by whichever consumer serves it).
  */
 export class SystemClosedError extends DgenError {
-  constructor(detail?: string) {
+  /** Set on a call that was still waiting when its system closed: its message is stored. */
+  readonly stored?: true;
+  /** The id of that call's stored message, for `ref.reply.<action>(messageId)` from a new system. */
+  readonly messageId?: string;
+  constructor(detail?: string, messageId?: string) {
     super('system_closed', detail ?? 'The dgen system is closed; create a new one with createSystem().');
+    if (messageId !== undefined) {
+      this.stored = true;
+      this.messageId = messageId;
+    }
   }
 }
 
