@@ -13,6 +13,9 @@ import type { Runtime } from '../runtime/runtime.js';
 import { Sender } from './sender.js';
 import { StateStore } from '../state/store.js';
 import { decodeVersion } from '../store/version.js';
+import { dispatchLater, refuseDelayedCall } from '../time/dispatch.js';
+import { isTimed } from '../time/timing.js';
+import type { Timing } from '../define/timing.js';
 
 /** Options of a `dispatch`. */
 export interface DispatchOptions {
@@ -21,6 +24,13 @@ export interface DispatchOptions {
    * `commit_unknown_result` (or crashed) may simply send again with the same key.
    */
   readonly idempotencyKey?: string;
+  /**
+   * Deliver after this many milliseconds (at most 10 years): the message is stored as a timer of
+   * the instance and enqueued, exactly once, when due. Not ordered with the ref's other messages.
+   */
+  readonly delay?: number;
+  /** Deliver at this time (`Date` or epoch ms; in the past: as soon as possible). Exclusive with `delay`. */
+  readonly at?: Date | number;
 }
 
 /** Options of a `call`. */
@@ -82,9 +92,23 @@ export function createRef<S, R extends Reducers<S>>(rt: Runtime, def: ActorDefin
     return outgoing(action, payload, wantsReply, idempotencyKey);
   };
 
-  const dispatch = verbs<Dispatchers<R>>(def, (action) => async (payload?: unknown, options?: DispatchOptions) => sender.send(message(action, payload, false, options?.idempotencyKey)));
+  const dispatch = verbs<Dispatchers<R>>(def, (action) => async (payload?: unknown, options?: DispatchOptions) => {
+    if (isTimed(options)) return delayed(action, payload, options as DispatchOptions & Timing);
+    return sender.send(message(action, payload, false, options?.idempotencyKey));
+  });
+
+  /** A dispatch with `{ delay }` or `{ at }` (see time/dispatch.ts); `close()` waits for it like any enqueue. */
+  const delayed = (action: string, payload: unknown, options: DispatchOptions & Timing): Promise<void> => {
+    message(action, undefined, false, options.idempotencyKey); // the same checks as an immediate dispatch
+    const stored = dispatchLater(rt, def.name, id, action, payload, options, options.idempotencyKey);
+    const done = stored.then(() => undefined, () => undefined);
+    rt.sending.add(done);
+    void done.then(() => rt.sending.delete(done));
+    return stored;
+  };
 
   const call = verbs<Callers<R>>(def, (action) => async (payload?: unknown, options?: CallOptions) => {
+    refuseDelayedCall(action, options);
     const out = message(action, payload, true);
     const reply = await awaitReply(rt, def.name, keys, out.envelope, options, () => sender.send(out));
     if (reply.ok) return reply.value;

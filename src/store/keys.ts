@@ -17,6 +17,9 @@
  * (prefix, 'w', name, id)                 "has work" index, so serve() finds instances with messages
  * (prefix, 'x', name, id)                 index of instances with stored state (admin listing)
  * (prefix, 'n', name)                     notify counter, bumped by every enqueue (watched by consumers)
+ * (prefix, 'a', name, id, 'm', kind, key)  pending timers of an instance (see timers.ts)
+ * (prefix, 'T', name, due, id, kind, key, messageId)  time-ordered index of a definition's timers
+ * (prefix, 'tw', name)                    timer wake counter, bumped by a timer earlier than all pending ones
  * ```
  * @internal
  */
