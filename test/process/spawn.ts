@@ -16,7 +16,12 @@ export interface Child {
 }
 
 export function spawnWorker(...args: string[]): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', worker, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnScript(worker, ...args);
+}
+
+/** A child process running `script` (a .ts file, through tsx) with `args`. */
+export function spawnScript(script: string, ...args: string[]): Child {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: unknown[] = [];
   const listeners = new Set<() => void>();
   let stderr = '';
