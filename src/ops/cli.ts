@@ -30,6 +30,8 @@ const USAGE = `usage: dgen <command> [arguments] [--path DIR | --cluster-file FI
   release-lock <actor> <id>             release a stuck lock; its message goes to the dead letters
   resume <actor> <id>                   let a halted actor process its queue again
   destroy <actor> <id> --yes            delete everything of an instance
+  timers <actor> <id>                   pending timers, in due order
+  cancel-timer <actor> <id> <key>       cancel the pending timer scheduled under <key>
 
   --path DIR            LMDB directory (default ./.dgen)
   --cluster-file FILE   use FoundationDB with this cluster file instead`;
@@ -48,6 +50,8 @@ const COMMANDS: Record<string, { readonly arity: number; readonly run: Command }
   'release-lock': { arity: 2, run: (a, [actor, id]) => a.releaseLock(actor!, id!) },
   resume: { arity: 2, run: (a, [actor, id]) => a.resume(actor!, id!) },
   destroy: { arity: 2, run: (a, [actor, id]) => a.destroy(actor!, id!).then(() => true) },
+  timers: { arity: 2, run: (a, [actor, id]) => a.timers(actor!, id!) },
+  'cancel-timer': { arity: 3, run: (a, [actor, id, key]) => a.cancelTimer(actor!, id!, { key: key! }) },
 };
 
 /** Runs one command line; returns the exit code. */
