@@ -24,6 +24,7 @@ import { dispatchSection } from './sections/dispatch.js';
 import { latencySection } from './sections/latency.js';
 import { manyActorsSection } from './sections/many-actors.js';
 import { processingSection } from './sections/processing.js';
+import { timersSection } from './sections/timers.js';
 import { benchEngines } from './lib/engine.js';
 import { round } from './lib/measure.js';
 import { table, type Row, type Section } from './lib/report.js';
@@ -35,6 +36,7 @@ const SECTIONS: ReadonlyArray<readonly [string, Section]> = [
   ['amplification', amplificationSection],
   ['cold-start', coldStartSection],
   ['many-actors', manyActorsSection],
+  ['timers', timersSection],
 ];
 
 function arg(name: string): string | undefined {

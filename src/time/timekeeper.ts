@@ -1,7 +1,7 @@
 /**
  * The timer host of one definition in one `serve()`: sleeps until the earliest pending timer is
  * due, fires what is due, and sleeps again. It is woken early by a watch on the definition's wake
- * key, which a transaction bumps when it sets a timer earlier than every pending one. Nothing
+ * key, which a transaction bumps when it sets a timer earlier than every pending one. It never
  * polls: a host with a million pending timers and none due holds one timer and one watch.
  *
  * Any number of hosts may run for one definition (one per `serve()`, on any machine): the firing
