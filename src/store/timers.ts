@@ -35,6 +35,8 @@ export interface TimerRecord {
   readonly messageId: string;
   /** The encoded message envelope (see message.ts). */
   readonly message: Buffer;
+  /** The keys the record was read from (head and chunks), to clear exactly those. */
+  readonly keys?: readonly Buffer[];
 }
 
 /** One entry of a definition's time-ordered index. */
@@ -64,7 +66,8 @@ export function instanceTimers(layout: Layout, name: string, id: string): Subspa
 /** Writes (or replaces) a timer: its record and its index entry. A replaced timer's old index entry goes stale. */
 export function writeTimer(tx: Transaction, layout: Layout, name: string, id: string, timer: TimerRef, record: TimerRecord): void {
   const records = instanceTimers(layout, name, id);
-  clearBlob(tx, records, [timer.kind, timer.key]);
+  // An unnamed timer's key is a fresh message id: there is no older record (and its chunks) to clear.
+  if (timer.kind === 'k') clearBlob(tx, records, [timer.kind, timer.key]);
   writeBlob(tx, records, [timer.kind, timer.key], encodeValue([record.due, record.messageId, record.message]));
   tx.set(timerIndex(layout, name).pack([record.due, id, timer.kind, timer.key, record.messageId]), Buffer.alloc(0));
 }
@@ -80,7 +83,7 @@ export async function readTimer(tx: Transaction, layout: Layout, name: string, i
   const head = records.pack([timer.kind, timer.key]);
   const kvs = await tx.getRange(head, records.range([timer.kind, timer.key]).end);
   const blob = groupBlobs(records, kvs, 2)[0];
-  return blob?.bytes === undefined ? undefined : decodeRecord(blob.bytes);
+  return blob?.bytes === undefined ? undefined : { ...decodeRecord(blob.bytes), keys: blob.keys };
 }
 
 /** Every pending timer of an instance, in (kind, key) order. */

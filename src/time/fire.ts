@@ -9,7 +9,7 @@
 import type { Transaction } from '../backend/contract.js';
 import type { Layout } from '../store/keys.js';
 import { enqueue, type Outgoing } from '../store/queue.js';
-import { clearTimer, dueEntries, readTimer, type IndexEntry, type TimerRecord } from '../store/timers.js';
+import { dueEntries, readTimer, type IndexEntry, type TimerRecord } from '../store/timers.js';
 
 /** Most timers one firing transaction moves. */
 export const FIRE_BATCH = 1_000;
@@ -43,7 +43,8 @@ export async function fireDue(tx: Transaction, layout: Layout, name: string, now
         break;
       }
       bytes += record.message.length;
-      clearTimer(tx, layout, name, entry.id, entry.timer);
+      // Exactly the keys read (no range clear): cheaper, and what the read conflict covers.
+      for (const key of record.keys ?? []) tx.clear(key);
       const outs = byId.get(entry.id) ?? [];
       outs.push(asOutgoing(record));
       byId.set(entry.id, outs);
