@@ -34,13 +34,22 @@ export function unnamed(name: string, id: string, due: number, out: Outgoing): T
 }
 
 /**
- * Writes `ops` in order (a later op on the same timer wins), then wakes the hosts of each
- * definition that got a timer earlier than all its pending ones.
+ * When the earliest pending timer is due within this many ms, a host may be firing it right now:
+ * a new timer then wakes the hosts instead of taking a read conflict on that entry.
+ */
+const NEAR_MS = 1_000;
+
+/**
+ * Writes `ops` in order (a later op on the same timer wins), then makes sure the hosts of each
+ * definition will see the new timers: a host sleeps until the earliest pending timer, and looks at
+ * the index again after firing it.
  *
- * The earliest entry is read as a snapshot with a read conflict on that one key: if a host fires
- * (clears) it before this transaction commits, this transaction retries and looks again. So
- * either this timer is visible to the host's next look at the index, or the wake key is bumped
- * after it — a new timer is never left unseen while its host sleeps.
+ * The earliest entry is read as a snapshot. The wake key is bumped (an atomic add: it conflicts
+ * with nothing) when a new timer comes before it, or when it is due soon, since a host may fire it
+ * and look at the index before this transaction commits. Otherwise the transaction takes a read
+ * conflict on that one entry: if a host (with a fast clock) fires it meanwhile, this transaction
+ * retries and decides again. So a new timer is never left unseen while its host sleeps, and
+ * producers setting timers do not conflict with the firing of imminent ones.
  */
 export async function writeTimerOps(tx: Transaction, layout: Layout, ops: readonly TimerOp[]): Promise<void> {
   if (ops.length === 0) return;
@@ -55,8 +64,8 @@ export async function writeTimerOps(tx: Transaction, layout: Layout, ops: readon
   }
   for (const [name, due] of earliest) {
     const first = await firstEntry(tx, layout, name);
-    if (first !== undefined) tx.addReadConflictKey(first.key);
     // A timer written in this same transaction may be the one read: waking for it is harmless.
-    if (first === undefined || due <= first.due) tx.add(timerWakeKey(layout, name), 1);
+    if (first === undefined || due <= first.due || first.due <= Date.now() + NEAR_MS) tx.add(timerWakeKey(layout, name), 1);
+    else tx.addReadConflictKey(first.key);
   }
 }
