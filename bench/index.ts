@@ -27,6 +27,7 @@ import { latencySection } from './sections/latency.js';
 import { loadSection } from './sections/load.js';
 import { manyActorsSection } from './sections/many-actors.js';
 import { processingSection } from './sections/processing.js';
+import { timersSection } from './sections/timers.js';
 import { benchEngines } from './lib/engine.js';
 import { round } from './lib/measure.js';
 import { table, type Row, type Section } from './lib/report.js';
@@ -39,6 +40,7 @@ const SECTIONS: ReadonlyArray<readonly [string, Section]> = [
   ['cold-start', coldStartSection],
   ['many-actors', manyActorsSection],
   ['load', loadSection],
+  ['timers', timersSection],
 ];
 
 function arg(name: string): string | undefined {

@@ -30,6 +30,12 @@ export type { ServeOptions, Serving } from './serve/server.js';
 export type { SystemEvent } from './runtime/events.js';
 export type { ActorName, ActorSummary, Admin, DeadLetterEntry, LockInfo, QueuedEntry } from './ops/admin.js';
 export { StaleLockError } from './serve/thunk.js';
+// Time: delayed dispatch, timers set by reducers, their operators' view
+export type { SelfSenders } from './define/actor.js';
+export type { TimerSpec, Timing } from './define/timing.js';
+export { InvalidTimerKeyError, InvalidTimingError } from './time/errors.js';
+export { MAX_DELAY_MS } from './time/timing.js';
+export type { TimerEntry, TimerName } from './ops/timers.js';
 export {
   ActorError,
   CallAbortedError,

@@ -23,11 +23,12 @@ const ALLOWED: Record<string, readonly string[]> = {
   define: ['errors', 'util'],
   store: [...LOW, 'state', 'define'],
   runtime: [...LOW, 'store', 'define'],
-  serve: [...LOW, 'state', 'store', 'define', 'runtime'],
+  time: [...LOW, 'state', 'store', 'define', 'runtime'],
+  serve: [...LOW, 'state', 'store', 'define', 'runtime', 'time'],
   // createSystem composes the parts: refs, servers, `system.admin`, and LMDB as the default engine.
-  client: [...LOW, 'state', 'store', 'define', 'runtime', 'serve', 'ops/admin', 'backend/lmdb'],
+  client: [...LOW, 'state', 'store', 'define', 'runtime', 'time', 'serve', 'ops/admin', 'backend/lmdb'],
   // the CLI opens the engine its flags name
-  ops: [...LOW, 'state', 'store', 'define', 'runtime', 'client', 'backend/foundationdb'],
+  ops: [...LOW, 'state', 'store', 'define', 'runtime', 'time', 'client', 'backend/foundationdb'],
   index: ['*'],
 };
 

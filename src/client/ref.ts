@@ -14,6 +14,9 @@ import type { Runtime } from '../runtime/runtime.js';
 import { Sender } from './sender.js';
 import { StateStore } from '../state/store.js';
 import { decodeVersion } from '../store/version.js';
+import { dispatchLater, refuseDelayedCall } from '../time/dispatch.js';
+import { isTimed } from '../time/timing.js';
+import type { Timing } from '../define/timing.js';
 
 /** Options of a `dispatch`. */
 export interface DispatchOptions {
@@ -22,6 +25,13 @@ export interface DispatchOptions {
    * `commit_unknown_result` (or crashed) may simply send again with the same key.
    */
   readonly idempotencyKey?: string;
+  /**
+   * Deliver after this many milliseconds (at most 10 years): the message is stored as a timer of
+   * the instance and enqueued, exactly once, when due. Not ordered with the ref's other messages.
+   */
+  readonly delay?: number;
+  /** Deliver at this time (`Date` or epoch ms; in the past: as soon as possible). Exclusive with `delay`. */
+  readonly at?: Date | number;
 }
 
 /** Options of a `call`. */
@@ -101,7 +111,11 @@ export type RefOf<D> = D extends ActorDefinition<infer S, infer R, infer _T> ? A
 
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 
-const DISPATCH_OPTIONS: Readonly<Record<keyof DispatchOptions, OptionCheck>> = { idempotencyKey: anything /* checked with its own code */ };
+const DISPATCH_OPTIONS: Readonly<Record<keyof DispatchOptions, OptionCheck>> = {
+  idempotencyKey: anything, // checked with its own code
+  delay: anything, // checked by time/timing.ts with the timing's own message
+  at: anything,
+};
 const CALL_OPTIONS: Readonly<Record<keyof CallOptions, OptionCheck>> = {
   timeout: (v) => (v === Infinity ? undefined : positiveMs(v) && `${positiveMs(v)}, or Infinity`),
   signal: (v) => (v instanceof AbortSignal ? undefined : 'must be an AbortSignal'),
@@ -124,14 +138,26 @@ export function createRef<S, R extends Reducers<S>>(rt: Runtime, def: ActorDefin
 
   const dispatch = verbs<Dispatchers<R>>(def, (action) => async (payload?: unknown, options?: DispatchOptions) => {
     checkOptions(`dispatch.${action}(payload, options)`, options, DISPATCH_OPTIONS);
+    if (isTimed(options)) return delayed(action, payload, options as DispatchOptions & Timing);
     return sender.send(message(action, payload, false, options?.idempotencyKey));
   });
+
+  /** A dispatch with `{ delay }` or `{ at }` (see time/dispatch.ts); `close()` waits for it like any enqueue. */
+  const delayed = (action: string, payload: unknown, options: DispatchOptions & Timing): Promise<void> => {
+    message(action, undefined, false, options.idempotencyKey); // the same checks as an immediate dispatch
+    const stored = dispatchLater(rt, def.name, id, action, payload, options, options.idempotencyKey);
+    const done = stored.then(() => undefined, () => undefined);
+    rt.sending.add(done);
+    void done.then(() => rt.sending.delete(done));
+    return stored;
+  };
 
   // Not async: once its message is enqueued a waiting call holds no reference to it (memory per pending call).
   const call = verbs<Callers<R>>(def, (action) => (payload?: unknown, options?: CallOptions) => {
     let id: string;
     let sent: Promise<void>;
     try {
+      refuseDelayedCall(action, options);
       checkOptions(`call.${action}(payload, options)`, options, CALL_OPTIONS);
       const out = message(action, payload, true);
       id = out.envelope.id;

@@ -1,5 +1,6 @@
 import type { Draft } from '../util/immer.js';
 import { InvalidDefinitionError } from '../errors.js';
+import type { TimerSpec, Timing } from './timing.js';
 
 /**
  * What a reducer returns to answer a `call`: build it with `ctx.reply(value)`.
@@ -49,8 +50,21 @@ export interface ReducerContext<S> {
    * change: it is sent if and only if the batch commits.
    * @example `ctx.send(Account, to).deposit(amount)`
    */
-  send<S2, R2 extends Reducers<S2>, T2 extends Thunks<S2>>(to: ActorDefinition<S2, R2, T2>, id: string): Senders<R2>;
-  /** The time the message was enqueued (ms since epoch): use instead of `Date.now()`. */
+  send<S2, R2 extends Reducers<S2>, T2 extends Thunks<S2>>(to: ActorDefinition<S2, R2, T2>, id: string, when?: Timing): Senders<R2>;
+  /**
+   * Set a timer of this instance in the same transaction as this state change: the message sent
+   * through the returned senders is enqueued into this actor when it is due, exactly once. A
+   * `key` names the timer: scheduling the key again replaces it, {@link ReducerContext.cancel}
+   * removes it. The senders are this actor's own; an unknown action fails the reducer.
+   * @example `ctx.schedule({ delay: 15 * 60_000, key: 'expiry' }).expire()`
+   */
+  schedule(when: TimerSpec): SelfSenders;
+  /** Remove this instance's pending timer named `key` (in this batch's transaction); nothing if none is pending. */
+  cancel(key: string): void;
+  /**
+   * The time the message was enqueued (ms since epoch), or for a timer's message its due time:
+   * use instead of `Date.now()`.
+   */
   now(): number;
   /** A pseudo-random number in [0, 1) seeded by the message id: use instead of `Math.random()`. */
   random(): number;
@@ -85,6 +99,18 @@ export type ReplyOf<F> = F extends (...args: never[]) => infer R
       ? V
       : never
   : never;
+
+/**
+ * What `ctx.schedule` returns: a function per action of the actor itself. A reducer's context does
+ * not know its own definition's reducers, so payloads are checked when the message is built (an
+ * unknown action or an unstorable payload fails the reducer); `ctx.send(Self, ctx.actorId, when)`
+ * is the fully typed equivalent for an unnamed timer.
+ * @example
+ * ```ts
+ * reserve(state, item: string, ctx) { state.held = item; ctx.schedule({ delay: 15 * 60_000, key: 'expiry' }).expire(item); }
+ * ```
+ */
+export type SelfSenders = { readonly [action: string]: (payload?: unknown) => void };
 
 /** `ctx.send(Definition, id).<action>(payload)`: one function per reducer of the target. */
 export type Senders<R> = { readonly [K in keyof R & string]: (...args: PayloadArgs<R[K]>) => void };

@@ -14,6 +14,8 @@ import { checkId, type Runtime } from '../runtime/runtime.js';
 import { decodeValue } from '../state/codec.js';
 import { StateStore } from '../state/store.js';
 import { decodeVersion } from '../store/version.js';
+import { clearInstanceTimers } from '../store/timers.js';
+import { cancelTimerOf, timersOf, type TimerEntry, type TimerName } from './timers.js';
 
 /** An actor type, by definition or by name. */
 export type ActorName = string | { readonly name: string };
@@ -103,8 +105,12 @@ export interface Admin {
   halted(actor: ActorName, id: string): Promise<{ readonly messageId: string; readonly error: StoredError; readonly at: number } | undefined>;
   /** Lets a halted instance process its queue again (after the head message was fixed, deleted or the code changed). */
   resume(actor: ActorName, id: string): Promise<boolean>;
-  /** Deletes everything of an instance: state, queue, dead letters, replies, lock, lease. */
+  /** Deletes everything of an instance: state, queue, dead letters, replies, lock, lease, timers. */
   destroy(actor: ActorName, id: string): Promise<void>;
+  /** The instance's pending timers (delayed dispatches, `ctx.schedule`, `ctx.send(…, when)`), in due order. */
+  timers(actor: ActorName, id: string): Promise<TimerEntry[]>;
+  /** Cancels a pending timer named by `{ key }` or `{ messageId }`. False if it was not pending. */
+  cancelTimer(actor: ActorName, id: string, timer: TimerName): Promise<boolean>;
 }
 
 /** @internal */
@@ -260,11 +266,22 @@ export function createAdmin(rt: Runtime): Admin {
 
     async destroy(actor, id) {
       const keys = keysOf(actor, id);
-      await transact((tx) => {
+      await transact(async (tx) => {
+        await clearInstanceTimers(tx, rt.layout, nameOf(actor), id);
         tx.clearRange(keys.root.prefix, keys.root.range().end);
         tx.clear(keys.work);
         tx.clear(keys.index);
       });
+    },
+
+    async timers(actor, id) {
+      keysOf(actor, id); // checks the system is open, the actor and the id
+      return timersOf(rt.backend, rt.layout, nameOf(actor), id);
+    },
+
+    async cancelTimer(actor, id, timer) {
+      keysOf(actor, id);
+      return cancelTimerOf(rt.backend, rt.layout, nameOf(actor), id, timer);
     },
   };
 

@@ -65,6 +65,8 @@ const COMMANDS: Record<string, Command> = {
   'release-lock': { args: ['actor', 'id'], needs: 'instance', summary: 'release a stuck lock; its message goes to the dead letters', run: (a, [actor, id]) => a.releaseLock(actor!, id!) },
   resume: { args: ['actor', 'id'], needs: 'instance', summary: 'let a halted actor process its queue again', run: (a, [actor, id]) => a.resume(actor!, id!) },
   destroy: { args: ['actor', 'id'], needs: 'instance', summary: 'delete everything of an instance (needs --yes)', run: (a, [actor, id]) => a.destroy(actor!, id!).then(() => true) },
+  timers: { args: ['actor', 'id'], needs: 'instance', summary: 'pending timers, in due order', run: (a, [actor, id]) => a.timers(actor!, id!) },
+  'cancel-timer': { args: ['actor', 'id', 'key'], needs: 'instance', summary: 'cancel the pending timer scheduled under <key>', run: (a, [actor, id, key]) => a.cancelTimer(actor!, id!, { key: key! }) },
 };
 
 function usage(): string {

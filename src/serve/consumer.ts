@@ -26,6 +26,7 @@ import { UnserializableValueError } from '../state/errors.js';
 import { StateStore } from '../state/store.js';
 import { decodeVersion, encodeVersion, type StateVersion } from '../store/version.js';
 import { pruneIdempotencyKeys } from '../store/idempotency.js';
+import { writeTimerOps } from '../time/schedule.js';
 
 /** Batches of history kept for observers in other processes. */
 export const HISTORY_KEEP = 256;
@@ -252,6 +253,7 @@ export class InstanceConsumer<S> {
     if (outcomes.length === 0) return halted === undefined ? { kind: 'empty' } : { kind: 'halted', outcome: halted };
     const commit = this.writeState(tx, batchId, version, base, state, patches, outcomes);
     this.writeSends(tx, outcomes);
+    await writeTimerOps(tx, this.rt.layout, outcomes.flatMap((o) => o.applied?.timers ?? []));
     if (halted !== undefined) commit.outcomes.push(halted);
     if (++this.batches % PRUNE_EVERY === 0) await this.prune(tx);
     return { kind: 'done', commit, took: messages.length, elapsedMs };

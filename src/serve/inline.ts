@@ -15,6 +15,7 @@ import { readLock } from '../store/lock.js';
 import type { Outgoing } from '../store/queue.js';
 import { applyMessage } from './reduce.js';
 import { decodeVersion } from '../store/version.js';
+import { writeTimerOps } from '../time/schedule.js';
 
 /** Applies `messages` inline and writes the resulting state, or returns undefined (nothing written but the lease) to enqueue them instead. */
 export async function processInline<S>(c: InstanceConsumer<S>, tx: Transaction, messages: readonly Outgoing[]): Promise<Commit<S> | undefined> {
@@ -46,5 +47,6 @@ export async function processInline<S>(c: InstanceConsumer<S>, tx: Transaction, 
     return undefined; // a state the store refuses: the queue's path isolates and dead-letters it (the store plans before it writes)
   }
   c.writeSends(tx, outcomes);
+  await writeTimerOps(tx, c.rt.layout, outcomes.flatMap((o) => o.applied?.timers ?? []));
   return commit;
 }

@@ -10,6 +10,8 @@ import type { Envelope } from '../store/message.js';
 import { outgoing, type Outgoing } from '../store/queue.js';
 import { checkId } from '../runtime/runtime.js';
 import { validateValue } from '../state/codec.js';
+import { cancelOp, delayedSenders, scheduleSenders } from '../time/senders.js';
+import type { TimerOp } from '../time/schedule.js';
 
 /** A locked side effect requested with `ctx.lock`. */
 export interface LockRequest {
@@ -33,6 +35,8 @@ export interface Applied<S> {
   readonly afters: ReadonlyArray<(state: S) => void | Promise<void>>;
   readonly lock: LockRequest | undefined;
   readonly sends: readonly Send[];
+  /** Timers set and cancelled with `ctx.schedule`, `ctx.send(…, when)` and `ctx.cancel`, in call order. */
+  readonly timers: readonly TimerOp[];
 }
 
 /** Runs the reducer of `message` on `state`. Throws whatever the reducer throws; `state` is never mutated. */
@@ -42,6 +46,7 @@ export function applyMessage<S>(def: ActorDefinition<S>, state: S, message: Enve
   const afters: Array<(state: S) => void | Promise<void>> = [];
   let lock: LockRequest | undefined;
   const sends: Send[] = [];
+  const timers: TimerOp[] = [];
   let replied = false;
   let reply: unknown;
   const ctx: ReducerContext<S> = {
@@ -55,7 +60,9 @@ export function applyMessage<S>(def: ActorDefinition<S>, state: S, message: Enve
       validateValue(args, `lock('${thunk}') args`);
       lock = { thunk, args };
     },
-    send: (to, id) => senders(to, id, sends) as never,
+    send: (to, id, when) => (when === undefined ? senders(to, id, sends) : delayedSenders(to, id, when, Date.now(), timers)) as never,
+    schedule: (when) => scheduleSenders(def, actorId, when, Date.now(), timers),
+    cancel: (key) => void timers.push(cancelOp(def, actorId, key)),
     now: () => message.at,
     random: seededRandom(message.id),
   };
@@ -81,7 +88,7 @@ export function applyMessage<S>(def: ActorDefinition<S>, state: S, message: Enve
   }
   for (const p of patches) if (p.op !== 'remove') validateValue(p.value, `state${formatPath(p.path)}`);
   if (replied) validateValue(reply, `reply of ${message.action}`);
-  return { state: next, patches, replied, reply, afters, lock, sends };
+  return { state: next, patches, replied, reply, afters, lock, sends, timers };
 }
 
 /** The `ctx.send(to, id)` object: validates each message now, so a bad send fails its reducer. */

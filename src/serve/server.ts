@@ -14,6 +14,7 @@ import { releaseLease } from '../store/lease.js';
 import { runLockedThunk } from './thunk.js';
 import type { InlineConsumer, Runtime } from '../runtime/runtime.js';
 import { watchKey } from '../util/watch-key.js';
+import { Timekeeper } from '../time/timekeeper.js';
 
 /** Options of `system.serve`. */
 export interface ServeOptions {
@@ -51,6 +52,8 @@ export class Server<S> implements Serving {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
   private stopped = false;
+  /** Fires the definition's due timers into their queues (see time/timekeeper.ts). */
+  private readonly timekeeper: Timekeeper;
 
   constructor(
     private readonly rt: Runtime,
@@ -65,6 +68,7 @@ export class Server<S> implements Serving {
     );
     const remote = merge(watchKey(rt.backend, rt.layout.notify(def.name)), interval(options.pollMs ?? 1_000)).pipe(map(() => undefined));
     this.subscription = merge(local, remote).subscribe((id) => (id === undefined ? this.scan() : this.kick(id)));
+    this.timekeeper = new Timekeeper(rt, def.name, (ids) => ids.forEach((_, id) => this.wants(id) && this.kick(id)));
     this.scan();
   }
 
@@ -209,12 +213,13 @@ export class Server<S> implements Serving {
     if (this.stopped) return;
     this.stopped = true;
     this.subscription.unsubscribe();
+    const timekeeper = this.timekeeper.stop();
     for (const slot of this.slots.values()) {
       clearTimeout(slot.idleTimer);
       clearTimeout(slot.retryTimer);
       slot.consumer.stop();
     }
-    await Promise.allSettled([this.scanning, ...[...this.slots.values()].map((s) => s.running)]);
+    await Promise.allSettled([timekeeper, this.scanning, ...[...this.slots.values()].map((s) => s.running)]);
     if (this.rt.backend.closed) return;
     await Promise.allSettled([...this.slots.values()].map((s) => this.rt.backend.transact((tx) => releaseLease(tx, s.consumer.keys, this.owner))));
     this.slots.clear();

@@ -19,6 +19,9 @@
  * (prefix, 'n', name)                     notify counter, bumped by every enqueue (watched by consumers)
  * (prefix, 'y', inbox)                    reply notify counter of one calling process, bumped with every pointer below
  * (prefix, 'y', inbox, msgId)             pointer to a reply waiting for that process: the tuple (name, id) of the actor
+ * (prefix, 'a', name, id, 'm', kind, key)  pending timers of an instance (see timers.ts)
+ * (prefix, 'T', name, due, id, kind, key, messageId)  time-ordered index of a definition's timers
+ * (prefix, 'tw', name)                    timer wake counter, bumped by a timer earlier than all pending ones
  * ```
  * @internal
  */

@@ -122,13 +122,16 @@ export function remove(tx: Transaction, _keys: ActorKeys, m: Queued): void {
 }
 
 /**
- * Clears the instance's "has work" flag if its queue is empty. Conflicts with any enqueue that
- * commits meanwhile, so a flag is never cleared over a waiting message. Returns whether it was empty.
+ * Clears the instance's "has work" flag if its queue is empty and no thunk holds its lock.
+ * Conflicts with any enqueue that commits meanwhile, so a flag is never cleared over a waiting
+ * message; and a lock keeps it, so when the consumer running the thunk dies, a scan finds the
+ * instance and the next consumer re-runs the thunk. Returns whether it was idle.
  */
 export async function clearWorkIfIdle(tx: Transaction, keys: ActorKeys): Promise<boolean> {
   const { begin, end } = keys.queue.range();
   const head = await tx.getRange(begin, end, { limit: 1 });
   if (head.length > 0) return false;
+  if ((await tx.getRange(keys.lock.prefix, keys.lock.range().end, { limit: 1 })).length > 0) return false;
   tx.clear(keys.work);
   return true;
 }

@@ -68,6 +68,33 @@ const Bad = defineActor({
     sendBadPayload(_state, _: void, ctx) {
       ctx.send(Counter, 'x').increment(Symbol('s') as unknown as number);
     },
+    scheduleNegative(_state, _: void, ctx) {
+      ctx.schedule({ delay: -1 }).ok();
+    },
+    scheduleEmptyKey(_state, _: void, ctx) {
+      ctx.schedule({ delay: 1_000, key: '' }).ok();
+    },
+    scheduleLongKey(_state, _: void, ctx) {
+      ctx.schedule({ delay: 1_000, key: 'k'.repeat(1_001) }).ok();
+    },
+    scheduleNumericKey(_state, _: void, ctx) {
+      ctx.schedule({ delay: 1_000, key: 7 as unknown as string }).ok();
+    },
+    scheduleUnknownAction(_state, _: void, ctx) {
+      ctx.schedule({ delay: 1_000 })['nope']!();
+    },
+    scheduleBadPayload(_state, _: void, ctx) {
+      ctx.schedule({ delay: 1_000 })['ok']!(() => 1);
+    },
+    cancelNumericKey(_state, _: void, ctx) {
+      ctx.cancel(7 as unknown as string);
+    },
+    sendDelayNaN(_state, _: void, ctx) {
+      ctx.send(Counter, 'x', { delay: NaN }).increment(1);
+    },
+    sendAtTooFar(_state, _: void, ctx) {
+      ctx.send(Counter, 'x', { at: Date.now() + 11 * 365 * 86_400_000 }).increment(1);
+    },
   },
   thunks: {
     noop() {},
@@ -131,6 +158,17 @@ const refused: Case[] = [
   ['a backend that is not an engine', 'invalid_options', () => createSystem({ backend: {} as never })],
   ['admin: a malformed queue position', 'invalid_position', () => system.admin.deleteQueued(Bad, 'victim', 'zz')],
   ['admin: an actor without a name', 'invalid_actor', () => system.admin.queue('', 'victim')],
+  ['delayed dispatch: negative delay', 'invalid_options', () => system.ref(Counter, 'c').dispatch.increment(1, { delay: -5 })],
+  ['delayed dispatch: NaN delay', 'invalid_options', () => system.ref(Counter, 'c').dispatch.increment(1, { delay: NaN })],
+  ['delayed dispatch: infinite delay', 'invalid_options', () => system.ref(Counter, 'c').dispatch.increment(1, { delay: Infinity })],
+  ['delayed dispatch: delay over 10 years', 'invalid_options', () => system.ref(Counter, 'c').dispatch.increment(1, { delay: 11 * 365 * 86_400_000 })],
+  ['delayed dispatch: an invalid Date', 'invalid_options', () => system.ref(Counter, 'c').dispatch.increment(1, { at: new Date('nope') })],
+  ['delayed dispatch: at as a string', 'invalid_options', () => system.ref(Counter, 'c').dispatch.increment(1, { at: '2030-01-01' as never })],
+  ['delayed dispatch: both delay and at', 'invalid_options', () => system.ref(Counter, 'c').dispatch.increment(1, { delay: 1, at: Date.now() } as never)],
+  ['delayed dispatch: a payload with a function', 'unserializable_value', () => untyped(system.ref(Counter, 'c').dispatch)['increment']!(() => 1, { delay: 10 })],
+  ['delayed dispatch: unknown action', 'unknown_action', () => untyped(bad().dispatch)['nope']!(1, { delay: 10 })],
+  ['delayed call', 'invalid_options', () => untyped(system.ref(Counter, 'c').call)['add']!(1, { delay: 10 })],
+  ['admin: cancel a timer named by neither key nor message id', 'invalid_timer', () => system.admin.cancelTimer(Bad, 'victim', {} as never)],
   ['call timeout', 'call_timeout', () => system.ref(Counter, 'nobody-serves').call.add(1, { timeout: 50 })],
   ['call aborted before it was sent', 'call_aborted', () => system.ref(Counter, 'nobody-serves').call.add(1, { signal: AbortSignal.abort() })],
     ['call pending when its system closes', 'system_closed', async () => {
@@ -205,6 +243,15 @@ const failing: Case[] = [
   ['send of an unknown action', 'unknown_action', () => bad().call.sendUnknownAction()],
   ['send to an empty id', 'invalid_id', () => bad().call.sendBadId()],
   ['send of a payload with a symbol', 'unserializable_value', () => bad().call.sendBadPayload()],
+  ['schedule with a negative delay', 'invalid_options', () => bad().call.scheduleNegative()],
+  ['schedule with an empty timer key', 'invalid_timer_key', () => bad().call.scheduleEmptyKey()],
+  ['schedule with a timer key over 1,000 bytes', 'invalid_timer_key', () => bad().call.scheduleLongKey()],
+  ['schedule with a numeric timer key', 'invalid_timer_key', () => bad().call.scheduleNumericKey()],
+  ['schedule of an unknown action', 'unknown_action', () => bad().call.scheduleUnknownAction()],
+  ['schedule of a payload with a function', 'unserializable_value', () => bad().call.scheduleBadPayload()],
+  ['cancel with a numeric timer key', 'invalid_timer_key', () => bad().call.cancelNumericKey()],
+  ['delayed send with a NaN delay', 'invalid_options', () => bad().call.sendDelayNaN()],
+  ['delayed send over 10 years ahead', 'invalid_options', () => bad().call.sendAtTooFar()],
 ];
 
 describe('bad input refused at the boundary leaves the store unchanged', () => {

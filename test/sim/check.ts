@@ -15,6 +15,8 @@ export interface FinalActor {
   readonly lock: LockInfo | undefined;
   readonly halted: unknown;
   readonly deadLetters: readonly DeadLetterEntry[];
+  /** Timers still pending. */
+  readonly timers: number;
 }
 
 interface Position {
@@ -41,6 +43,7 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
     if (f.queued > 0) fail(`${actor}: ${f.queued} message(s) left in the queue`);
     if (f.lock !== undefined) fail(`${actor}: lock still held (${f.lock.thunk} for ${f.lock.action}, owner ${f.lock.owner}, attempt ${f.lock.attempt})`);
     if (f.halted !== undefined) fail(`${actor}: halted`);
+    if (f.timers > 0) fail(`${actor}: ${f.timers} timer(s) still pending`);
   }
   const at = (actor: string, index: number): string | undefined => {
     const e = logs.get(actor)?.[index];
@@ -91,6 +94,12 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
         const s = sent.get(base);
         if (s?.action !== 'lockOp' || s.actor !== actor) fail(`${actor}[${index}]: recipe ${tag} of no locking message of this actor`);
         else if (at(actor, index - 1) !== base) fail(`${actor}[${index}]: recipe ${tag} does not follow its locking message (previous: ${at(actor, index - 1)})`);
+      } else if (tag.endsWith('@')) {
+        // The message of a timer set by an `arm` of this actor, which was applied before it.
+        const base = tag.slice(0, -1);
+        const s = sent.get(base);
+        if (s?.action !== 'arm' || s.actor !== actor) fail(`${actor}[${index}]: timer message ${tag} of no arm of this actor`);
+        else if ((where.get(base)?.index ?? Infinity) >= index || where.get(base)?.actor !== actor) fail(`${actor}[${index}]: timer message ${tag} applied before its arm was`);
       } else if (tag.endsWith('>')) {
         const base = tag.slice(0, -1);
         const s = sent.get(base);
@@ -127,6 +136,41 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
   }
 
   for (const s of sent.values()) checkSent(s);
+  checkTimers();
+
+  /**
+   * Timers: a timer's message is applied never before its due time. An `arm` not superseded in
+   * its log by a later `arm` or `disarm` of the same key fired exactly once (at most once is the
+   * "applied twice" check); a superseded one may have fired only if it came due before the
+   * superseding message committed, which follows its processing by at most a partition and a
+   * commit delay.
+   */
+  function checkTimers(): void {
+    const slack = world.cfg.partition.maxMs + 100;
+    for (const [actor, f] of final) {
+      for (const [tag, [due, appliedAt]] of Object.entries(f.state.rings)) {
+        if (appliedAt < due) fail(`${actor}: timer message ${tag} applied at ${appliedAt - world.clock.start} ms, before its due time ${due - world.clock.start} ms`);
+      }
+      const log = f.state.log.map(tagOf);
+      log.forEach((tag, index) => {
+        const s = sent.get(tag);
+        if (s?.action !== 'arm') return;
+        const supersededBy = s.key === undefined ? undefined : log.slice(index + 1).find((t) => {
+          const o = sent.get(t);
+          return (o?.action === 'arm' || o?.action === 'disarm') && o.key === s.key && o.actor === actor;
+        });
+        const ring = f.state.rings[`${tag}@`];
+        if (supersededBy === undefined) {
+          if (ring === undefined) fail(`${actor}: timer of ${tag} (key ${s.key ?? 'none'}) was set and never cancelled or replaced, but never fired`);
+          return;
+        }
+        const supersededAt = f.state.armed[supersededBy];
+        if (ring !== undefined && supersededAt !== undefined && ring[0] > supersededAt + slack) {
+          fail(`${actor}: timer of ${tag} (key ${s.key}) fired at due ${ring[0] - world.clock.start} ms although ${supersededBy} cancelled or replaced it at ${supersededAt - world.clock.start} ms`);
+        }
+      });
+    }
+  }
 
   function checkSent(s: Sent): void {
     const pos = where.get(s.tag);
@@ -213,7 +257,8 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
   // Messages sent through one ref are applied in the order they were issued.
   const byRef = new Map<string, Sent[]>();
   for (const s of sent.values()) {
-    if (!where.has(s.tag) || (s.via === 'dispatch' && s.firstAcked !== true)) continue;
+    // A delayed dispatch (`ring`) is not ordered with the ref's other messages.
+    if (!where.has(s.tag) || (s.via === 'dispatch' && s.firstAcked !== true) || s.action === 'ring') continue;
     const list = byRef.get(s.ref) ?? [];
     list.push(s);
     byRef.set(s.ref, list);
@@ -303,7 +348,7 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
 
 /** How a logged tag changes `sum`, from what was sent. */
 function delta(sent: ReadonlyMap<string, Sent>, tag: string): number {
-  if (tag.endsWith('!')) return 1;
+  if (tag.endsWith('!') || tag.endsWith('@')) return 1;
   if (tag.endsWith('>')) return sent.get(tag.slice(0, -1))?.v ?? NaN;
   const s = sent.get(tag);
   if (s === undefined) return NaN;

@@ -46,7 +46,7 @@ describe('simulation harness', () => {
         state.hash = mix(state.hash, t, 1);
         state.log.push(`${t}|${proc}`);
       }
-      return new Map([['a0', { state, queued: 0, lock: undefined, halted: undefined, deadLetters: [] }]]);
+      return new Map([['a0', { state, queued: 0, lock: undefined, halted: undefined, deadLetters: [], timers: 0 }]]);
     };
     const withEffects = (w: World, tags: string[]) => {
       const log = tags.map((t) => `${t}|c0#0`);
@@ -75,6 +75,31 @@ describe('simulation harness', () => {
       const violations = check(withEffects(world(), ['p0.0']), msgs, final);
       expect(violations.join('\n')).toMatch(/call p0\.0: reply .* does not match the state at its position/);
       expect(violations.join('\n')).toMatch(/differs from the replay of its log/);
+    });
+
+    it('reports a timer that never fired, one applied before its due time, one that fired long after it was cancelled, and one left pending', () => {
+      const msgs = new Map(
+        [
+          sent('p0.0', { action: 'arm', key: 'k0', delay: 10 }),
+          sent('p0.1', { action: 'arm', key: 'k1', delay: 10 }),
+          sent('p0.2', { action: 'disarm', key: 'k1' }),
+          sent('p0.3', { action: 'arm', delay: 10 }),
+        ].map((s) => [s.tag, s]),
+      );
+      const tags = ['p0.0', 'p0.1', 'p0.2', 'p0.1@', 'p0.3'];
+      const final = finalOf(tags);
+      const a0 = final.get('a0')!;
+      a0.state.rings = { 'p0.1@': [5_000, 5_000] };
+      a0.state.armed = { 'p0.0': 0, 'p0.1': 0, 'p0.2': 100, 'p0.3': 0 };
+      final.set('a0', { ...a0, timers: 1 });
+      const early = finalOf(['p0.3', 'p0.3@']);
+      early.get('a0')!.state.rings = { 'p0.3@': [50, 40] };
+      const violations = [...check(withEffects(world(), tags), msgs, final), ...check(withEffects(world(), ['p0.3', 'p0.3@']), msgs, early)].join('\n');
+      expect(violations).toMatch(/timer of p0\.0 \(key k0\) was set and never cancelled or replaced, but never fired/);
+      expect(violations).toMatch(/timer of p0\.3 \(key none\) was set and never cancelled or replaced, but never fired/);
+      expect(violations).toMatch(/timer of p0\.1 \(key k1\) fired .* although p0\.2 cancelled or replaced it/);
+      expect(violations).toMatch(/a0: 1 timer\(s\) still pending/);
+      expect(violations).toMatch(/timer message p0\.3@ applied at .*, before its due time/);
     });
   });
 });

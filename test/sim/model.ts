@@ -17,6 +17,10 @@ export interface SimState {
   recipes: number;
   /** A large value (up to 200 kB, stored in chunks), replaced by `blob` messages. */
   blob: string;
+  /** Timer messages applied (`ring`): tag -> [ctx.now() (its due time), the clock when it was applied]. */
+  rings: Record<string, [number, number]>;
+  /** When `arm` and `disarm` messages were applied (the clock in the reducer), by tag. */
+  armed: Record<string, number>;
 }
 
 /** What `take` and `lockOp` reply: the state right after the message. */
@@ -33,6 +37,9 @@ export interface Payload {
   readonly to?: string;
   /** Padding that makes the message large (stored in chunks); ignored by the reducers. */
   readonly pad?: string;
+  /** `arm`: the timer's delay; `arm` / `disarm`: its key (unnamed when absent). */
+  readonly delay?: number;
+  readonly key?: string;
 }
 
 /** What a process does when its actors commit and run thunks. */
@@ -52,7 +59,7 @@ export const STRICT = 'sim.strict';
 /** The definition name of an instance id. */
 export const nameOf = (id: string): string => (id.startsWith('s') ? STRICT : ACTOR);
 
-export const initialSimState = (): SimState => ({ log: [], sum: 0, hash: 0, recipes: 0, blob: '' });
+export const initialSimState = (): SimState => ({ log: [], sum: 0, hash: 0, recipes: 0, blob: '', rings: {}, armed: {} });
 
 /** The large value a `blob` message of size `v` stores. */
 export const blobOf = (tag: string, v: number): string => (tag + '#').repeat(Math.ceil(v / (tag.length + 1))).slice(0, v);
@@ -117,6 +124,25 @@ export function simActor(env: ProcEnv, options: ActorOptions, name: string = ACT
         // A change the store refuses (a state key over 10,000 bytes, unserializable_value): the
         // batch fails and the consumer isolates the message into the dead letters.
         (state as unknown as Record<string, unknown>)[`${p.tag}:${'k'.repeat(12_000)}`] = p.v;
+      },
+      arm(state, p: Payload, ctx): void {
+        // Sets a timer (named by p.key, replacing a pending one of that key) whose message is `ring <tag>@`.
+        apply(state, p.tag, p.v);
+        state.armed[p.tag] = Date.now();
+        ctx.schedule(p.key === undefined ? { delay: p.delay! } : { delay: p.delay!, key: p.key }).ring({ tag: `${p.tag}@`, v: 1 });
+        ctx.after((s) => env.effect(p.tag, ctx.actorId, s));
+      },
+      disarm(state, p: Payload, ctx): void {
+        apply(state, p.tag, p.v);
+        state.armed[p.tag] = Date.now();
+        ctx.cancel(p.key!);
+        ctx.after((s) => env.effect(p.tag, ctx.actorId, s));
+      },
+      ring(state, p: Payload, ctx): void {
+        // A timer's message (from `arm`, or a delayed dispatch): ctx.now() is its due time.
+        apply(state, p.tag, p.v);
+        state.rings[p.tag] = [ctx.now(), Date.now()];
+        ctx.after((s) => env.effect(p.tag, ctx.actorId, s));
       },
       recv(state, p: Payload, ctx): void {
         apply(state, p.tag, p.v);

@@ -11,7 +11,7 @@ import type { Incarnation, Slot, World } from './world.js';
 
 type SimRef = ActorRef<SimState, SimActor['reducers']>;
 
-export type Action = 'add' | 'take' | 'fail' | 'lockOp' | 'forward' | 'blob' | 'poison';
+export type Action = 'add' | 'take' | 'fail' | 'lockOp' | 'forward' | 'blob' | 'poison' | 'arm' | 'disarm' | 'ring';
 
 /** One message a producer issued, and what it learnt about it. */
 export interface Sent {
@@ -22,6 +22,9 @@ export interface Sent {
   readonly v: number;
   readonly actor: string;
   readonly to: string | undefined;
+  /** `arm` / `disarm`: the timer key; `arm` and a delayed `ring` dispatch: the delay. */
+  readonly key?: string | undefined;
+  readonly delay?: number | undefined;
   /** The ref of the first send (incarnation/actor) and the order of that send through it. */
   readonly ref: string;
   readonly issue: number;
@@ -51,7 +54,14 @@ const KINDS = {
   blob: 1,
   poison: 1,
   poisonCall: 1,
+  arm: 4,
+  armKeyed: 6,
+  disarm: 4,
+  delayed: 4,
 } as const;
+
+/** The keys of named timers: few, so timers are often replaced and cancelled. */
+const TIMER_KEYS = ['k0', 'k1', 'k2'];
 
 export class Producers {
   readonly sent = new Map<string, Sent>();
@@ -89,18 +99,21 @@ export class Producers {
     // Poison (a state the store refuses) goes to actors with policy dead-letter only (see README).
     const actor = rng.pick(kind === 'poison' || kind === 'poisonCall' ? cfg.actors.filter((id) => nameOf(id) === ACTOR) : cfg.actors);
     if (kind === 'query') return this.query(inc, actor);
-    const action: Action = kind === 'addKeyed' || kind === 'addCall' ? 'add' : kind === 'lockCall' ? 'lockOp' : kind === 'failCall' ? 'fail' : kind === 'poisonCall' ? 'poison' : kind;
+    const action: Action =
+      kind === 'addKeyed' || kind === 'addCall' ? 'add' : kind === 'lockCall' ? 'lockOp' : kind === 'failCall' ? 'fail' : kind === 'poisonCall' ? 'poison' : kind === 'armKeyed' ? 'arm' : kind === 'delayed' ? 'ring' : kind;
+    const key = kind === 'armKeyed' || kind === 'disarm' ? rng.pick(TIMER_KEYS) : undefined;
+    const delay = action === 'arm' || action === 'ring' ? rng.int(0, 1_500) : undefined;
     const via = kind === 'addCall' || kind === 'take' || kind === 'lockCall' || kind === 'failCall' || kind === 'poisonCall' ? 'call' : 'dispatch';
     const to = action === 'forward' ? rng.pick(cfg.actors.filter((id) => id[0] === actor[0])) : undefined;
     const v = action === 'blob' ? rng.int(0, 200_000) : rng.int(1, 9);
     // Now and then a message too large for one value: it is queued in chunks.
     const pad = rng.chance(0.005) ? 'x'.repeat(rng.int(90_000, 200_000)) : undefined;
-    const payload: Payload = { tag, v, ...(to === undefined ? {} : { to }), ...(pad === undefined ? {} : { pad }) };
+    const payload: Payload = { tag, v, ...(to === undefined ? {} : { to }), ...(pad === undefined ? {} : { pad }), ...(action === 'arm' ? { delay } : {}), ...(key === undefined ? {} : { key }) };
     const refKey = `${inc.name}/${actor}`;
     const issue = this.issued.get(refKey) ?? 0;
     this.issued.set(refKey, issue + 1);
     const sent: Sent = {
-      tag, action, via, keyed: kind === 'addKeyed', v, actor, to, ref: refKey, issue,
+      tag, action, via, keyed: kind === 'addKeyed', v, actor, to, key, delay, ref: refKey, issue,
       sends: 1, firstAcked: undefined, acked: false, reply: undefined, settledAt: undefined, rejections: [],
     };
     this.sent.set(tag, sent);
@@ -127,7 +140,8 @@ export class Producers {
         (error: unknown) => void ((sent.settledAt = this.world.elapsed), (sent.reply = { ok: false, error })),
       );
     }
-    const options: DispatchOptions | undefined = sent.keyed ? { idempotencyKey: `key-${tag}` } : undefined;
+    // A delayed dispatch (`ring`) is stored as a timer of the instance and enqueued when due.
+    const options: DispatchOptions | undefined = sent.keyed ? { idempotencyKey: `key-${tag}` } : action === 'ring' ? { delay: delay! } : undefined;
     const dispatch = (r: SimRef) => (r.dispatch[action] as (p: Payload, o?: DispatchOptions) => Promise<void>)(payload, options);
     return dispatch(ref).then(
       async () => {

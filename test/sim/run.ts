@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { createSystem, isDgenError, memory, type Backend } from '../../src/index.js';
 import { Layout } from '../../src/store/keys.js';
+import { instanceTimers } from '../../src/store/timers.js';
 import { check, type FinalActor } from './check.js';
 import { ClockError, VirtualClock } from './clock.js';
 import { configure, type ScaleOptions, type SimConfig } from './config.js';
@@ -65,6 +66,7 @@ export async function runSeed(seed: number, options: ScaleOptions = {}): Promise
     messages: producers.sent.size,
     applied: final === undefined ? 0 : [...final.values()].reduce((n, f) => n + f.state.log.length, 0),
     calls: [...producers.sent.values()].filter((s) => s.via === 'call').length,
+    timerMessages: final === undefined ? 0 : [...final.values()].reduce((n, f) => n + Object.keys(f.state.rings).length, 0),
     callErrors: [...producers.sent.values()].filter((s) => s.reply?.ok === false).length,
     steps: countSteps(world),
     crashes: world.crashes.length,
@@ -136,6 +138,8 @@ async function drained(world: World, engine: Backend): Promise<void> {
         if ((await tx.getRange(keys.queue.range().begin, keys.queue.range().end, { limit: 1 })).length > 0) out.push(`${id} has queued messages`);
         if ((await tx.getRange(keys.lock.prefix, keys.lock.range().end, { limit: 1 })).length > 0) out.push(`${id} is locked`);
         if ((await tx.get(keys.halt)) !== undefined) out.push(`${id} is halted`);
+        const timers = instanceTimers(layout, nameOf(id), id).range();
+        if ((await tx.getRange(timers.begin, timers.end, { limit: 1 })).length > 0) out.push(`${id} has pending timers`);
       }
       return out;
     });
@@ -157,6 +161,7 @@ async function readFinal(cfg: SimConfig, engine: Backend): Promise<Map<string, F
       lock: await auditor.admin.lock(ACTOR, id),
       halted: await auditor.admin.halted(ACTOR, id),
       deadLetters: await auditor.admin.deadLetters(ACTOR, id),
+      timers: (await auditor.admin.timers(ACTOR, id)).length,
     });
   }
   await auditor.close();

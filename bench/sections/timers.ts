@@ -1,0 +1,195 @@
+/**
+ * 7. Timers: how fast a backlog of due timers fires, how late timers fire under a steady rate, and
+ * what an idle host holding many pending timers costs.
+ *
+ * - backlog: 100,000 timers already due (100 instances × 1,000) moved into their queues by the
+ *   firing transaction, batch after batch. Baseline (bare): the engine replaying the reads and
+ *   writes of recorded firing transactions, with no dgen code.
+ * - lateness: timers set at 1,000/s with a 100 ms delay on a served definition; lateness is the
+ *   time from the due time (`ctx.now()`) to the reducer processing the message. Baseline: the same
+ *   messages dispatched without delay at the same rate, enqueue to processing (the queue's own
+ *   latency, which a timer's message also pays once fired).
+ * - idle CPU: a process serving a definition whose index holds many timers, none due for an hour,
+ *   CPU time per wall second. Baseline: the same process serving a definition with no timers.
+ */
+import { createSystem, defineActor, type Backend } from '../../src/index.js';
+import { Layout } from '../../src/store/keys.js';
+import { fireDue } from '../../src/time/fire.js';
+import { timedOutgoing, unnamed, writeTimerOps } from '../../src/time/schedule.js';
+import { distribution, now, paced, sleep } from '../lib/measure.js';
+import { RecordingBackend, replaySerial, writes, type Recorded } from '../lib/record.js';
+import { row, type Row, type SectionContext } from '../lib/report.js';
+
+const BACKLOG = 100_000;
+const INSTANCES = 100;
+const RATE = 1_000;
+const DELAY_MS = 100;
+
+/** Latencies (ms) from ctx.now() to processing, pushed by the bench actor's reducer. */
+let lateness: number[] = [];
+
+const Ticker = defineActor({
+  name: 'bench.ticker',
+  initialState: () => ({ n: 0 }),
+  reducers: {
+    tick(state, _: void, ctx) {
+      state.n += 1;
+      lateness.push(Date.now() - ctx.now());
+    },
+  },
+});
+
+/** Writes `count` timers of `name` due at `due + i`, 1,000 a transaction, over INSTANCES instances. */
+async function writeTimers(db: Backend, name: string, count: number, due: number): Promise<void> {
+  const layout = new Layout();
+  for (let i = 0; i < count; i += 1_000) {
+    const ops = Array.from({ length: Math.min(1_000, count - i) }, (_, j) => unnamed(name, `i${(i + j) % INSTANCES}`, due + i + j, timedOutgoing('tick', undefined, due + i + j)));
+    await db.transact((tx) => writeTimerOps(tx, layout, ops));
+  }
+}
+
+/** Fires every due timer of `name`; returns how many. */
+async function fireAll(db: Backend, name: string): Promise<number> {
+  const layout = new Layout();
+  let fired = 0;
+  for (;;) {
+    const r = await db.transact((tx) => fireDue(tx, layout, name, Date.now()), { idempotent: true });
+    for (const n of r.ids.values()) fired += n;
+    if (!r.more) return fired;
+  }
+}
+
+async function backlog(ctx: SectionContext): Promise<Row> {
+  ctx.progress(`timers: writing a backlog of ${BACKLOG.toLocaleString('en')} due timers`);
+  const db = await ctx.engine.store().open();
+  let ms: number;
+  let fired: number;
+  try {
+    await writeTimers(db, 'bench.backlog', BACKLOG, Date.now() - BACKLOG - 1_000);
+    ctx.progress('timers: firing the backlog');
+    const t0 = now();
+    fired = await fireAll(db, 'bench.backlog');
+    ms = now() - t0;
+  } finally {
+    await db.close();
+  }
+  ctx.progress('timers: recording and replaying firing transactions (bare engine)');
+  const sample = 10_000;
+  const recDb = await ctx.engine.store().open();
+  let bareRate: number;
+  try {
+    await writeTimers(recDb, 'bench.recorded', sample, Date.now() - sample - 1_000);
+    const rec = new RecordingBackend(recDb);
+    rec.recording = true;
+    await fireAll(rec, 'bench.recorded');
+    rec.recording = false;
+    const txs: Recorded[] = rec.take().filter(writes);
+    const replayDb = await ctx.engine.store().open();
+    try {
+      const replayMs = await replaySerial(replayDb, txs);
+      bareRate = (sample / replayMs) * 1_000;
+    } finally {
+      await replayDb.close();
+    }
+  } finally {
+    await recDb.close();
+  }
+  return row({
+    section: '7. timers',
+    case: `backlog of ${BACKLOG.toLocaleString('en')} due timers (${INSTANCES} instances)`,
+    engine: ctx.engine.name,
+    metric: 'timers fired/s',
+    unit: 'timers/s',
+    better: 'higher',
+    dgen: (fired / ms) * 1_000,
+    baselines: { bare: bareRate },
+    detail: { fired, ms: Math.round(ms), perTransaction: 1_000 },
+  });
+}
+
+/** Processing latency of messages dispatched at RATE/s for the window, with `delay` (or none). */
+async function steady(ctx: SectionContext, db: Backend, delay: number | undefined): Promise<{ d: ReturnType<typeof distribution>; sent: number }> {
+  lateness = [];
+  const system = await createSystem({ backend: db, closeBackend: false });
+  system.serve(Ticker);
+  let i = 0;
+  const load = paced(RATE, () => system.ref(Ticker, `t${i++ % INSTANCES}`).dispatch.tick(undefined, delay === undefined ? undefined : { delay }));
+  await sleep(ctx.timing.runMs);
+  const { fired } = await load.stop();
+  const deadline = now() + 30_000;
+  while (lateness.length < fired && now() < deadline) await sleep(20);
+  await system.close();
+  return { d: distribution(lateness), sent: fired };
+}
+
+async function latenessRows(ctx: SectionContext): Promise<Row[]> {
+  ctx.progress(`timers: lateness at ${RATE}/s`);
+  const db = await ctx.engine.store().open();
+  try {
+    const timed = await steady(ctx, db, DELAY_MS);
+    const immediate = await steady(ctx, db, undefined);
+    return (['p50', 'p99', 'max'] as const).map((q) =>
+      row({
+        section: '7. timers',
+        case: `${RATE.toLocaleString('en')} timers/s, delay ${DELAY_MS} ms: due → processed`,
+        note: 'baseline: the same messages without delay, enqueue → processed',
+        engine: ctx.engine.name,
+        metric: `lateness ${q}`,
+        unit: 'ms',
+        better: 'lower',
+        dgen: timed.d[q],
+        baselines: { bare: immediate.d[q] },
+        detail: q === 'p50' ? { timers: timed.sent, processed: timed.d.n, immediate: immediate.d.n } : undefined,
+      }),
+    );
+  } finally {
+    await db.close();
+  }
+}
+
+/** CPU ms per wall second of this process while it serves `name` for the window. */
+async function idleCpu(ctx: SectionContext, db: Backend, pending: number): Promise<number> {
+  const name = 'bench.idle';
+  if (pending > 0) await writeTimers(db, name, pending, Date.now() + 3_600_000);
+  const Idle = defineActor({ name, initialState: () => ({}), reducers: { tick() {} } });
+  const system = await createSystem({ backend: db, closeBackend: false });
+  system.serve(Idle);
+  await sleep(300);
+  const c0 = process.cpuUsage();
+  const t0 = now();
+  await sleep(Math.max(2_000, ctx.timing.runMs * 2));
+  const c = process.cpuUsage(c0);
+  const wall = now() - t0;
+  await system.close();
+  return (c.user + c.system) / 1_000 / (wall / 1_000);
+}
+
+async function idleRow(ctx: SectionContext): Promise<Row> {
+  // 100,000 by default: writing 1,000,000 takes minutes on a small machine (DGEN_BENCH_IDLE_TIMERS=1000000 to measure it).
+  const pending = Number(process.env.DGEN_BENCH_IDLE_TIMERS ?? 100_000);
+  ctx.progress(`timers: idle CPU with ${pending.toLocaleString('en')} pending timers`);
+  const empty = await ctx.engine.store().open();
+  const full = await ctx.engine.store().open();
+  try {
+    const base = await idleCpu(ctx, empty, 0);
+    const loaded = await idleCpu(ctx, full, pending);
+    return row({
+      section: '7. timers',
+      case: `idle host, ${pending.toLocaleString('en')} timers pending (none due)`,
+      note: 'baseline: the same host serving a definition without timers',
+      engine: ctx.engine.name,
+      metric: 'CPU',
+      unit: 'ms/s',
+      better: 'lower',
+      dgen: loaded,
+      baselines: { bare: base },
+    });
+  } finally {
+    await empty.close();
+    await full.close();
+  }
+}
+
+export async function timersSection(ctx: SectionContext): Promise<Row[]> {
+  return [await backlog(ctx), ...(await latenessRows(ctx)), await idleRow(ctx)];
+}

@@ -1,0 +1,130 @@
+/**
+ * A delayed `dispatch`: `ref.dispatch.x(payload, { delay } | { at })` stores an unnamed timer of
+ * the instance instead of enqueueing; the definition's hosts enqueue it when it is due.
+ *
+ * Like the ordered sender, a system batches what is pending: the delayed dispatches issued while a
+ * commit is in flight are written together in the next transaction (up to 1,000 timers or 4 MB),
+ * so a producer setting thousands of timers a second commits tens of transactions, not thousands.
+ * Exactly once like any dispatch: after `commit_unknown_result` the enqueue marker of the first
+ * timer the attempt wrote tells whether it landed, and idempotency keys are honoured.
+ * @internal
+ */
+import type { Transaction } from '../backend/contract.js';
+import { CommitUnknownResultError } from '../backend/errors.js';
+import type { Timing } from '../define/timing.js';
+import { remember, seen } from '../store/idempotency.js';
+import { mark, wasEnqueued, type Outgoing } from '../store/queue.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { InvalidTimingError } from './errors.js';
+import { dueOf } from './timing.js';
+import { timedOutgoing, unnamed, writeTimerOps } from './schedule.js';
+
+const MAX_FLUSH_TIMERS = 1_000;
+const MAX_FLUSH_BYTES = 4_000_000;
+
+interface Pending {
+  readonly name: string;
+  readonly id: string;
+  readonly due: number;
+  readonly out: Outgoing;
+  readonly idempotencyKey: string | undefined;
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/** The delayed dispatches of one system waiting for their transaction. */
+class TimerSender {
+  private pending: Pending[] = [];
+  private flushing = false;
+
+  constructor(private readonly rt: Runtime) {}
+
+  send(p: Omit<Pending, 'resolve' | 'reject'>): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ ...p, resolve, reject });
+      if (this.flushing) return;
+      this.flushing = true;
+      queueMicrotask(() => void this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.next();
+      try {
+        await this.commit(batch);
+        for (const p of batch) p.resolve();
+      } catch (e) {
+        for (const p of batch) p.reject(e);
+      }
+    }
+    this.flushing = false;
+  }
+
+  private next(): Pending[] {
+    let bytes = 0;
+    let n = 0;
+    while (n < this.pending.length && n < MAX_FLUSH_TIMERS && (n === 0 || bytes + this.pending[n]!.out.bytes.length <= MAX_FLUSH_BYTES)) {
+      bytes += this.pending[n]!.out.bytes.length;
+      n++;
+    }
+    return this.pending.splice(0, n);
+  }
+
+  /** Writes the batch's timers exactly once (see the file comment). */
+  private async commit(batch: readonly Pending[]): Promise<void> {
+    const { backend, layout } = this.rt;
+    for (;;) {
+      let written: Pending[] = [];
+      try {
+        await backend.transact(async (tx) => {
+          written = await fresh(tx, this.rt, batch);
+          await writeTimerOps(tx, layout, written.map((p) => unnamed(p.name, p.id, p.due, p.out)));
+          for (const p of written) mark(tx, layout.actor(p.name, p.id), [p.out]);
+        });
+        return;
+      } catch (e) {
+        if (!(e instanceof CommitUnknownResultError)) throw e;
+        const first = written[0];
+        if (first === undefined) return;
+        if (await backend.transact((tx) => wasEnqueued(tx, layout.actor(first.name, first.id), first.out.envelope.id), { idempotent: true })) return;
+      }
+    }
+  }
+}
+
+/** The timers whose idempotency key (if any) was not used yet, in the window or earlier in the batch; remembers their keys. */
+async function fresh(tx: Transaction, rt: Runtime, batch: readonly Pending[]): Promise<Pending[]> {
+  const used = new Set<string>();
+  const seenKeys = await Promise.all(batch.map((p) => (p.idempotencyKey === undefined ? false : seen(tx, rt.layout.actor(p.name, p.id), p.idempotencyKey))));
+  return batch.filter((p, i) => {
+    if (p.idempotencyKey === undefined) return true;
+    const key = JSON.stringify([p.name, p.id, p.idempotencyKey]);
+    if (seenKeys[i] || used.has(key)) return false;
+    used.add(key);
+    remember(tx, rt.layout.actor(p.name, p.id), p.idempotencyKey);
+    return true;
+  });
+}
+
+const senders = new WeakMap<Runtime, TimerSender>();
+
+/** Stores `action(payload)` for instance `id` of `name`, due `when`. Resolves once it is durable. */
+export function dispatchLater(rt: Runtime, name: string, id: string, action: string, payload: unknown, when: Timing, idempotencyKey?: string): Promise<void> {
+  let sender = senders.get(rt);
+  if (sender === undefined) senders.set(rt, (sender = new TimerSender(rt)));
+  try {
+    const due = dueOf(`dispatch.${action}`, when, Date.now());
+    return sender.send({ name, id, due, out: timedOutgoing(action, payload, due), idempotencyKey });
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+/** A `call` cannot be delayed: its caller would wait for the whole delay. */
+export function refuseDelayedCall(action: string, options: unknown): void {
+  const o = options as { delay?: unknown; at?: unknown } | undefined;
+  if (o?.delay !== undefined || o?.at !== undefined) {
+    throw new InvalidTimingError(`call.${action}`, 'a call cannot be delayed (its caller would wait for the whole delay); dispatch with { delay } or { at } instead, and let the reducer reply through another actor or state');
+  }
+}
