@@ -35,6 +35,6 @@ describe('dgen timers', () => {
   });
 
   it('answers bad usage with exit code 2', async () => {
-    expect(await run('timers', 'hold')).toMatchObject({ code: 2, err: expect.stringContaining("'timers' takes 2 argument(s), got 1") });
+    expect(await run('timers', 'hold')).toMatchObject({ code: 2, err: expect.stringContaining("'timers' takes 2 argument(s) (actor, id), got 1") });
   });
 });
