@@ -11,6 +11,7 @@ import { memory } from '../../src/backend/memory.js';
 import { lmdb } from '../../src/backend/lmdb.js';
 import { foundationdb } from '../../src/backend/foundationdb.js';
 import { simulatedFoundationDB } from '../fdb-harness/engines.js';
+import { noRealClusterReason, realClusterFile } from '../support/real-fdb.js';
 
 export interface Engine {
   readonly name: string;
@@ -42,11 +43,14 @@ export function inTempDir(name: string, open: (path: string) => Backend | Promis
   };
 }
 
-/** An engine that needs an environment variable (e.g. a cluster file); without it the suite says so. */
-export function needsEnv(name: string, variable: string, open: (value: string) => Backend | Promise<Backend>, more: Partial<Engine> = {}): Engine {
-  const value = process.env[variable];
-  if (value === undefined || value === '') return unavailable(name, `${variable} is not set`);
-  return { name, ...more, open: async () => open(value) };
+/**
+ * An engine on the run's real FoundationDB cluster (FDB_CLUSTER_FILE, or the local server the
+ * global set-up started); without one, skipped with what to install.
+ */
+export function realFoundationDB(name: string, open: (clusterFile: string) => Backend | Promise<Backend>, more: Partial<Engine> = {}): Engine {
+  const clusterFile = realClusterFile();
+  if (clusterFile === undefined) return unavailable(name, noRealClusterReason());
+  return { name, ...more, open: async () => open(clusterFile) };
 }
 
 /** An engine listed for the record that cannot run, with the reason. */
@@ -64,7 +68,7 @@ const all: readonly Engine[] = [
   // the commit path without fsync differs (synchronous when no other transaction is open)
   inTempDir('lmdb-nosync', (path) => lmdb({ path, noSync: true })),
   simulatedFoundationDB('foundationdb-simulated'),
-  needsEnv('foundationdb', 'FDB_CLUSTER_FILE', (clusterFile) => foundationdb({ clusterFile }), { watchDelayMs: 1_000 }),
+  realFoundationDB('foundationdb', (clusterFile) => foundationdb({ clusterFile }), { watchDelayMs: 1_000 }),
 ];
 
 const only = process.env['DGEN_ENGINES']?.split(',').map((s) => s.trim()).filter((s) => s !== '');
