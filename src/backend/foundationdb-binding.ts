@@ -4,6 +4,7 @@
  * the lazy loader that turns a missing package or client library into a typed error.
  * @internal
  */
+import { createRequire } from 'node:module';
 import { FoundationDBUnavailableError, INSTALL_CLIENT } from './foundationdb-errors.js';
 
 /** An error of the FoundationDB client: `code` is FoundationDB's numeric error code. @internal */
@@ -76,30 +77,29 @@ function isModuleNotFound(e: unknown): boolean {
   return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && /foundationdb/.test(String((e as Error).message));
 }
 
-/** The CommonJS exports of a dynamically imported module. */
-function cjs<T>(ns: unknown): T {
-  const m = ns as { default?: unknown };
-  return (m.default ?? m) as T;
-}
-
 function firstLine(e: unknown): string {
   return String(e instanceof Error ? e.message : e).split('\n')[0] ?? '';
 }
 
-/** Imports a module by specifier (a parameter so tests can stand in for a missing package). @internal */
-export type Importer = (specifier: string) => Promise<unknown>;
+/** Loads a CommonJS module by specifier: Node's `require` (a parameter so tests can stand in for a missing package). @internal */
+export type Requirer = (specifier: string) => unknown;
 
-const importModule: Importer = (specifier) => import(specifier);
+// The binding is CommonJS. Node's own require gives its exports as they are, the same under plain
+// Node, vitest and tsx, where a dynamic import() wraps them differently in each.
+const requireModule: Requirer = createRequire(import.meta.url);
 
 /**
- * Loads the `foundationdb` package and its native module. Throws {@link FoundationDBUnavailableError}
- * when the package is not installed or its native module cannot load libfdb_c.
+ * Loads the `foundationdb` package and its native module with Node's `require`. Throws
+ * {@link FoundationDBUnavailableError} when the package is not installed, its native module cannot
+ * load libfdb_c, or what loaded is not the binding dgen was written against.
  * @internal
  */
-export async function loadBinding(load: Importer = importModule): Promise<FoundationDBBinding> {
+export function requireBinding(load: Requirer = requireModule): FoundationDBBinding {
   let fdb: FdbModule;
+  let native: FdbNative | undefined;
   try {
-    fdb = cjs<FdbModule>(await load('foundationdb'));
+    fdb = load('foundationdb') as FdbModule;
+    native = (load('foundationdb/dist/lib/native.js') as { default?: FdbNative } | undefined)?.default;
   } catch (e) {
     if (isModuleNotFound(e)) {
       throw new FoundationDBUnavailableError(
@@ -116,6 +116,22 @@ export async function loadBinding(load: Importer = importModule): Promise<Founda
       e,
     );
   }
-  const nativeModule = cjs<{ default: FdbNative }>(await load('foundationdb/dist/lib/native.js')).default;
-  return { fdb, native: nativeModule };
+  const missing = [
+    typeof fdb?.open === 'function' ? undefined : 'open()',
+    typeof fdb?.setAPIVersion === 'function' ? undefined : 'setAPIVersion()',
+    typeof fdb?.FDBError === 'function' ? undefined : 'FDBError',
+    typeof native?.errorPredicate === 'function' ? undefined : "the native module's errorPredicate()",
+  ].filter((m) => m !== undefined);
+  if (missing.length > 0) {
+    throw new FoundationDBUnavailableError(
+      `the installed \`foundationdb\` package lacks ${missing.join(', ')}`,
+      'Install the version of the `foundationdb` package that package.json names (`npm install foundationdb@^2`)',
+    );
+  }
+  return { fdb, native: native as FdbNative };
+}
+
+/** {@link requireBinding}, as a promise (what `foundationdb()` awaits). @internal */
+export async function loadBinding(load: Requirer = requireModule): Promise<FoundationDBBinding> {
+  return requireBinding(load);
 }

@@ -8,13 +8,14 @@
  * (and deferring to the real `node-gyp-build` for any other root). The package's modules loaded
  * that way are then taken out of the cache again and whatever was cached before is put back, so
  * the simulated instance is private to its caller: `import('foundationdb')` elsewhere in the
- * process still gets the real package with the real addon.
+ * process still gets the real package with the real addon. The package is loaded by the engine's
+ * own loader (`requireBinding`, Node's `require`), so the simulation runs the production loading code.
  *
  * Test-only.
  */
 import { createRequire, Module } from 'node:module';
 import { dirname, join, resolve, sep } from 'node:path';
-import type { FoundationDBBinding, FdbModule, FdbNative } from '../../src/backend/foundationdb-binding.js';
+import { requireBinding, type FoundationDBBinding } from '../../src/backend/foundationdb-binding.js';
 import type { SimulatedNativeModule } from './native.js';
 
 const require = createRequire(import.meta.url);
@@ -53,10 +54,10 @@ export function loadFoundationDBOver(native: SimulatedNativeModule): FoundationD
   stand.exports = (dir: string) => (resolve(dir) === root ? native : (realGyp() as (d: string) => unknown)(dir));
   cache[gypPath] = stand;
   try {
-    const fdb = packageRequire('./dist/lib/index.js') as FdbModule;
-    const nativeLayer = (packageRequire('./dist/lib/native.js') as { default: FdbNative }).default;
-    if (nativeLayer !== (native as unknown)) throw new Error('the package did not load its native module through node-gyp-build');
-    return { fdb, native: nativeLayer };
+    // the engine's own loader, as in production: only the addon under it is the simulated one
+    const binding = requireBinding();
+    if (binding.native !== (native as unknown)) throw new Error('the package did not load its native module through node-gyp-build');
+    return binding;
   } finally {
     for (const id of Object.keys(cache)) if (ours(id)) delete cache[id];
     for (const [id, m] of saved) if (m !== undefined) cache[id] = m;

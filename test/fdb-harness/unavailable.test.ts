@@ -21,7 +21,7 @@ describe('foundationdb() without FoundationDB', () => {
     const missing = Object.assign(new Error("Cannot find package 'foundationdb' imported from /app/dist/backend/foundationdb-binding.js"), {
       code: 'ERR_MODULE_NOT_FOUND',
     });
-    const e = await rejection(loadBinding(() => Promise.reject(missing)));
+    const e = await rejection(loadBinding(() => { throw missing; }));
     expect(e).toBeInstanceOf(FoundationDBUnavailableError);
     expect(e).toBeInstanceOf(StorageError);
     expect(e.code).toBe('foundationdb_unavailable');
@@ -35,7 +35,7 @@ describe('foundationdb() without FoundationDB', () => {
 
   it('a missing libfdb_c: foundationdb_unavailable, asking for the client package and a rebuild elsewhere', async () => {
     const dlopen = new Error('libfdb_c.so: cannot open shared object file: No such file or directory');
-    const e = await rejection(loadBinding(() => Promise.reject(dlopen)));
+    const e = await rejection(loadBinding(() => { throw dlopen; }));
     expect(e.code).toBe('foundationdb_unavailable');
     expect(e.message).toContain('libfdb_c.so: cannot open shared object file');
     expect(e.message).toContain('FoundationDB client package');
