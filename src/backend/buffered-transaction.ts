@@ -8,6 +8,7 @@
 import { LIMITS, type BackendStats, type Bytes, type KeyValue, type RangeOptions, type ReadOptions, type Transaction, type Watch } from './contract.js';
 import { isDgenError } from '../errors.js';
 import {
+  AccessedUnreadableError,
   CommitFailedError,
   ClosedError,
   InvalidOperationError,
@@ -233,6 +234,8 @@ export abstract class BufferedTransaction implements Transaction, TransactionAtt
   /** Moves open → committing; throws if the transaction already ended. */
   protected beginCommit(): void {
     this.assertOpen();
+    // FoundationDB fails the commit of a transaction that read what its versionstamped writes fill
+    if (this.writes.readUnreadable) throw new AccessedUnreadableError();
     this.state = 'committing';
   }
 

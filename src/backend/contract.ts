@@ -7,7 +7,8 @@
  * - Strict serializability: a transaction whose non-snapshot reads (or added read conflict ranges)
  *   were written by a commit after its read version fails with `not_committed`.
  * - Reads see the transaction's own writes (read-your-writes). What its versionstamped writes may
- *   fill is unreadable until commit: reading it fails with `accessed_unreadable`, as in FoundationDB.
+ *   fill is unreadable until commit: reading it fails with `accessed_unreadable`, as in FoundationDB;
+ *   a later `set` or `add` of that key leaves it unreadable, a `clear`/`clearRange` makes it readable.
  * - Atomic `add` and blind writes add no read conflict; write-only transactions never conflict.
  * - Versionstamps are 10 bytes (8-byte big-endian commit version + 2-byte batch order), strictly
  *   increasing in commit order; the 2 bytes after them in a tuple-encoded key are the user version.

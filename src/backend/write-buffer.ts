@@ -69,14 +69,13 @@ export class WriteBuffer {
 
   set(key: KeyString, value: Buffer): void {
     this.count(key.length + value.length);
-    this.makeReadable(key);
     this.mutations.push({ type: 'set', key, value });
     this.setPoint(key, { value, delta: undefined });
   }
 
   clear(key: KeyString): void {
     this.count(key.length);
-    this.makeReadable(key);
+    this.makeReadable(key, key + '\x00');
     this.mutations.push({ type: 'clear', key });
     this.setPoint(key, CLEARED);
   }
@@ -85,6 +84,7 @@ export class WriteBuffer {
     if (!(begin < end)) return;
     this.count(begin.length + end.length);
     this.mutations.push({ type: 'clearRange', begin, end });
+    this.makeReadable(begin, end);
     if (this.points !== undefined && this.points.size > 0) {
       const ordered = this.orderedPoints();
       for (const key of [...ordered.range(begin, end)]) {
@@ -122,17 +122,31 @@ export class WriteBuffer {
     (this.unreadable ??= []).push([key, key + '\x00']);
   }
 
-  /** Throws `accessed_unreadable` when [begin, end) meets what a versionstamped write may fill. */
+  /** Whether a read met what a versionstamped write may fill: the commit then fails too. */
+  readUnreadable = false;
+
+  /**
+   * Throws `accessed_unreadable` when [begin, end) meets what a versionstamped write may fill. As
+   * on FoundationDB 7.3, the transaction cannot commit afterwards, even if the body caught the error.
+   */
   assertReadable(begin: KeyString, end: KeyString): void {
     if (this.unreadable === undefined) return;
-    for (const [b, e] of this.unreadable) if (b < end && begin < e) throw new AccessedUnreadableError();
+    for (const [b, e] of this.unreadable) {
+      if (b < end && begin < e) {
+        this.readUnreadable = true;
+        throw new AccessedUnreadableError();
+      }
+    }
   }
 
-  /** A later set or clear of a versionstamped value's key makes it readable again. */
-  private makeReadable(key: KeyString): void {
-    if (this.unreadable === undefined) return;
-    const after = key + '\x00';
-    this.unreadable = this.unreadable.filter(([b, e]) => !(b === key && e === after));
+  /**
+   * A later clear of a versionstamped value's key makes it readable again (it is then known to be
+   * absent). A later `set` or `add` does not: FoundationDB 7.3 still fails that read with
+   * accessed_unreadable, and the server is the authority.
+   */
+  private makeReadable(begin: KeyString, end: KeyString): void {
+    if (this.unreadable === undefined || this.stampedValues === undefined) return;
+    this.unreadable = this.unreadable.filter(([b, e]) => !(this.stampedValues!.has(b) && e === b + '\x00' && b >= begin && b < end));
   }
 
   /** What the buffer says of `key`, or undefined when only the snapshot knows. */

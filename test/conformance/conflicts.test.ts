@@ -360,7 +360,7 @@ describeEngines('conflicts and retries', (ctx) => {
     await Promise.all(
       Array.from({ length: workers }, async () => {
         for (let i = 0; i < each; i++) {
-          await ctx.db.transact(async (tx) => tx.set(k, b(String((await num(tx, k)) + 1))), { retryLimit: 1_000 });
+          await ctx.db.transact(async (tx) => tx.set(k, b(String((await num(tx, k)) + 1))), { retryLimit: 1_000, timeoutMs: 60_000 });
         }
       }),
     );

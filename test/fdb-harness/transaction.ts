@@ -207,6 +207,8 @@ export class SimulatedTransaction {
   private cachedReadVersion: bigint | undefined;
   /** Key ranges made unreadable by versionstamped mutations of this attempt. */
   private unreadable: [Buffer, Buffer][] = [];
+  /** A read of this attempt failed with accessed_unreadable: its commit fails the same way. */
+  private readUnreadable = false;
 
   constructor(
     private readonly host: NativeHost,
@@ -389,13 +391,12 @@ export class SimulatedTransaction {
   set(key: NativeValue, value: NativeValue): void {
     const k = bytes(key);
     const v = bytes(value);
-    this.makeReadable(k);
     this.write(k.length + v.length, (tx) => tx.set(k, v));
   }
 
   clear(key: NativeValue): void {
     const k = bytes(key);
-    this.makeReadable(k);
+    this.makeReadable(k, Buffer.concat([k, ZERO]));
     this.write(k.length, (tx) => tx.clear(k));
   }
 
@@ -406,6 +407,7 @@ export class SimulatedTransaction {
       this.deferredError ??= Code.invertedRange;
       return;
     }
+    this.makeReadable(b, e);
     this.write(b.length + e.length, (tx) => tx.clearRange(b, e));
   }
 
@@ -525,6 +527,7 @@ export class SimulatedTransaction {
     };
     if (attempt.abortedWith !== undefined) throw fail(attempt.abortedWith);
     if (this.deferredError !== undefined) throw fail(this.deferredError);
+    if (this.readUnreadable) throw fail(Code.accessedUnreadable);
     const fault = this.db.cluster.takeFault();
     if (fault !== undefined && fault.applied !== true) throw fail(fault.code);
     attempt.release();
@@ -572,23 +575,31 @@ export class SimulatedTransaction {
     this.approximateSize = 0;
     this.cachedReadVersion = undefined;
     this.unreadable = [];
+    this.readUnreadable = false;
   }
 
   private markUnreadable(range: [Buffer, Buffer]): void {
     this.unreadable.push(range);
   }
 
-  /** A later set or clear of a key makes it readable again. */
-  private makeReadable(key: Buffer): void {
+  /**
+   * A later clear of a versionstamped value's key makes it readable again; a `set` or `add` does
+   * not (FoundationDB 7.3 still fails the read with accessed_unreadable).
+   */
+  private makeReadable(begin: Buffer, end: Buffer): void {
     if (this.unreadable.length === 0) return;
-    const after = Buffer.concat([key, ZERO]);
-    this.unreadable = this.unreadable.filter(([b, e]) => !(b.equals(key) && e.equals(after)));
+    this.unreadable = this.unreadable.filter(
+      ([b, e]) => !(e.equals(Buffer.concat([b, ZERO])) && Buffer.compare(b, begin) >= 0 && Buffer.compare(b, end) < 0),
+    );
   }
 
   /** Fails with accessed_unreadable when [begin, end) meets a range a versionstamped mutation may write. */
   private checkReadable(begin: Buffer, end: Buffer): void {
     for (const [b, e] of this.unreadable) {
-      if (Buffer.compare(b, end) < 0 && Buffer.compare(begin, e) < 0) throw new NativeFailure(Code.accessedUnreadable);
+      if (Buffer.compare(b, end) < 0 && Buffer.compare(begin, e) < 0) {
+        this.readUnreadable = true; // as on FoundationDB 7.3, the commit then fails too
+        throw new NativeFailure(Code.accessedUnreadable);
+      }
     }
   }
 
