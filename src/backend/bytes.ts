@@ -41,8 +41,25 @@ export function checkKey(key: Bytes): void {
 }
 
 /** @internal */
-export function checkValue(value: Bytes): void {
-  if (value.byteLength > LIMITS.valueBytes) throw new ValueTooLargeError(value.byteLength, LIMITS.valueBytes);
+export function checkValue(value: Bytes, key?: Bytes): void {
+  if (value.byteLength <= LIMITS.valueBytes) return;
+  if (key === undefined) throw new ValueTooLargeError(value.byteLength, LIMITS.valueBytes);
+  throw new ValueTooLargeError(
+    value.byteLength,
+    LIMITS.valueBytes,
+    `Value length ${value.byteLength} under key ${printable(key)} exceeds the limit of ${LIMITS.valueBytes} bytes (FoundationDB's value_too_large, 2103)`,
+  );
+}
+
+/** A key for an error message: printable ASCII as is, other bytes as \xNN, at most 200 bytes shown. @internal */
+export function printable(key: Bytes): string {
+  let out = '';
+  const shown = Math.min(key.byteLength, 200);
+  for (let i = 0; i < shown; i++) {
+    const c = key[i]!;
+    out += c >= 0x20 && c < 0x7f && c !== 0x5c ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`;
+  }
+  return `'${out}'${key.byteLength > shown ? `… (${key.byteLength} bytes)` : ''}`;
 }
 
 const UINT64 = (1n << 64n) - 1n;

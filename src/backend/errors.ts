@@ -47,15 +47,15 @@ export class KeyTooLargeError extends StorageError {
 
 /** A value longer than 100,000 bytes. */
 export class ValueTooLargeError extends StorageError {
-  constructor(size: number, limit: number) {
-    super('value_too_large', `Value length ${size} exceeds the limit of ${limit} bytes`);
+  constructor(size: number, limit: number, message = `Value length ${size} exceeds the limit of ${limit} bytes`) {
+    super('value_too_large', message);
   }
 }
 
 /** The transaction's writes exceed 10,000,000 bytes. */
 export class TransactionTooLargeError extends StorageError {
-  constructor(size: number, limit: number) {
-    super('transaction_too_large', `Transaction writes ${size} bytes, over the limit of ${limit} bytes`);
+  constructor(size: number, limit: number, message = `Transaction writes ${size} bytes, over the limit of ${limit} bytes`) {
+    super('transaction_too_large', message);
   }
 }
 

@@ -63,7 +63,12 @@ export class FoundationDBError extends StorageError {
 
 /** What the engine knows of the attempt that failed, for the messages of size errors. @internal */
 export interface AttemptSizes {
+  /** Keys and values of the attempt's mutations. */
   readonly bytes: number;
+  /** Mutations of the attempt. */
+  readonly mutations: number;
+  /** Keys of its write conflict ranges (one per mutation) and read conflict ranges (each non-snapshot read), as FoundationDB counts them. */
+  readonly conflictBytes: number;
   readonly largestKey: number;
   readonly largestValue: number;
 }
@@ -90,6 +95,21 @@ export function fdbCodeOf(error: unknown, FDBError: abstract new (...args: never
   }
 }
 
+const n = (x: number) => x.toLocaleString('en-US');
+
+/** FoundationDB's own accounting of a transaction over its size limit (2101). */
+function tooLargeMessage(sizes: AttemptSizes | undefined): string {
+  const limit = `FoundationDB's limit of ${n(LIMITS.transactionBytes)} bytes a transaction (transaction_too_large, 2101)`;
+  if (sizes === undefined) return `Transaction over ${limit}`;
+  const total = sizes.bytes + sizes.conflictBytes;
+  return (
+    `Transaction over ${limit}: FoundationDB counts the keys and values of every mutation ` +
+    `(${n(sizes.mutations)} mutations, ${n(sizes.bytes)} bytes) plus the keys of its conflict ranges ` +
+    `(a write conflict range per mutation and a read conflict range per non-snapshot read, about ${n(sizes.conflictBytes)} bytes), ` +
+    `about ${n(total)} bytes in all, with per-mutation overhead on top. Split the work into smaller transactions`
+  );
+}
+
 /** The storage error for FoundationDB error `code` (`cause` is the binding's error). @internal */
 export function mapFdbError(
   code: number,
@@ -114,7 +134,7 @@ export function mapFdbError(
     case FdbCode.usedDuringCommit:
       return withCause(new UsedAfterCommitError());
     case FdbCode.transactionTooLarge:
-      return withCause(new TransactionTooLargeError(sizes?.bytes ?? LIMITS.transactionBytes + 1, LIMITS.transactionBytes));
+      return withCause(new TransactionTooLargeError(sizes?.bytes ?? LIMITS.transactionBytes + 1, LIMITS.transactionBytes, tooLargeMessage(sizes)));
     case FdbCode.keyTooLarge:
       return withCause(new KeyTooLargeError(sizes?.largestKey ?? LIMITS.keyBytes + 1, LIMITS.keyBytes));
     case FdbCode.valueTooLarge:

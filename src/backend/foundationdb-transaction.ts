@@ -39,10 +39,11 @@ function offsetSuffix(offset: number): Buffer {
 /** @internal */
 export class FdbTransactionAdapter implements Transaction, AttemptSizes {
   bytes = 0;
+  conflictBytes = 0;
   largestKey = 0;
   largestValue = 0;
   private state: State = 'open';
-  private mutations = 0;
+  mutations = 0;
   private stamp: Buffer | undefined;
   private failure: unknown;
   private waiter: { promise: Promise<Buffer>; resolve(b: Buffer): void; reject(e: unknown): void } | undefined;
@@ -73,10 +74,11 @@ export class FdbTransactionAdapter implements Transaction, AttemptSizes {
     throw new UsedAfterCommitError();
   }
 
-  /** Counts one mutation of `keyBytes` + `valueBytes`. */
+  /** Counts one mutation of `keyBytes` + `valueBytes`, and its write conflict range (key, key + 0x00). */
   private wrote(keyBytes: number, valueBytes: number): void {
     this.mutations++;
     this.bytes += keyBytes + valueBytes;
+    this.conflictBytes += 2 * keyBytes + 1;
     if (keyBytes > this.largestKey) this.largestKey = keyBytes;
     if (valueBytes > this.largestValue) this.largestValue = valueBytes;
   }
@@ -101,6 +103,7 @@ export class FdbTransactionAdapter implements Transaction, AttemptSizes {
   }
 
   async get(key: Bytes, options?: ReadOptions): Promise<Buffer | undefined> {
+    if (options?.snapshot !== true) this.conflictBytes += 2 * (this.host.prefix.length + key.byteLength) + 1;
     const value = await this.read(() => this.reader(options).get(this.key(key)));
     if (value === undefined || value === null) return undefined;
     this.host.counters.keysRead++;
@@ -111,6 +114,7 @@ export class FdbTransactionAdapter implements Transaction, AttemptSizes {
   async getRange(begin: Bytes, end: Bytes, options?: RangeOptions): Promise<KeyValue[]> {
     this.assertOpen();
     if (Buffer.compare(view(begin), view(end)) >= 0) return [];
+    if (options?.snapshot !== true) this.conflictBytes += 2 * this.host.prefix.length + begin.byteLength + end.byteLength;
     const rows = await this.read(() =>
       this.reader(options).getRangeAll(this.key(begin), this.key(end), { limit: options?.limit ?? 0, reverse: options?.reverse === true }),
     );
@@ -128,7 +132,7 @@ export class FdbTransactionAdapter implements Transaction, AttemptSizes {
   set(key: Bytes, value: Bytes): void {
     this.assertOpen();
     const k = this.key(key);
-    checkValue(value);
+    checkValue(value, key);
     this.tn.set(k, view(value));
     this.wrote(k.length, value.byteLength);
   }
@@ -161,7 +165,7 @@ export class FdbTransactionAdapter implements Transaction, AttemptSizes {
   setVersionstampedKey(key: Bytes, stampOffset: number, value: Bytes): void {
     this.assertOpen();
     const k = this.key(key);
-    checkValue(value);
+    checkValue(value, key);
     checkStampOffset('key', key, stampOffset);
     this.tn.setVersionstampedKeyRaw(Buffer.concat([k, offsetSuffix(this.host.prefix.length + stampOffset)]), view(value));
     this.wrote(k.length, value.byteLength);
@@ -170,7 +174,7 @@ export class FdbTransactionAdapter implements Transaction, AttemptSizes {
   setVersionstampedValue(key: Bytes, value: Bytes, stampOffset = 0): void {
     this.assertOpen();
     const k = this.key(key);
-    checkValue(value);
+    checkValue(value, key);
     checkStampOffset('value', value, stampOffset);
     this.tn.setVersionstampedValueRaw(k, Buffer.concat([view(value), offsetSuffix(stampOffset)]));
     this.wrote(k.length, value.byteLength);
@@ -178,13 +182,18 @@ export class FdbTransactionAdapter implements Transaction, AttemptSizes {
 
   addReadConflictKey(key: Bytes): void {
     this.assertOpen();
-    this.tn.addReadConflictKey(this.key(key));
+    const k = this.key(key);
+    this.conflictBytes += 2 * k.length + 1;
+    this.tn.addReadConflictKey(k);
   }
 
   addReadConflictRange(begin: Bytes, end: Bytes): void {
     this.assertOpen();
     if (Buffer.compare(view(begin), view(end)) >= 0) return;
-    this.tn.addReadConflictRange(this.key(begin), this.key(end));
+    const b = this.key(begin);
+    const e = this.key(end);
+    this.conflictBytes += b.length + e.length;
+    this.tn.addReadConflictRange(b, e);
   }
 
   watch(key: Bytes): Watch {

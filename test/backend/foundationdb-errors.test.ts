@@ -9,7 +9,7 @@ import * as tuple from 'fdb-tuple';
 import type { Backend } from '../../src/backend/contract.js';
 import { foundationdb } from '../../src/backend/foundationdb.js';
 import { requireBinding } from '../../src/backend/foundationdb-binding.js';
-import { AccessedUnreadableError, NotCommittedError, StorageError, TimedOutError, TransactionTooLargeError } from '../../src/backend/errors.js';
+import { AccessedUnreadableError, NotCommittedError, StorageError, TimedOutError, TransactionTooLargeError, ValueTooLargeError } from '../../src/backend/errors.js';
 import { Subspace } from '../../src/backend/subspace.js';
 import { b, interleave, rejection, sleep } from '../conformance/harness.js';
 import { noRealClusterReason, realClusterFile } from '../support/real-fdb.js';
@@ -83,6 +83,18 @@ suite('foundationdb (real server): errors come out typed', () => {
       }),
     );
     expectTyped(e, TransactionTooLargeError, 'transaction_too_large');
+    // FoundationDB's own accounting: mutations plus conflict ranges, never a figure under the limit alone
+    expect(e.message).toContain("FoundationDB's limit of 10,000,000 bytes");
+    expect(e.message).toMatch(/110 mutations, 10,89\d,\d{3} bytes/);
+    expect(e.message).toContain('conflict ranges');
+  });
+
+  it('a value over 100,000 bytes: ValueTooLargeError naming the key', async () => {
+    const s = space();
+    const e = await rejection(db.transact((tx) => tx.set(s.pack(['big']), Buffer.alloc(100_001))));
+    expectTyped(e, ValueTooLargeError, 'value_too_large');
+    expect(e.message).toContain('big');
+    expect(e.message).toContain('100001');
   });
 
   it('a transaction past its timeout: TimedOutError', async () => {
