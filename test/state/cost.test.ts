@@ -80,7 +80,6 @@ describe('a one-field change costs the same at any size', () => {
       await session.check();
     }
     for (const s of results) expect({ sets: s.sets, clears: s.clears, bytes: s.bytes }).toEqual({ sets: 1, clears: 0, bytes: results[0]!.bytes });
-    expect(results[2]!.ms).toBeLessThan(50);
   });
 
   it('field of an entity in a dictionary of 10, 1,000 and 20,000 entities; add and delete one', async () => {
@@ -96,7 +95,6 @@ describe('a one-field change costs the same at any size', () => {
       expect([change.sets, change.clears]).toEqual([1, 0]);
       expect([add.sets, add.clears]).toEqual([4, 0]); // marker + 3 fields
       expect([del.sets, del.clears]).toEqual([0, 1]); // one range
-      expect(change.ms).toBeLessThan(50);
     }
   });
 });
