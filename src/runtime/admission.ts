@@ -126,7 +126,8 @@ export class AdmittedBackend implements Backend {
       try {
         return await this.once(fn, options);
       } catch (e) {
-        if (!isTransient(e, options.idempotent ?? false) || this.stopping() || this.engine.closed) throw e;
+        // A user operation rides on while its system closes (close() waits for enqueues in flight); an internal loop stops.
+        if (!isTransient(e, options.idempotent ?? false) || this.engine.closed || (options.until === undefined && this.stopping())) throw e;
         const pause = pauseMs(tries);
         if (options.until !== undefined && Date.now() + pause > options.until) throw new StoreUnavailableError(options.what ?? 'The operation', Date.now() - started, false, e);
         await new Promise((resolve) => setTimeout(resolve, pause));
