@@ -5,7 +5,7 @@
  * whether its message was stored.
  */
 import { describe, expect, it } from 'vitest';
-import { createSystem, defineActor, memory, StoreUnavailableError, type MemoryBackend, type System } from '../../src/index.js';
+import { createSystem, defineActor, memory, StoreUnavailableError, TimedOutError, type MemoryBackend, type System, type SystemEvent } from '../../src/index.js';
 import { VirtualClock } from '../sim/clock.js';
 
 const Log = defineActor({
@@ -22,13 +22,15 @@ const Log = defineActor({
   },
 });
 
-/** Runs `scenario` in virtual time with a fresh memory engine and system. */
-async function inVirtualTime<T>(scenario: (db: MemoryBackend, system: System, clock: VirtualClock) => Promise<T>, storeDeadlineMs?: number): Promise<T> {
+/** Runs `scenario` in virtual time with a fresh memory engine and system (whose store is away while `away.down`). */
+async function inVirtualTime<T>(scenario: (db: MemoryBackend, system: System, clock: VirtualClock) => Promise<T>, storeDeadlineMs?: number, away?: { down: boolean }): Promise<T> {
   let seed = 1;
   const clock = new VirtualClock(Date.UTC(2030, 0, 1), () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646);
   return clock.run(async () => {
     const db = memory({ seed: 7 });
-    const system = await createSystem({ backend: db, ...(storeDeadlineMs === undefined ? {} : { storeDeadlineMs }) });
+    // Every transaction of a store that is away times out at once.
+    const backend: MemoryBackend = away === undefined ? db : Object.create(db, { transact: { value: (fn: never, o: never) => (away.down ? Promise.reject(new TimedOutError()) : db.transact(fn, o)) } });
+    const system = await createSystem({ backend, ...(storeDeadlineMs === undefined ? {} : { storeDeadlineMs }) });
     try {
       return await scenario(db, system, clock);
     } finally {
@@ -112,5 +114,37 @@ describe('through a store recovery', () => {
     }, 15_000);
     expect(outcome.error).toMatchObject({ code: 'store_unavailable', stored: 'unknown' });
     expect(outcome.counts).toEqual(new Map([['maybe', 1]]));
+  });
+
+  it('consumers, the reply listener and state$ wait through a store that is away for 20 s, with no consumer error; then calls and dispatches resolve', async () => {
+    const away = { down: false };
+    const outcome = await inVirtualTime(
+      async (_db, system, clock) => {
+        const errors: SystemEvent[] = [];
+        system.events$.subscribe((e) => e.type === 'consumer-error' && errors.push(e));
+        const serving = system.serve(Log);
+        const ref = system.ref(Log, 'e');
+        const seen: number[] = [];
+        const sub = ref.state$.subscribe((s) => seen.push(s.tags.length));
+        await ref.dispatch.add('before');
+        away.down = true;
+        const during = ref.dispatch.add('during');
+        const asked = ref.call.ask('asked', { timeout: 120_000 });
+        await clock.sleep(20_000);
+        away.down = false;
+        await during;
+        const reply = await asked;
+        for (let i = 0; i < 100 && seen.at(-1) !== 3; i++) await clock.sleep(100);
+        sub.unsubscribe();
+        await serving.stop();
+        return { errors, reply, last: seen.at(-1), counts: await applied(system, 'e') };
+      },
+      undefined,
+      away,
+    );
+    expect(outcome.errors).toEqual([]);
+    expect(outcome.reply).toBe(3);
+    expect(outcome.last).toBe(3);
+    expect(outcome.counts).toEqual(new Map([['before', 1], ['during', 1], ['asked', 1]]));
   });
 });
