@@ -6,8 +6,8 @@
  * - `produce CLUSTER_FILE P ACTORS COUNT MS`: sends COUNT messages tagged `p<P>-<i>` (one in ten a
  *   call, the rest dispatches, no idempotency key: exactly once is dgen's job) to ACTORS actors,
  *   paced over MS, 20 in flight at most; prints `{"sent":n}` as they resolve, then
- *   `{"done":true,"failed":[…],"slowest":ms}` with every operation that rejected (code, stored claim,
- *   tag) and the longest any took.
+ *   `{"done":true,"failed":[…],"slowest":{dispatch,call}}` with every operation that rejected (code,
+ *   stored claim, tag) and the longest a dispatch and a call took, in ms.
  *
  * Both print `{"fatal":…}` and exit 1 on an uncaught exception or unhandled rejection.
  */
@@ -33,7 +33,7 @@ if (mode === 'consume') {
   const [producer, actors, count, ms] = [Number(a), Number(b), Number(c), Number(d)];
   const failed: unknown[] = [];
   let sent = 0;
-  let slowest = 0;
+  const slowest = { dispatch: 0, call: 0 };
   const started = Date.now();
   const inFlight = new Set<Promise<void>>();
   say({ ready: true });
@@ -44,10 +44,11 @@ if (mode === 'consume') {
     const tag = `p${producer}-${i}`;
     const ref = system.ref(RecoveryLog, actorOf(i, actors));
     const issued = Date.now();
-    const op = i % 10 === 0 ? ref.call.ask(tag, { timeout: 120_000 }).then(() => undefined) : ref.dispatch.add(tag);
+    const verb = i % 10 === 0 ? 'call' : 'dispatch';
+    const op = verb === 'call' ? ref.call.ask(tag, { timeout: 120_000 }).then(() => undefined) : ref.dispatch.add(tag);
     const p: Promise<void> = op
       .then(() => {
-        slowest = Math.max(slowest, Date.now() - issued);
+        slowest[verb] = Math.max(slowest[verb], Date.now() - issued);
         if (++sent % 100 === 0) say({ sent });
       })
       .catch((e: unknown) => void failed.push({ tag, code: isDgenError(e) ? e.code : String(e), stored: (e as { stored?: unknown }).stored }))

@@ -15,8 +15,8 @@ import { spawnScript, type Child } from './spawn.js';
 
 const worker = fileURLToPath(new URL('./fdb-recovery-worker.ts', import.meta.url));
 const ACTORS = 300;
-const PER_PRODUCER = 1_000;
-const SEND_MS = 12_000;
+const PER_PRODUCER = 600;
+const SEND_MS = 10_000;
 const DOWN_MS = 5_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -62,7 +62,7 @@ describe('FoundationDB recovery', () => {
     const consumers = [spawn('consume', cluster.clusterFile, 'c0'), spawn('consume', cluster.clusterFile, 'c1')];
     await Promise.all(consumers.map((c) => c.line<{ ready?: boolean }>((l) => l.ready === true, 60_000)));
     const producers = [0, 1].map((p) => spawn('produce', cluster!.clusterFile, String(p), String(ACTORS), String(PER_PRODUCER), String(SEND_MS)));
-    await Promise.all(producers.map((c) => c.line<{ sent?: number }>((l) => (l.sent ?? 0) >= 200, 60_000)));
+    await Promise.all(producers.map((c) => c.line<{ sent?: number }>((l) => (l.sent ?? 0) >= 100, 60_000)));
 
     const generation = status(cluster).cluster?.generation ?? 0;
     const victim = masterProcess(cluster);
@@ -70,8 +70,9 @@ describe('FoundationDB recovery', () => {
     await sleep(DOWN_MS);
     cluster.restart(victim);
 
-    const done = await Promise.all(producers.map((c) => c.line<{ done?: boolean; sent: number; failed: unknown[]; slowest: number }>((l) => l.done === true, 180_000)));
-    console.info(`fdb-recovery: slowest dispatch or call through the recovery: ${Math.max(...done.map((d) => d.slowest))} ms`);
+    const done = await Promise.all(producers.map((c) => c.line<{ done?: boolean; sent: number; failed: unknown[]; slowest: { dispatch: number; call: number } }>((l) => l.done === true, 180_000)));
+    const slowest = (verb: 'dispatch' | 'call') => Math.max(...done.map((d) => d.slowest[verb]));
+    console.info(`fdb-recovery: slowest through the recovery: dispatch ${slowest('dispatch')} ms, call ${slowest('call')} ms (storeDeadlineMs 60,000)`);
     // The kill did force a recovery: the cluster's generation moved on.
     expect(status(cluster).cluster?.generation ?? 0).toBeGreaterThan(generation);
     for (const d of done) expect(d.failed).toEqual([]);
