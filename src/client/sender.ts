@@ -127,7 +127,8 @@ export class Sender {
           { lane: this.lane, deadline: backend.deadline(), until, what },
         );
       } catch (e) {
-        const ambiguous = isAmbiguous(e) && written.length > 0;
+        if (isAmbiguous(e) && written.length === 0) return; // the attempt wrote no message: nothing to settle
+        const ambiguous = isAmbiguous(e);
         if (ambiguous && !uncertain) inlineCommit = processed;
         uncertain ||= ambiguous;
         if (ambiguous && Date.now() < until) continue;

@@ -99,7 +99,8 @@ class TimerSender {
         );
         return;
       } catch (e) {
-        const ambiguous = isAmbiguous(e) && written.length > 0;
+        if (isAmbiguous(e) && written.length === 0) return; // the attempt wrote no message: nothing to settle
+        const ambiguous = isAmbiguous(e);
         uncertain ||= ambiguous;
         if (ambiguous && Date.now() < until) continue;
         throw uncertain ? new StoreUnavailableError(what, Date.now() - started, 'unknown', e) : e;
