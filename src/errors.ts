@@ -135,6 +135,45 @@ export class OverloadedError extends DgenError {
 }
 
 /**
+ * The store stayed unavailable (a FoundationDB recovery that did not end, a lost cluster) past the
+ * operation's deadline, `createSystem({ storeDeadlineMs })` (default 60 s, well above a recovery):
+ * every attempt timed out or failed with a retryable error. `stored` says what became of the
+ * message: `false` (no attempt can have committed: send it again), or `'unknown'` (an attempt's
+ * commit was in flight when the store went away: send it again only with the same
+ * `idempotencyKey`, or look for `messageId`). A query or operator call stores nothing: `false`.
+ *
+ * @example
+ * ```ts
+ * try { await ref.dispatch.add(1, { idempotencyKey: 'order-7' }); }
+ * catch (e) {
+ *   if (e instanceof StoreUnavailableError && e.stored !== true) await ref.dispatch.add(1, { idempotencyKey: 'order-7' }); // deduplicated if it landed
+ * }
+ * ```
+ */
+export class StoreUnavailableError extends DgenError {
+  /** Was the message stored? `false`: certainly not. `'unknown'`: maybe (once at most). */
+  readonly stored: false | 'unknown';
+  /** The message concerned, when the operation sent one. */
+  readonly messageId?: string;
+  /** The operation that gave up, and how long it tried. */
+  readonly what: string;
+  readonly waitedMs: number;
+  constructor(what: string, waitedMs: number, stored: false | 'unknown', cause: unknown, messageId?: string) {
+    const last = cause instanceof Error ? ` (last error: ${cause.message})` : '';
+    const subject = messageId === undefined ? 'It' : `Message ${messageId}`;
+    const outcome =
+      stored === false
+        ? `${subject} was not stored; it is safe to try again.`
+        : `${subject} may have been stored (once at most): send it again only with the same idempotencyKey, or look for it, never blindly.`;
+    super('store_unavailable', `${what} gave up after ${Math.round(waitedMs)} ms: the store stayed unavailable past its deadline (createSystem({ storeDeadlineMs }))${last}. ${outcome}`, { cause, retryable: true });
+    this.stored = stored;
+    this.what = what;
+    this.waitedMs = waitedMs;
+    if (messageId !== undefined) this.messageId = messageId;
+  }
+}
+
+/**
  * The system (or a handle of it) was used after `close()`, or closed while a `call` waited for
  * its reply (the message stays queued and is processed by whichever consumer serves it).
  */

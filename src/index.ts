@@ -47,6 +47,7 @@ export {
   InvalidOptionsError,
   MessageTooLargeError,
   OverloadedError,
+  StoreUnavailableError,
   SystemClosedError,
   UnknownActionError,
   UnknownThunkError,

@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import { createSystem, defineActor, memory, type ActorRef, type StateOf } from '../src/index.js';
+import { createSystem, defineActor, memory, type ActorRef, type StateOf, type StoreUnavailableError, type SystemOptions } from '../src/index.js';
 import { Counter } from './fixtures/actors.js';
 
 describe('types inferred from reducers', () => {
@@ -56,5 +56,13 @@ describe('types inferred from reducers', () => {
         },
       },
     });
+  });
+});
+
+describe('store recovery types', () => {
+  it('store_unavailable says stored: false or unknown, never true, with the message id', () => {
+    expectTypeOf<StoreUnavailableError['stored']>().toEqualTypeOf<false | 'unknown'>();
+    expectTypeOf<StoreUnavailableError['messageId']>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<SystemOptions['storeDeadlineMs']>().toEqualTypeOf<number | undefined>();
   });
 });

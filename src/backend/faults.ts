@@ -11,11 +11,14 @@ import { seededRandom, type SeededRandom } from './random.js';
  * - `unknownResult`: applied, but reported as `commit_unknown_result`;
  * - `unknownResultNotApplied`: not applied, reported as `commit_unknown_result`;
  * - `failBeforeCommit`: not applied, reported as `commit_failed`.
+ * - `stall`: the commit is sent, then held for `stallMs` before it applies (unless it conflicts
+ *   by then), whatever its client decided meanwhile: past the attempt's timeout and grace the client
+ *   hears `commit_unknown_result` while the commit is still in flight, as during a cluster recovery.
  */
-export type FaultKind = 'conflict' | 'unknownResult' | 'unknownResultNotApplied' | 'failBeforeCommit';
+export type FaultKind = 'conflict' | 'unknownResult' | 'unknownResultNotApplied' | 'failBeforeCommit' | 'stall';
 
 /** The kinds, in the order their rates are drawn. */
-export const FAULT_KINDS: readonly FaultKind[] = Object.freeze(['conflict', 'unknownResult', 'unknownResultNotApplied', 'failBeforeCommit']);
+export const FAULT_KINDS: readonly FaultKind[] = Object.freeze(['conflict', 'unknownResult', 'unknownResultNotApplied', 'failBeforeCommit', 'stall']);
 
 /**
  * Probabilities (0–1, summing to at most 1) of each fault per committing transaction that
@@ -26,6 +29,9 @@ export interface FaultPlan {
   readonly unknownResult?: number;
   readonly unknownResultNotApplied?: number;
   readonly failBeforeCommit?: number;
+  readonly stall?: number;
+  /** Milliseconds a `stall`ed commit is held before it applies. Default 12,000 (past a 5 s attempt and its 5 s grace). */
+  readonly stallMs?: number;
   /** Milliseconds to wait before each commit: a fixed number, or uniform in `[min, max]`. */
   readonly commitDelayMs?: number | readonly [min: number, max: number];
 }
@@ -46,13 +52,15 @@ export interface FaultControl {
   readonly injected: Readonly<Record<FaultKind, number>>;
 }
 
+const DEFAULT_STALL_MS = 12_000;
+
 /** The fault source of one engine. @internal */
 export class Faults implements FaultControl {
   private readonly random: SeededRandom;
   private current: FaultPlan = {};
   private active = false;
   private readonly queue: FaultKind[] = [];
-  readonly injected: Record<FaultKind, number> = { conflict: 0, unknownResult: 0, unknownResultNotApplied: 0, failBeforeCommit: 0 };
+  readonly injected: Record<FaultKind, number> = { conflict: 0, unknownResult: 0, unknownResultNotApplied: 0, failBeforeCommit: 0, stall: 0 };
 
   constructor(seed?: number, plan?: FaultPlan) {
     this.random = seededRandom(seed);
@@ -85,6 +93,8 @@ export class Faults implements FaultControl {
       const [min, max] = typeof delay === 'number' ? [delay, delay] : delay;
       if (!(min >= 0 && max >= min)) throw new InvalidOperationError(`commitDelayMs must be ≥ 0 or [min, max] with 0 ≤ min ≤ max`);
     }
+    const stallMs = plan.stallMs;
+    if (stallMs !== undefined && !(stallMs >= 0)) throw new InvalidOperationError(`stallMs must be ≥ 0, got ${stallMs}`);
     this.current = { ...plan };
     this.active = total > 0 || (delay !== undefined && delay !== 0);
   }
@@ -111,6 +121,11 @@ export class Faults implements FaultControl {
     if (delay === undefined) return 0;
     if (typeof delay === 'number') return delay;
     return delay[0] + this.random.next() * (delay[1] - delay[0]);
+  }
+
+  /** Milliseconds a `stall`ed commit is held. */
+  stallMs(): number {
+    return this.current.stallMs ?? DEFAULT_STALL_MS;
   }
 
   /** The fault this commit suffers, if any, counted as injected. */

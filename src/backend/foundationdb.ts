@@ -8,7 +8,7 @@
  */
 import * as tuple from 'fdb-tuple';
 import { LIMITS, type Backend, type BackendStats, type Bytes, type Transaction, type TransactOptions } from './contract.js';
-import { ClosedError, InvalidOperationError, StorageError } from './errors.js';
+import { ClosedError, CommitUnknownResultError, InvalidOperationError, StorageError } from './errors.js';
 import type { TupleItem } from './subspace.js';
 import { loadBinding, type FdbDatabase, type FdbTransaction, type FdbWatch, type FoundationDBBinding } from './foundationdb-binding.js';
 import { ErrorPredicate, FdbCode, fdbCodeOf, mapFdbError, type AttemptSizes } from './foundationdb-errors.js';
@@ -140,8 +140,10 @@ class FoundationDBBackend implements Backend, EngineHooks {
       if (this.isClosed) throw new ClosedError();
       const attempt = new FdbTransactionAdapter(this, tn);
       this.active.set(tn, attempt);
+      let committing = false;
       try {
         const result = await fn(attempt);
+        committing = true;
         await attempt.commit();
         this.counters.commits++;
         return result;
@@ -151,7 +153,7 @@ class FoundationDBBackend implements Backend, EngineHooks {
           throw new ClosedError();
         }
         const code = fdbCodeOf(error, this.binding.fdb.FDBError);
-        const mapped = this.mapError(error, attempt);
+        const mapped = committing && code === FdbCode.timedOut ? timedOutAtCommit(error) : this.mapError(error, attempt);
         attempt.fail(mapped);
         if (code === undefined) {
           tn.rawCancel();
@@ -213,6 +215,16 @@ class FoundationDBBackend implements Backend, EngineHooks {
   untrackWatch(w: FdbWatch): void {
     this.watches.delete(w);
   }
+}
+
+/**
+ * A timeout that fired while the commit was in flight: FoundationDB may still apply that commit
+ * (cancelling a transaction does not recall a commit already sent), so the outcome is unknown.
+ */
+function timedOutAtCommit(cause: unknown): CommitUnknownResultError {
+  const e = new CommitUnknownResultError('Transaction may or may not have committed: its timeout (TransactOptions.timeoutMs, FoundationDB option `timeout`) fired while its commit was in flight');
+  Object.defineProperty(e, 'cause', { value: cause, configurable: true, writable: true });
+  return e;
 }
 
 function isCode(error: unknown, code: string): boolean {

@@ -337,6 +337,8 @@ class MemoryTransaction extends BufferedTransaction {
       this.arm(baselines);
       return;
     }
+    // Taken now: a stalled commit outlives its attempt's snapshot.
+    const rv = this.hasSnapshot ? Number(this.readVersion) : undefined;
     const faults = engine.faults;
     let fault: string | undefined;
     if (faults.enabled) {
@@ -349,10 +351,10 @@ class MemoryTransaction extends BufferedTransaction {
       if (fault === 'conflict') throw new NotCommittedError('Transaction not committed due to conflict with another transaction (injected fault)');
       if (fault === 'failBeforeCommit') throw new CommitFailedError('Transaction failed before commit (injected fault)');
       if (fault === 'unknownResultNotApplied') throw new CommitUnknownResultError('Transaction may or may not have committed (injected fault: it did not)');
+      if (fault === 'stall') await this.stall(faults.stallMs());
     }
-    const rv = this.hasSnapshot ? Number(this.readVersion) : undefined;
     if (rv !== undefined) {
-      this.checkAge();
+      if (fault !== 'stall') this.checkAge();
       if (this.hasReadConflicts && engine.conflicts(this, rv)) throw new NotCommittedError();
     }
     const baselines = this.baselines();
@@ -363,6 +365,15 @@ class MemoryTransaction extends BufferedTransaction {
     this.finishCommit(stamp);
     this.counters.commits++;
     this.arm(baselines);
+  }
+
+  /**
+   * A commit already sent and held in flight: it applies when the stall ends unless it conflicts,
+   * even if its client timed out meanwhile (an abort no longer stops it, as on FoundationDB).
+   */
+  private async stall(ms: number): Promise<void> {
+    await sleep(ms);
+    if (this.engine.closed) throw new ClosedError();
   }
 
   /** Each watch's baseline: the value this transaction saw, or (if it wrote the key or never read) the committed one. */

@@ -54,7 +54,8 @@ export function observeState<S>(rt: Runtime, def: ActorDefinition<S>, id: string
     rt.shutdown.signal.addEventListener('abort', stop);
     loop().then(
       () => subscriber.complete(),
-      (e) => subscriber.error(e),
+      // A store in recovery is waited out while the system is open (runtime/admission.ts): an error after close is the close.
+      (e) => (stopped || rt.closed ? subscriber.complete() : subscriber.error(e)),
     );
     return () => {
       stop();

@@ -190,7 +190,7 @@ export function createRef<S, R extends Reducers<S>>(rt: Runtime, def: ActorDefin
       const loaded = (await new StateStore(keys.state).load(tx)).state as S;
       last = { version: v.n, state: loaded };
       return loaded;
-    }, { lane, deadline: rt.backend.deadline() });
+    }, { lane, deadline: rt.backend.deadline(), until: rt.storeDeadline(), what: `A query of '${def.name}/${id}'` });
     return selector === undefined ? state : selector(state);
   };
 

@@ -6,11 +6,11 @@
  * @internal
  */
 import type { Transaction } from '../backend/contract.js';
-import { CommitUnknownResultError } from '../backend/errors.js';
-import { isDgenError } from '../errors.js';
+import { StoreUnavailableError } from '../errors.js';
+import { aboutMessage, isAmbiguous } from '../runtime/recovery.js';
 import { remember, seen } from '../store/idempotency.js';
 import type { ActorKeys } from '../store/keys.js';
-import { enqueue, mark, wasEnqueued, type Outgoing } from '../store/queue.js';
+import { enqueue, guardMarkers, landed, mark, type Outgoing } from '../store/queue.js';
 import type { Runtime } from '../runtime/runtime.js';
 
 /** Most messages / bytes one enqueue transaction carries (far below FoundationDB's 10 MB). */
@@ -58,7 +58,7 @@ export class Sender {
         await this.commit(batch.map((p) => p.out));
         for (const p of batch) p.resolve();
       } catch (e) {
-        for (const p of batch) p.reject(e);
+        for (const p of batch) p.reject(aboutMessage(e, p.out.envelope.id));
       }
     }
     this.flushing = false;
@@ -92,33 +92,51 @@ export class Sender {
 
   /**
    * Commits the messages exactly once: processed inline when this process serves the instance and
-   * it is idle (see serve/inline.ts), enqueued otherwise. After an ambiguous commit, the marker of the
-   * first message the attempt wrote tells whether it landed (also after an engine failure outside
-   * the contract, `engine_failed`). Waiting for admission past its deadline fails with `overloaded`
-   * before anything is written.
+   * it is idle (see serve/inline.ts), enqueued otherwise. Every attempt takes a read conflict on the
+   * messages' markers, so two attempts never both commit. After an ambiguous commit
+   * (`commit_unknown_result`, or an engine failure outside the contract) the next attempt first
+   * reads the markers, in the same transaction, and writes nothing if an earlier attempt landed;
+   * only the first attempt may go inline, so a marker written inline names that attempt. A store
+   * unavailable past the deadline fails with `store_unavailable` saying whether the messages may be
+   * stored; waiting for admission past its deadline fails with `overloaded` before anything is written.
    */
   private async commit(messages: Outgoing[]): Promise<void> {
     const backend = this.rt.backend;
+    const started = Date.now();
+    const until = this.rt.storeDeadline();
+    const what = `Sending to '${this.name}/${this.id}'`;
+    let uncertain = false;
+    let inlineCommit: (() => void) | undefined;
     for (;;) {
-      const consumer = this.rt.inlineConsumer(this.name, this.id);
+      const consumer = uncertain ? undefined : this.rt.inlineConsumer(this.name, this.id);
       let written: Outgoing[] = [];
       let processed: (() => void) | undefined;
+      let before: 'inline' | 'queue' | undefined;
       try {
         await backend.transact(
           async (tx) => {
+            written = [];
+            processed = undefined;
+            guardMarkers(tx, this.keys, messages);
+            if (uncertain && (before = await landed(tx, this.keys, messages)) !== undefined) return;
             written = await this.fresh(tx, messages);
             processed = written.length > 0 && consumer !== undefined ? await consumer.processInline(tx, written) : undefined;
-            if (processed !== undefined) mark(tx, this.keys, written);
+            if (processed !== undefined) mark(tx, this.keys, written, true);
             else if (written.length > 0) enqueue(tx, this.keys, written);
           },
-          { lane: this.lane, deadline: backend.deadline() },
+          { lane: this.lane, deadline: backend.deadline(), until, what },
         );
       } catch (e) {
-        if (!(e instanceof CommitUnknownResultError) && !isDgenError(e, 'engine_failed')) throw e;
-        const first = written[0];
-        if (first !== undefined && !(await backend.transact((tx) => wasEnqueued(tx, this.keys, first.envelope.id), { idempotent: true, lane: this.lane }))) continue;
+        if (isAmbiguous(e) && written.length === 0) return; // the attempt wrote no message: nothing to settle
+        const ambiguous = isAmbiguous(e);
+        if (ambiguous && !uncertain) inlineCommit = processed;
+        uncertain ||= ambiguous;
+        if (ambiguous && Date.now() < until) continue;
+        throw uncertain ? new StoreUnavailableError(what, Date.now() - started, 'unknown', e) : e;
       }
-      if (processed !== undefined) processed();
+      if (before === 'inline') inlineCommit?.();
+      else if (before === 'queue') this.rt.enqueued$.next({ name: this.name, id: this.id });
+      else if (processed !== undefined) processed();
       else if (written.length > 0) this.rt.enqueued$.next({ name: this.name, id: this.id });
       return;
     }

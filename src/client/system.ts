@@ -31,6 +31,14 @@ export interface SystemOptions {
    * docs/outcomes.md.
    */
   readonly admission?: AdmissionOptions;
+  /**
+   * How long a user operation (dispatch, call's enqueue, query, admin) keeps trying while the
+   * store is unavailable, as during a FoundationDB recovery, before failing with
+   * `store_unavailable`, which says whether its message was stored. Consumers, leases, thunks,
+   * timers, replies and `state$` never give up while the system is open. Default 60,000 ms.
+   * See docs/foundationdb.md, "Recovery".
+   */
+  readonly storeDeadlineMs?: number;
 }
 
 /** A running dgen system: hands out refs, serves definitions, reports events. */
@@ -79,6 +87,7 @@ const SYSTEM_OPTIONS: Readonly<Record<keyof SystemOptions, OptionCheck>> = {
   prefix: (v) => (v instanceof Uint8Array ? undefined : 'must be a Uint8Array (a tuple-encoded key prefix)'),
   closeBackend: boolean,
   admission: (v) => (typeof v === 'object' && v !== null ? undefined : 'must be an object (its fields are checked by admission control)'),
+  storeDeadlineMs: positiveMs,
 };
 
 const SERVE_OPTIONS: Readonly<Record<keyof ServeOptions, OptionCheck>> = {
@@ -109,7 +118,7 @@ export async function createSystem(options: SystemOptions = {}): Promise<System>
   if (backend === null || typeof backend !== 'object' || typeof backend.transact !== 'function') {
     throw new DgenError('invalid_options', 'createSystem({ backend }): backend must be an engine such as memory(), lmdb({ path }) or foundationdb().');
   }
-  const rt = new Runtime(backend, options.prefix, options.admission);
+  const rt = new Runtime(backend, options.prefix, options.admission, options.storeDeadlineMs);
   const refs = new Map<string, ActorRef<unknown>>();
   let closing: Promise<void> | undefined;
 

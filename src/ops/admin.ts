@@ -120,7 +120,8 @@ export function createAdmin(rt: Runtime): Admin {
     checkId(id);
     return rt.layout.actor(nameOf(actor), id);
   };
-  const transact = <T>(fn: Parameters<typeof rt.backend.transact<T>>[0]) => rt.backend.transact(fn);
+  // An operator's call waits through a store recovery like any user operation, then fails with store_unavailable.
+  const transact = <T>(fn: Parameters<typeof rt.backend.transact<T>>[0]) => rt.backend.transact(fn, { until: rt.storeDeadline(), what: 'An admin operation' });
   const wake = (actor: ActorName, id: string) => rt.enqueued$.next({ name: nameOf(actor), id });
 
   const all = rt.layout.root.at('a');

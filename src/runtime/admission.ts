@@ -13,7 +13,8 @@
  */
 import type { Backend, BackendStats, Transaction, TransactOptions } from '../backend/contract.js';
 import { ClosedError, EngineFailedError } from '../backend/errors.js';
-import { OverloadedError, isDgenError } from '../errors.js';
+import { OverloadedError, StoreUnavailableError, isDgenError } from '../errors.js';
+import { isTransient, pauseMs } from './recovery.js';
 import { FairQueue } from './fair-queue.js';
 import { checkOptions, positiveInteger, positiveMs, type OptionCheck } from './options.js';
 
@@ -52,6 +53,13 @@ export interface AdmitOptions extends TransactOptions {
   readonly lane?: Lane;
   /** Epoch ms by which the transaction must have started, else `overloaded`. Absent: no deadline. */
   readonly deadline?: number;
+  /**
+   * Epoch ms after which a transient failure (see recovery.ts) ends a user operation with
+   * `store_unavailable` instead of another try. Absent: an internal loop, retried while the system is open.
+   */
+  readonly until?: number;
+  /** Names the operation in a `store_unavailable` message. */
+  readonly what?: string;
 }
 
 const DEFAULT_LIMITS: Readonly<Record<string, number>> = { memory: 256, lmdb: 64, foundationdb: 512 };
@@ -83,6 +91,8 @@ export class AdmittedBackend implements Backend {
   constructor(
     readonly engine: Backend,
     options: AdmissionOptions = {},
+    /** True once the system is closing: internal loops stop retrying a store in recovery. */
+    private readonly stopping: () => boolean = () => false,
   ) {
     checkOptions('createSystem({ admission })', options, ADMISSION_OPTIONS);
     this.kind = engine.kind;
@@ -105,7 +115,27 @@ export class AdmittedBackend implements Backend {
     return Date.now() + this.queueTimeoutMs;
   }
 
+  /**
+   * Runs `fn` once admitted; a transient failure (a store in recovery) is tried again after a
+   * pause, with a new turn, until `options.until` (then `store_unavailable`, nothing stored) or,
+   * without it, as long as the system is open.
+   */
   async transact<T>(fn: (tx: Transaction) => T | Promise<T>, options: AdmitOptions = {}): Promise<T> {
+    const started = Date.now();
+    for (let tries = 1; ; tries++) {
+      try {
+        return await this.once(fn, options);
+      } catch (e) {
+        // A user operation rides on while its system closes (close() waits for enqueues in flight); an internal loop stops.
+        if (!isTransient(e, options.idempotent ?? false) || this.engine.closed || (options.until === undefined && this.stopping())) throw e;
+        const pause = pauseMs(tries);
+        if (options.until !== undefined && Date.now() + pause > options.until) throw new StoreUnavailableError(options.what ?? 'The operation', Date.now() - started, false, e);
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
+  }
+
+  private async once<T>(fn: (tx: Transaction) => T | Promise<T>, options: AdmitOptions): Promise<T> {
     await this.admit(options.lane ?? INTERNAL, options.deadline);
     try {
       return await this.engine.transact(fn, options);

@@ -7,6 +7,7 @@ import { Subject } from 'rxjs';
 import type { ActorDefinition } from '../define/actor.js';
 import type { Backend } from '../backend/contract.js';
 import { AdmittedBackend, type AdmissionOptions } from './admission.js';
+import { DEFAULT_STORE_DEADLINE_MS } from './recovery.js';
 import { ReplyInbox, type Waiter } from './replies.js';
 import { DefinitionConflictError, InvalidIdError, SystemClosedError } from '../errors.js';
 import { Layout } from '../store/keys.js';
@@ -63,11 +64,20 @@ export class Runtime {
   /** Aborted when the system has closed: long-lived loops of this system (state$ observers) stop. */
   readonly shutdown = new AbortController();
 
-  constructor(engine: Backend, prefix: Uint8Array | undefined, admission?: AdmissionOptions) {
+  /** How long a user operation rides through a store that is unavailable (see recovery.ts). */
+  readonly storeDeadlineMs: number;
+
+  constructor(engine: Backend, prefix: Uint8Array | undefined, admission?: AdmissionOptions, storeDeadlineMs = DEFAULT_STORE_DEADLINE_MS) {
     this.layout = new Layout(prefix);
-    this.backend = new AdmittedBackend(engine, admission);
+    this.storeDeadlineMs = storeDeadlineMs;
+    this.backend = new AdmittedBackend(engine, admission, () => this.closed);
     this.replies = new ReplyInbox(this.backend, this.layout, () => this.closed);
     this.waiters = this.replies.waiters;
+  }
+
+  /** The epoch ms until which a user operation starting now retries a store in recovery. */
+  storeDeadline(): number {
+    return Date.now() + this.storeDeadlineMs;
   }
 
   /** Registers `def` (first use) or checks it is the one already registered under its name. */

@@ -105,13 +105,17 @@ async function runWithLease<S>(c: InstanceConsumer<S>, lock: LockRecord, state: 
   const onStop = () => controller.abort(c.stopping.reason);
   c.stopping.addEventListener('abort', onStop, { once: true });
   const abandoned = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }));
+  let renewing = false; // one renewal at a time: during a store recovery one rides it out, the next ticks skip
   const renew = setInterval(() => {
+    if (renewing) return;
+    renewing = true;
     c.rt.backend
       .transact((tx) => c.lease(tx))
       .then((lease) => {
         if (typeof lease === 'number' || lease.token !== lock.token) controller.abort(new StaleLockError(c.def.name, c.id));
       })
-      .catch(() => {});
+      .catch(() => {})
+      .finally(() => (renewing = false));
   }, c.def.options.leaseMs / 3);
   try {
     const thunk = c.def.thunks[lock.thunk] as Thunk<S> | undefined;

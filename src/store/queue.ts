@@ -71,14 +71,32 @@ export function enqueue(tx: Transaction, keys: ActorKeys, messages: readonly Out
   tx.add(keys.notify, 1);
 }
 
-/** Records that these messages were accepted (queued or processed inline), for {@link wasEnqueued}. */
-export function mark(tx: Transaction, keys: ActorKeys, messages: readonly Outgoing[]): void {
-  for (const m of messages) tx.set(keys.markers.pack([m.envelope.id]), EMPTY);
+/** The marker value of messages processed inline (queued ones have an empty marker). */
+const INLINE = Buffer.of(1);
+
+/** Records that these messages were accepted (queued, or processed `inline`), for {@link landed}. */
+export function mark(tx: Transaction, keys: ActorKeys, messages: readonly Outgoing[], inline = false): void {
+  for (const m of messages) tx.set(keys.markers.pack([m.envelope.id]), inline ? INLINE : EMPTY);
 }
 
-/** Did an enqueue carrying message `id` commit? Used after `commit_unknown_result`. */
-export async function wasEnqueued(tx: Transaction, keys: ActorKeys, id: string): Promise<boolean> {
-  return (await tx.get(keys.markers.pack([id]))) !== undefined;
+/**
+ * Takes a read conflict on the markers of `messages`, so this enqueue and any other attempt of it
+ * cannot both commit: whichever commits second has read (or conflicts on) the first's markers.
+ * Costs no read.
+ */
+export function guardMarkers(tx: Transaction, keys: ActorKeys, messages: readonly Outgoing[]): void {
+  for (const m of messages) tx.addReadConflictKey(keys.markers.pack([m.envelope.id]));
+}
+
+/**
+ * Did an earlier attempt of this enqueue land? Reads the markers of `messages` (all are written
+ * together, but an idempotency key may have left some out): `inline` or `queue` for the way it
+ * landed, undefined when none did.
+ */
+export async function landed(tx: Transaction, keys: ActorKeys, messages: readonly Outgoing[]): Promise<'inline' | 'queue' | undefined> {
+  const found = (await Promise.all(messages.map((m) => tx.get(keys.markers.pack([m.envelope.id]))))).find((v) => v !== undefined);
+  if (found === undefined) return undefined;
+  return found.equals(INLINE) ? 'inline' : 'queue';
 }
 
 /**

@@ -10,10 +10,11 @@
  * @internal
  */
 import type { Transaction } from '../backend/contract.js';
-import { CommitUnknownResultError } from '../backend/errors.js';
 import type { Timing } from '../define/timing.js';
 import { remember, seen } from '../store/idempotency.js';
-import { mark, wasEnqueued, type Outgoing } from '../store/queue.js';
+import { guardMarkers, landed, mark, type Outgoing } from '../store/queue.js';
+import { aboutMessage, isAmbiguous } from '../runtime/recovery.js';
+import { StoreUnavailableError } from '../errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { InvalidTimingError } from './errors.js';
 import { dueOf } from './timing.js';
@@ -55,7 +56,7 @@ class TimerSender {
         await this.commit(batch);
         for (const p of batch) p.resolve();
       } catch (e) {
-        for (const p of batch) p.reject(e);
+        for (const p of batch) p.reject(aboutMessage(e, p.out.envelope.id));
       }
     }
     this.flushing = false;
@@ -71,23 +72,38 @@ class TimerSender {
     return this.pending.splice(0, n);
   }
 
-  /** Writes the batch's timers exactly once (see the file comment). */
+  /**
+   * Writes the batch's timers exactly once (see the file comment), as the sender writes messages
+   * (client/sender.ts): every attempt takes a read conflict on the markers, and after an ambiguous
+   * commit the next attempt reads them first.
+   */
   private async commit(batch: readonly Pending[]): Promise<void> {
     const { backend, layout } = this.rt;
+    const started = Date.now();
+    const until = this.rt.storeDeadline();
+    const what = 'A delayed dispatch';
+    let uncertain = false;
     for (;;) {
       let written: Pending[] = [];
       try {
-        await backend.transact(async (tx) => {
-          written = await fresh(tx, this.rt, batch);
-          await writeTimerOps(tx, layout, written.map((p) => unnamed(p.name, p.id, p.due, p.out)));
-          for (const p of written) mark(tx, layout.actor(p.name, p.id), [p.out]);
-        });
+        await backend.transact(
+          async (tx) => {
+            written = [];
+            for (const p of batch) guardMarkers(tx, layout.actor(p.name, p.id), [p.out]);
+            if (uncertain && (await Promise.all(batch.map((p) => landed(tx, layout.actor(p.name, p.id), [p.out])))).some((l) => l !== undefined)) return;
+            written = await fresh(tx, this.rt, batch);
+            await writeTimerOps(tx, layout, written.map((p) => unnamed(p.name, p.id, p.due, p.out)));
+            for (const p of written) mark(tx, layout.actor(p.name, p.id), [p.out]);
+          },
+          { until, what },
+        );
         return;
       } catch (e) {
-        if (!(e instanceof CommitUnknownResultError)) throw e;
-        const first = written[0];
-        if (first === undefined) return;
-        if (await backend.transact((tx) => wasEnqueued(tx, layout.actor(first.name, first.id), first.out.envelope.id), { idempotent: true })) return;
+        if (isAmbiguous(e) && written.length === 0) return; // the attempt wrote no message: nothing to settle
+        const ambiguous = isAmbiguous(e);
+        uncertain ||= ambiguous;
+        if (ambiguous && Date.now() < until) continue;
+        throw uncertain ? new StoreUnavailableError(what, Date.now() - started, 'unknown', e) : e;
       }
     }
   }

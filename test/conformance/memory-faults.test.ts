@@ -62,7 +62,28 @@ describe.skipIf(!enabled)('memory: seeded fault injection', () => {
       await expectCode(db.transact((tx) => tx.set(s.pack([kind]), b('x')), { retryLimit: 0 }), code);
       expect(text(await db.transact((tx) => tx.get(s.pack([kind]))))).toBe(applied ? 'x' : undefined);
     }
-    expect(db.faults.injected).toEqual({ conflict: 1, failBeforeCommit: 1, unknownResultNotApplied: 1, unknownResult: 1 });
+    expect(db.faults.injected).toEqual({ conflict: 1, failBeforeCommit: 1, unknownResultNotApplied: 1, unknownResult: 1, stall: 0 });
+  });
+
+  it('a stalled commit outlives its timeout: reported commit_unknown_result while in flight, then it lands (unless it conflicts)', async () => {
+    const db = memory({ seed: 4, faults: { stallMs: 1_500 } });
+    db.faults.injectNext('stall');
+    // Timeout 20 ms, grace 1 s: the client gives up on the commit at about 1 s, it lands at 1.5 s.
+    await expectCode(db.transact((tx) => tx.set(s.pack(['stalled']), b('x')), { timeoutMs: 20, retryLimit: 0 }), 'commit_unknown_result');
+    expect(text(await db.transact((tx) => tx.get(s.pack(['stalled']))))).toBe(undefined);
+    // A second stalled commit read the key; a write in between makes it conflict when it lands.
+    db.faults.injectNext('stall');
+    const guarded = db.transact(async (tx) => {
+      await tx.get(s.pack(['guard']));
+      tx.set(s.pack(['late']), b('y'));
+    }, { timeoutMs: 20, retryLimit: 0 });
+    await new Promise((r) => setTimeout(r, 50)); // its commit is in flight
+    await db.transact((tx) => tx.set(s.pack(['guard']), b('g')));
+    await expectCode(guarded, 'commit_unknown_result');
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(text(await db.transact((tx) => tx.get(s.pack(['stalled']))))).toBe('x');
+    expect(text(await db.transact((tx) => tx.get(s.pack(['late']))))).toBe(undefined);
+    expect(db.faults.injected.stall).toBe(2);
   });
 
   it('read-only transactions never suffer a fault', async () => {

@@ -8,6 +8,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import * as tuple from 'fdb-tuple';
 import { createRequire } from 'node:module';
 import type { Backend } from '../../src/backend/contract.js';
+import type { MemoryBackend } from '../../src/backend/memory.js';
 import { LIMITS } from '../../src/backend/contract.js';
 import { DEFAULT_PREFIX } from '../../src/store/keys.js';
 import { FoundationDBError } from '../../src/backend/foundationdb.js';
@@ -204,6 +205,26 @@ describe.skipIf(foundationdbPackageRoot() === undefined)('foundationdb() over th
       [501, 3],
       [502, 40],
     ]);
+  });
+
+  it('a timeout while the commit is in flight is commit_unknown_result, not timed_out: the commit may still land', async () => {
+    const cluster = start();
+    const db = await open(cluster);
+    const store = (await sim.cluster(cluster).backend()) as MemoryBackend;
+    store.faults.set({ stallMs: 300 });
+    store.faults.injectNext('stall');
+    const e = await rejection(db.transact((tx) => tx.set(b('late'), b('v')), { timeoutMs: 100 }));
+    expect(e.code).toBe('commit_unknown_result');
+    await new Promise((r) => setTimeout(r, 400));
+    expect((await db.transact((tx) => tx.get(b('late'))))?.toString()).toBe('v');
+    // A timeout before the commit began stays timed_out: nothing was sent.
+    const early = await rejection(
+      db.transact(async (tx) => {
+        await new Promise((r) => setTimeout(r, 100));
+        await tx.get(b('late'));
+      }, { timeoutMs: 50 }),
+    );
+    expect(early.code).toBe('timed_out');
   });
 
   it('commit_unknown_result surfaces once for a body that is not idempotent, even when the commit applied', async () => {

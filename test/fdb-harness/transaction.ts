@@ -202,6 +202,8 @@ export class SimulatedTransaction {
   private retries = 0;
   private backoffMs = INITIAL_BACKOFF_MS;
   private committedVersion = -1n;
+  /** Fails the commit in flight when the timeout fires (set while committing). */
+  private onCommitTimeout: (() => void) | undefined;
   private approximateSize = 0;
   /** The read version once a read returned (`getCachedReadVersion`). */
   private cachedReadVersion: bigint | undefined;
@@ -532,9 +534,16 @@ export class SimulatedTransaction {
     if (fault !== undefined && fault.applied !== true) throw fail(fault.code);
     attempt.release();
     try {
-      await attempt.outcome;
+      // As the C client: the timeout fails the commit's future with timed_out, while the commit
+      // already sent goes on and may still land.
+      await new Promise<void>((resolve, reject) => {
+        this.onCommitTimeout = () => reject(new NativeFailure(Code.timedOut));
+        attempt.outcome.then(() => resolve(), reject);
+      });
     } catch (e) {
       throw fail(e instanceof NativeFailure ? e.fdbCode : codeOfStoreError(e));
+    } finally {
+      this.onCommitTimeout = undefined;
     }
     this.db.cluster.commits++;
     if (fault !== undefined) throw fail(fault.code); // applied, then reported as failed
@@ -613,6 +622,7 @@ export class SimulatedTransaction {
       if (this.state === 'committed') return;
       this.timedOut = true;
       this.attempt?.abort(Code.timedOut);
+      this.onCommitTimeout?.();
     }, left);
     this.timer.unref();
   }

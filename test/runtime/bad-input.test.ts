@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CallTimeoutError, DgenError, OverloadedError, createSystem, defineActor, lmdb, memory, type MemoryBackend, type System } from '../../src/index.js';
+import { CallTimeoutError, DgenError, OverloadedError, TimedOutError, createSystem, defineActor, lmdb, memory, type MemoryBackend, type System } from '../../src/index.js';
 import { Layout } from '../../src/store/keys.js';
 import { Counter } from '../fixtures/actors.js';
 
@@ -179,6 +179,7 @@ const refused: Case[] = [
   }],
   ['reply of a malformed message id', 'invalid_message_id', () => untyped(system.ref(Counter, 'c').reply)['add']!('not-an-id')],
   ['no turn before the admission deadline', 'overloaded', () => overloaded().then((o) => o.refused)],
+  ['store unavailable past storeDeadlineMs', 'store_unavailable', () => unavailable()],
 ];
 /** Options with an unknown key or a bad value: `invalid_options`, naming the field. */
 const options: Array<readonly [name: string, field: string, run: () => unknown]> = [
@@ -200,6 +201,8 @@ const options: Array<readonly [name: string, field: string, run: () => unknown]>
   ['serve ids that are not an array', 'ids', () => system.serve(Counter, { ids: 'a' as never })],
   ['admission limit that is not positive', 'maxTransactions', () => createSystem({ backend, closeBackend: false, admission: { maxTransactions: 0 } })],
   ['admission option with a typo', 'queueTimeout', () => createSystem({ backend, closeBackend: false, admission: { queueTimeout: 5 } as never })],
+  ['createSystem storeDeadlineMs of 0', 'storeDeadlineMs', () => createSystem({ backend, closeBackend: false, storeDeadlineMs: 0 })],
+  ['createSystem storeDeadlineMs that is not a number', 'storeDeadlineMs', () => createSystem({ backend, closeBackend: false, storeDeadlineMs: '60s' as never })],
 ];
 for (const [name, , run] of options) refused.push([name, 'invalid_options', run]);
 
@@ -225,6 +228,21 @@ async function overloaded(): Promise<{ refused: Promise<never>; storedKeys: numb
   await s.close();
   await engine.close();
   return { refused: Promise.reject(error), storedKeys };
+}
+
+/**
+ * A system on its own memory engine that times out every transaction (a store that never comes
+ * back), with a 200 ms storeDeadlineMs: the dispatch fails with `store_unavailable`, stored: false.
+ */
+async function unavailable(): Promise<never> {
+  const engine = memory();
+  const away: typeof engine = Object.create(engine, { transact: { value: () => Promise.reject(new TimedOutError()) } });
+  const s = await createSystem({ backend: away, storeDeadlineMs: 200 });
+  const error = await s.ref(Counter, 'away').dispatch.increment(1).then(() => undefined, (e: unknown) => e);
+  await s.close();
+  await engine.close();
+  expect(error).toMatchObject({ stored: false });
+  throw error;
 }
 
 /** Fail while processing: the message goes to the dead letters, the state stays as it was. */

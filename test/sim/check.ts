@@ -220,7 +220,8 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
     }
     // A call whose message was dead-lettered gets the error soon after (not a timeout).
     const lettered = deadAt.get(s.tag);
-    if (lettered !== undefined && !endedProducer && s.reply?.ok === false && isDgenError(s.reply.error, 'call_timeout') && s.settledAt! > lettered + world.cfg.partition.maxMs + 250) {
+    const recovering = world.recoveries.some((r) => lettered !== undefined && r.at <= s.settledAt! && r.at + r.ms >= lettered);
+    if (lettered !== undefined && !endedProducer && !recovering && s.reply?.ok === false && isDgenError(s.reply.error, 'call_timeout') && s.settledAt! > lettered + world.cfg.partition.maxMs + 250) {
       fail(`call ${s.tag} timed out at ${Math.round(s.settledAt!)} ms although its message was dead-lettered at ${Math.round(lettered)} ms`);
     }
     if (s.reply?.ok === false) {
@@ -228,6 +229,7 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
       const ok =
         isDgenError(e, 'call_timeout') ||
         isDgenError(e, 'overloaded') ||
+        isDgenError(e, 'store_unavailable') ||
         (endedProducer && (e instanceof CrashError || isDgenError(e, 'system_closed'))) ||
         (s.action === 'fail' && isDgenError(e, 'sim_refused')) ||
         (s.action === 'poison' && isDgenError(e, 'unserializable_value')) ||
@@ -242,10 +244,10 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
     }
     for (const e of s.rejections) {
       const owner = world.incarnations.get(s.ref.split('/')[0]!);
-      if (isDgenError(e, 'overloaded')) continue;
+      if (isDgenError(e, 'overloaded') || isDgenError(e, 'store_unavailable')) continue;
       if (!(e instanceof CrashError || isDgenError(e, 'system_closed')) || owner?.slot.role === 'producer') fail(`dispatch ${s.tag} rejected: ${describe(e)}`);
     }
-    // Every error that says whether its message was stored says the truth.
+    // Every error that says whether its message was stored says the truth ('unknown': at most once, checked with the log above).
     const processed = where.has(s.tag) || dead.has(s.tag) || deleted.has(s.tag);
     for (const e of [...s.rejections, ...(s.reply?.ok === false ? [s.reply.error] : [])]) {
       const claim = (e as { stored?: unknown } | undefined)?.stored;

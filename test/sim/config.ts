@@ -43,6 +43,15 @@ export interface SimConfig {
    * The invariant (check.ts): every error's `stored` claim is true.
    */
   readonly admission: AdmissionOptions | undefined;
+  /**
+   * Store recoveries, as a FoundationDB cluster that loses a process goes through, in about a
+   * third of the runs: every `everyMs` or so while the chaos lasts, the store is away for a time
+   * drawn from `downMs` (several virtual seconds, longer than an attempt's 5 s timeout). Reads wait
+   * until it is back (attempts time out); commits sent meanwhile are held and land after the
+   * recovery (some only after their client gave up on them: `commit_unknown_result` while in
+   * flight), or are lost. Drawn from its own stream, so the rest of a seed's configuration is unchanged.
+   */
+  readonly recovery: { readonly everyMs: number; readonly downMs: readonly [number, number] } | undefined;
 }
 
 export interface ScaleOptions {
@@ -91,6 +100,7 @@ export function configure(seed: number, options: ScaleOptions = {}): SimConfig {
     partition: r.chance(0.5) ? { everyMs: r.pick([200, 600]), maxMs: r.int(leaseMs, 3 * leaseMs) } : { everyMs: 0, maxMs: 0 },
     service: { failRate: r.pick([0, 0.1, 0.25]), maxLatencyMs: r.int(0, 60) },
     admission: undefined,
+    recovery: recovery(seed),
   };
   const o = overload(seed);
   // Commits that take (virtual) time, so that operations really wait for their turn.
@@ -101,4 +111,10 @@ function overload(seed: number): { admission: AdmissionOptions; commitDelayMs: r
   const r = Rng.derive(seed, 'admission');
   if (!r.chance(0.35)) return undefined;
   return { admission: { maxTransactions: r.int(1, 2), queueTimeoutMs: r.int(1, 30) }, commitDelayMs: [1, r.int(5, 30)] };
+}
+
+function recovery(seed: number): SimConfig['recovery'] {
+  const r = Rng.derive(seed, 'recovery');
+  if (!r.chance(0.3)) return undefined;
+  return { everyMs: r.int(4_000, 12_000), downMs: [r.int(1_000, 4_000), r.int(6_000, 12_000)] };
 }

@@ -66,6 +66,7 @@ export class TxView implements Transaction {
 
   private async read<T>(p: Promise<T>): Promise<T> {
     const value = await p;
+    await this.owner.recovered();
     this.live();
     this.reads++;
     this.owner.point('read', this);
@@ -143,6 +144,8 @@ export class ProcessBackend implements Backend {
   private dead = false;
   /** Transactions of this process wait until this (virtual) time: a network partition or a stall. */
   pausedUntil = 0;
+  /** The store's recovery, shared by every process: until `until`, reads answer only once it ends (commits: see World.recoveryLoop). */
+  outage: { until: number } | undefined;
   chaos: TxChaos | undefined;
   /** Writing commits this process learnt of, by step. */
   readonly commits: Record<string, number> = {};
@@ -182,6 +185,12 @@ export class ProcessBackend implements Backend {
 
   private async stall(): Promise<void> {
     while (Date.now() < this.pausedUntil) await new Promise((r) => setTimeout(r, this.pausedUntil - Date.now()));
+    this.assertAlive();
+  }
+
+  /** Resolves once the store is out of its recovery (at once when it is not in one). */
+  async recovered(): Promise<void> {
+    while (this.outage !== undefined && Date.now() < this.outage.until) await new Promise((r) => setTimeout(r, this.outage!.until - Date.now()));
     this.assertAlive();
   }
 

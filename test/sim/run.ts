@@ -72,6 +72,7 @@ export async function runSeed(seed: number, options: ScaleOptions = {}): Promise
     crashes: world.crashes.length,
     crashPoints: countBy(world.crashes.map((c) => `${c.point}/${c.step}`)),
     partitions: world.partitions.length,
+    recoveries: world.recoveries.length,
     restarts: world.restarts.length,
     resumes: world.resumes,
     serviceRequests: world.requests.length,
@@ -98,7 +99,7 @@ export async function runSeed(seed: number, options: ScaleOptions = {}): Promise
 async function simulate(world: World, producers: Producers, engine: Backend): Promise<Map<string, FinalActor>> {
   const { cfg, clock } = world;
   for (const slot of world.slots) await world.start(slot);
-  const chaos = world.chaosLoop();
+  const chaos = Promise.all([world.chaosLoop(), world.recoveryLoop()]);
   let stopOperator!: () => void;
   const operator = world.operate(new Promise<void>((resolve) => (stopOperator = resolve)));
   await producers.run();

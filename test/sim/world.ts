@@ -4,7 +4,7 @@
  * call, and the record of everything observable (what was sent and acknowledged, replies,
  * after-commit effects, service requests, crashes) that the invariants are checked against.
  */
-import { createSystem, isDgenError, type Backend, type System, type SystemEvent } from '../../src/index.js';
+import { createSystem, isDgenError, type Backend, type MemoryBackend, type System, type SystemEvent } from '../../src/index.js';
 import type { VirtualClock } from './clock.js';
 import type { SimConfig } from './config.js';
 import { STRICT, defOf, nameOf, simDefs, type SimActor, type SimDefs, type SimState } from './model.js';
@@ -80,6 +80,10 @@ export class World {
   readonly restarts: Array<{ at: number; proc: string }> = [];
   private readonly restarting = new Set<Promise<void>>();
   readonly partitions: Array<{ at: number; proc: string; ms: number }> = [];
+  /** The store's recovery in progress, shared by every process (see config.ts, `recovery`). */
+  readonly outage = { until: 0 };
+  /** Store recoveries: when (virtual ms into the run) and how long. */
+  readonly recoveries: Array<{ at: number; ms: number }> = [];
   readonly effects = new Map<string, EffectRun[]>();
   readonly requests: ServiceRequest[] = [];
   readonly queries: QueryRun[] = [];
@@ -135,6 +139,7 @@ export class World {
   private async boot(slot: Slot): Promise<Incarnation> {
     const name = `${slot.base}#${slot.lives++}`;
     const backend = new ProcessBackend(this.engine, name);
+    backend.outage = this.outage;
     let inc: Incarnation | undefined;
     const defs = simDefs(
       {
@@ -246,6 +251,31 @@ export class World {
   }
 
   /**
+   * Store recoveries while the chaos lasts: the store goes away for several virtual seconds. Reads
+   * wait (ProcessBackend.recovered); commits sent meanwhile are held until after it (`stall`, a
+   * few landing only once their client gave up) or lost (`unknownResultNotApplied`).
+   */
+  async recoveryLoop(): Promise<void> {
+    const plan = this.cfg.recovery;
+    if (plan === undefined) return;
+    const faults = (this.engine as MemoryBackend).faults;
+    const rng = Rng.derive(this.cfg.seed, 'outage');
+    await this.clock.sleep(rng.int(100, 1_500)); // producers are done within seconds
+    while (this.chaos) {
+      const ms = rng.int(plan.downMs[0], plan.downMs[1]);
+      this.recoveries.push({ at: this.elapsed, ms });
+      this.note(`store recovery for ${ms} ms`);
+      this.outage.until = this.clock.now + ms;
+      const base = this.cfg.faults;
+      faults.set({ ...base, unknownResult: 0, stall: 0.6, unknownResultNotApplied: 0.2, stallMs: ms + rng.int(0, 6_000) });
+      await this.clock.sleep(ms);
+      faults.set(base);
+      if (!this.chaos) return;
+      await this.clock.sleep(rng.int(plan.everyMs / 2, plan.everyMs * 1.5));
+    }
+  }
+
+  /**
    * The operator of the halting actors: when one is halted, deletes the message that failed
    * (admin.queue / deleteQueued) and resumes it (admin.resume). Runs until `stop` resolves.
    */
@@ -292,6 +322,8 @@ export class World {
   /** Ends the chaos: no more crashes or partitions; every crashed process comes back. */
   async heal(): Promise<void> {
     this.chaos = false;
+    this.outage.until = 0;
+    if (this.cfg.recovery !== undefined) (this.engine as MemoryBackend).faults.set(this.cfg.faults);
     while (this.restarting.size > 0) await Promise.all([...this.restarting]);
     for (const slot of this.slots) {
       if (slot.current !== undefined) slot.current.backend.pausedUntil = 0;
