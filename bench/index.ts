@@ -12,8 +12,9 @@
  *                                                  # bursts of concurrent calls and dispatches (see sections/load.ts)
  *
  * Prints one JSON document to stdout (`npm run -s bench > report.json` keeps npm's banner out of
- * it) and a table to stderr. FoundationDB is measured when FDB_CLUSTER_FILE is set, and reported
- * as skipped otherwise.
+ * it) and a table to stderr. FoundationDB is measured on the cluster of FDB_CLUSTER_FILE, or, when
+ * that is unset and `fdbserver` is on PATH, on a throwaway local server the run starts and stops
+ * (tools/fdb-server.ts, shared with the tests); it is reported as skipped otherwise.
  *
  * `npm run bench` compiles src/ and bench/ with tsc (into node_modules/.cache/dgen-bench) and runs
  * the JavaScript, as users run dgen's build: through tsx, esbuild's keepNames helper (`__name`)
