@@ -8,6 +8,7 @@
 import type { Transaction } from '../backend/contract.js';
 import { CommitUnknownResultError } from '../backend/errors.js';
 import { isDgenError } from '../errors.js';
+import { isLimitError } from '../serve/consumer.js';
 import { remember, seen } from '../store/idempotency.js';
 import type { ActorKeys } from '../store/keys.js';
 import { enqueue, mark, wasEnqueued, type Outgoing } from '../store/queue.js';
@@ -99,8 +100,9 @@ export class Sender {
    */
   private async commit(messages: Outgoing[]): Promise<void> {
     const backend = this.rt.backend;
+    let inline = true;
     for (;;) {
-      const consumer = this.rt.inlineConsumer(this.name, this.id);
+      const consumer = inline ? this.rt.inlineConsumer(this.name, this.id) : undefined;
       let written: Outgoing[] = [];
       let processed: (() => void) | undefined;
       try {
@@ -114,6 +116,12 @@ export class Sender {
           { lane: this.lane, deadline: backend.deadline() },
         );
       } catch (e) {
+        if (processed !== undefined && isLimitError(e)) {
+          // Processed inline, the commit broke a store limit: enqueue instead, and the consumer
+          // splits the batch or applies the failure policy to the message at fault.
+          inline = false;
+          continue;
+        }
         if (!(e instanceof CommitUnknownResultError) && !isDgenError(e, 'engine_failed')) throw e;
         const first = written[0];
         if (first !== undefined && !(await backend.transact((tx) => wasEnqueued(tx, this.keys, first.envelope.id), { idempotent: true, lane: this.lane }))) continue;
