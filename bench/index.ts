@@ -1,6 +1,6 @@
 /**
  * dgen benchmarks: dispatch, processing, call latency, write amplification, cold start, many
- * actors and load (bursts of concurrent operations), on every engine available, each figure beside its baselines (the bare engine doing the
+ * actors, load (bursts of concurrent operations), timers and sequential round trips to the store, on every engine available, each figure beside its baselines (the bare engine doing the
  * same reads and writes, a naive JSON-blob actor, an in-memory Redux store).
  *
  *   npm run bench                                  # everything, about 4 minutes on 2 cores
@@ -28,6 +28,7 @@ import { latencySection } from './sections/latency.js';
 import { loadSection } from './sections/load.js';
 import { manyActorsSection } from './sections/many-actors.js';
 import { processingSection } from './sections/processing.js';
+import { roundTripsSection } from './sections/round-trips.js';
 import { timersSection } from './sections/timers.js';
 import { benchEngines } from './lib/engine.js';
 import { round } from './lib/measure.js';
@@ -42,6 +43,7 @@ const SECTIONS: ReadonlyArray<readonly [string, Section]> = [
   ['many-actors', manyActorsSection],
   ['load', loadSection],
   ['timers', timersSection],
+  ['round-trips', roundTripsSection],
 ];
 
 function arg(name: string): string | undefined {

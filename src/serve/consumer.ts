@@ -18,7 +18,7 @@ import type { ActorKeys } from '../store/keys.js';
 import { holdLease, type Lease } from '../store/lease.js';
 import { readLock, writeLock } from '../store/lock.js';
 import type { Envelope } from '../store/message.js';
-import { clearWorkIfIdle, enqueue, pruneOld, remove, take, toDeadLetters, writeReply, type Outgoing, type Queued, type StoredError, type StoredReply } from '../store/queue.js';
+import { claim, clearWorkIfIdle, enqueue, peek, pruneOld, remove, take, toDeadLetters, writeReply, type Outgoing, type Queued, type StoredError, type StoredReply } from '../store/queue.js';
 import { applyMessage, type Applied } from './reduce.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { decodeValue, encodeValue } from '../state/codec.js';
@@ -246,13 +246,19 @@ export class InstanceConsumer<S> {
 
   private async attempt(tx: Transaction, batchId: string): Promise<Attempt<S>> {
     const o = this.def.options;
-    const lease = await this.lease(tx);
+    // Independent reads go out together: on FoundationDB each awaited read is a network round trip.
+    const [lease, halt, lock, versionBytes, messages] = await Promise.all([
+      this.lease(tx),
+      tx.get(this.keys.halt),
+      readLock(tx, this.keys),
+      tx.get(this.keys.version),
+      peek(tx, this.keys, this.limit, o.maxBatchBytes),
+    ]);
     if (typeof lease === 'number') return { kind: 'standby', until: lease };
-    const halt = await tx.get(this.keys.halt);
     if (halt !== undefined) return { kind: 'halted', outcome: haltedOutcome(halt) };
-    if ((await readLock(tx, this.keys)) !== undefined) return { kind: 'locked' };
-    const version = decodeVersion(await tx.get(this.keys.version));
-    const messages = await take(tx, this.keys, this.limit, o.maxBatchBytes);
+    if (lock !== undefined) return { kind: 'locked' };
+    const version = decodeVersion(versionBytes);
+    claim(tx, this.keys, messages);
     this.tried = messages[0]?.keys[0];
     this.took = messages.length;
     if (messages.length === 0) return { kind: 'empty' };

@@ -19,11 +19,18 @@ import { writeTimerOps } from '../time/schedule.js';
 
 /** Applies `messages` inline and writes the resulting state, or returns undefined (nothing written but the lease) to enqueue them instead. */
 export async function processInline<S>(c: InstanceConsumer<S>, tx: Transaction, messages: readonly Outgoing[]): Promise<Commit<S> | undefined> {
-  if (typeof (await c.lease(tx)) === 'number') return undefined;
-  if ((await tx.get(c.keys.halt)) !== undefined || (await readLock(tx, c.keys)) !== undefined) return undefined;
   const { begin, end } = c.keys.queue.range();
-  if ((await tx.getRange(begin, end, { limit: 1 })).length > 0) return undefined;
-  const version = decodeVersion(await tx.get(c.keys.version));
+  // Independent reads go out together: on FoundationDB each awaited read is a network round trip.
+  const [lease, halt, lock, queued, versionBytes] = await Promise.all([
+    c.lease(tx),
+    tx.get(c.keys.halt),
+    readLock(tx, c.keys),
+    tx.getRange(begin, end, { limit: 1, snapshot: true }),
+    tx.get(c.keys.version),
+  ]);
+  if (typeof lease === 'number' || halt !== undefined || lock !== undefined || queued.length > 0) return undefined;
+  tx.addReadConflictRange(begin, end); // the queue is empty, and must stay so until this commits
+  const version = decodeVersion(versionBytes);
   const base: S = await c.baseState(tx, version);
   let state: S = base;
   const patches: Patch[] = [];
