@@ -9,6 +9,7 @@
 import type { ActorDefinition } from '../define/actor.js';
 import type { Transaction } from '../backend/contract.js';
 import { randomHex } from '../util/random-hex.js';
+import { together } from '../util/together.js';
 import { CommitUnknownResultError, KeyTooLargeError, TransactionTooLargeError, ValueTooLargeError } from '../backend/errors.js';
 import { DgenError } from '../errors.js';
 import { groupBlobs, writeBlob } from '../store/blob.js';
@@ -247,13 +248,13 @@ export class InstanceConsumer<S> {
   private async attempt(tx: Transaction, batchId: string): Promise<Attempt<S>> {
     const o = this.def.options;
     // Independent reads go out together: on FoundationDB each awaited read is a network round trip.
-    const [lease, halt, lock, versionBytes, messages] = await Promise.all([
-      this.lease(tx),
-      tx.get(this.keys.halt),
-      readLock(tx, this.keys),
-      tx.get(this.keys.version),
-      peek(tx, this.keys, this.limit, o.maxBatchBytes),
-    ]);
+    const [lease, halt, lock, versionBytes, messages] = await together(
+      () => this.lease(tx),
+      () => tx.get(this.keys.halt),
+      () => readLock(tx, this.keys),
+      () => tx.get(this.keys.version),
+      () => peek(tx, this.keys, this.limit, o.maxBatchBytes),
+    );
     if (typeof lease === 'number') return { kind: 'standby', until: lease };
     if (halt !== undefined) return { kind: 'halted', outcome: haltedOutcome(halt) };
     if (lock !== undefined) return { kind: 'locked' };

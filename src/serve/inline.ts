@@ -9,6 +9,7 @@
  */
 import type { Transaction } from '../backend/contract.js';
 import { randomHex } from '../util/random-hex.js';
+import { together } from '../util/together.js';
 import type { Commit, InstanceConsumer, Outcome } from './consumer.js';
 import type { Patch } from '../util/immer.js';
 import { readLock } from '../store/lock.js';
@@ -21,13 +22,13 @@ import { writeTimerOps } from '../time/schedule.js';
 export async function processInline<S>(c: InstanceConsumer<S>, tx: Transaction, messages: readonly Outgoing[]): Promise<Commit<S> | undefined> {
   const { begin, end } = c.keys.queue.range();
   // Independent reads go out together: on FoundationDB each awaited read is a network round trip.
-  const [lease, halt, lock, queued, versionBytes] = await Promise.all([
-    c.lease(tx),
-    tx.get(c.keys.halt),
-    readLock(tx, c.keys),
-    tx.getRange(begin, end, { limit: 1, snapshot: true }),
-    tx.get(c.keys.version),
-  ]);
+  const [lease, halt, lock, queued, versionBytes] = await together(
+    () => c.lease(tx),
+    () => tx.get(c.keys.halt),
+    () => readLock(tx, c.keys),
+    () => tx.getRange(begin, end, { limit: 1, snapshot: true }),
+    () => tx.get(c.keys.version),
+  );
   if (typeof lease === 'number' || halt !== undefined || lock !== undefined || queued.length > 0) return undefined;
   tx.addReadConflictRange(begin, end); // the queue is empty, and must stay so until this commits
   const version = decodeVersion(versionBytes);
