@@ -1,6 +1,6 @@
 /**
  * dgen benchmarks: dispatch, processing, call latency, write amplification, cold start, many
- * actors, load (bursts of concurrent operations), timers and sequential round trips to the store, on every engine available, each figure beside its baselines (the bare engine doing the
+ * actors, load (bursts of concurrent operations), timers, sequential round trips to the store and several processes on one store, on every engine available, each figure beside its baselines (the bare engine doing the
  * same reads and writes, a naive JSON-blob actor, an in-memory Redux store).
  *
  *   npm run bench                                  # everything, about 4 minutes on 2 cores
@@ -27,6 +27,7 @@ import { dispatchSection } from './sections/dispatch.js';
 import { latencySection } from './sections/latency.js';
 import { loadSection } from './sections/load.js';
 import { manyActorsSection } from './sections/many-actors.js';
+import { multiProcessSection } from './sections/multi-process.js';
 import { processingSection } from './sections/processing.js';
 import { roundTripsSection } from './sections/round-trips.js';
 import { timersSection } from './sections/timers.js';
@@ -44,6 +45,7 @@ const SECTIONS: ReadonlyArray<readonly [string, Section]> = [
   ['load', loadSection],
   ['timers', timersSection],
   ['round-trips', roundTripsSection],
+  ['multi-process', multiProcessSection],
 ];
 
 function arg(name: string): string | undefined {
