@@ -108,8 +108,12 @@ export class Sender {
       try {
         await backend.transact(
           async (tx) => {
-            written = await this.fresh(tx, messages);
-            processed = written.length > 0 && consumer !== undefined ? await consumer.processInline(tx, written) : undefined;
+            // The idempotency check's reads and the inline path's go out together (one round trip on FoundationDB).
+            const fresh = this.fresh(tx, messages);
+            const inline = consumer?.processInline(tx, fresh);
+            inline?.catch(() => {}); // awaited below once `fresh` succeeded; a failure of `fresh` is reported by `fresh`
+            written = await fresh;
+            processed = await inline;
             if (processed !== undefined) mark(tx, this.keys, written);
             else if (written.length > 0) enqueue(tx, this.keys, written);
           },

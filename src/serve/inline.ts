@@ -18,8 +18,12 @@ import { applyMessage } from './reduce.js';
 import { decodeVersion } from '../store/version.js';
 import { writeTimerOps } from '../time/schedule.js';
 
-/** Applies `messages` inline and writes the resulting state, or returns undefined (nothing written but the lease) to enqueue them instead. */
-export async function processInline<S>(c: InstanceConsumer<S>, tx: Transaction, messages: readonly Outgoing[]): Promise<Commit<S> | undefined> {
+/**
+ * Applies the `sent` messages inline and writes the resulting state, or returns undefined (nothing
+ * written but the lease) to enqueue them instead. `sent` may be a promise (the sender's idempotency
+ * check): this path's reads are issued first, so both go out together.
+ */
+export async function processInline<S>(c: InstanceConsumer<S>, tx: Transaction, sent: readonly Outgoing[] | Promise<readonly Outgoing[]>): Promise<Commit<S> | undefined> {
   const { begin, end } = c.keys.queue.range();
   // Independent reads go out together: on FoundationDB each awaited read is a network round trip.
   const [lease, halt, lock, queued, versionBytes] = await together(
@@ -29,7 +33,8 @@ export async function processInline<S>(c: InstanceConsumer<S>, tx: Transaction, 
     () => tx.getRange(begin, end, { limit: 1, snapshot: true }),
     () => tx.get(c.keys.version),
   );
-  if (typeof lease === 'number' || halt !== undefined || lock !== undefined || queued.length > 0) return undefined;
+  const messages = await sent;
+  if (messages.length === 0 || typeof lease === 'number' || halt !== undefined || lock !== undefined || queued.length > 0) return undefined;
   tx.addReadConflictRange(begin, end); // the queue is empty, and must stay so until this commits
   const version = decodeVersion(versionBytes);
   const base: S = await c.baseState(tx, version);
