@@ -3,10 +3,11 @@
  * actors, load (bursts of concurrent operations), timers, sequential round trips to the store and several processes on one store, on every engine available, each figure beside its baselines (the bare engine doing the
  * same reads and writes, a naive JSON-blob actor, an in-memory Redux store).
  *
- *   npm run bench                                  # everything, about 4 minutes on 2 cores
- *                                                  # (lmdb-nosync: dispatch, processing, latency only)
+ *   npm run bench                                  # everything, about 4 minutes on 2 cores without FoundationDB,
+ *                                                  # about 15 more with it (lmdb-nosync: dispatch, processing, latency only)
  *   npm run bench -- --engines=memory,lmdb         # some engines (memory, lmdb, lmdb-nosync, foundationdb)
- *   npm run bench -- --sections=dispatch,latency   # some sections
+ *   npm run bench -- --sections=dispatch,latency   # some sections (dispatch, processing, latency, amplification,
+ *                                                  # cold-start, many-actors, load, timers, round-trips, multi-process)
  *   npm run bench -- --seconds=2                   # longer measurement windows (default 1)
  *   npm run bench -- --sections=load --load-sizes=1,1000,50000 --load-actors=100
  *                                                  # bursts of concurrent calls and dispatches (see sections/load.ts)
