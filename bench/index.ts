@@ -1,19 +1,21 @@
 /**
  * dgen benchmarks: dispatch, processing, call latency, write amplification, cold start, many
- * actors and load (bursts of concurrent operations), on every engine available, each figure beside its baselines (the bare engine doing the
+ * actors, load (bursts of concurrent operations), timers, sequential round trips to the store and several processes on one store, on every engine available, each figure beside its baselines (the bare engine doing the
  * same reads and writes, a naive JSON-blob actor, an in-memory Redux store).
  *
- *   npm run bench                                  # everything, about 4 minutes on 2 cores
- *                                                  # (lmdb-nosync: dispatch, processing, latency only)
+ *   npm run bench                                  # everything, about 4 minutes on 2 cores without FoundationDB,
+ *                                                  # about 15 more with it (lmdb-nosync: dispatch, processing, latency only)
  *   npm run bench -- --engines=memory,lmdb         # some engines (memory, lmdb, lmdb-nosync, foundationdb)
- *   npm run bench -- --sections=dispatch,latency   # some sections
+ *   npm run bench -- --sections=dispatch,latency   # some sections (dispatch, processing, latency, amplification,
+ *                                                  # cold-start, many-actors, load, timers, round-trips, multi-process)
  *   npm run bench -- --seconds=2                   # longer measurement windows (default 1)
  *   npm run bench -- --sections=load --load-sizes=1,1000,50000 --load-actors=100
  *                                                  # bursts of concurrent calls and dispatches (see sections/load.ts)
  *
  * Prints one JSON document to stdout (`npm run -s bench > report.json` keeps npm's banner out of
- * it) and a table to stderr. FoundationDB is measured when FDB_CLUSTER_FILE is set, and reported
- * as skipped otherwise.
+ * it) and a table to stderr. FoundationDB is measured on the cluster of FDB_CLUSTER_FILE, or, when
+ * that is unset and `fdbserver` is on PATH, on a throwaway local server the run starts and stops
+ * (tools/fdb-server.ts, shared with the tests); it is reported as skipped otherwise.
  *
  * `npm run bench` compiles src/ and bench/ with tsc (into node_modules/.cache/dgen-bench) and runs
  * the JavaScript, as users run dgen's build: through tsx, esbuild's keepNames helper (`__name`)
@@ -26,7 +28,9 @@ import { dispatchSection } from './sections/dispatch.js';
 import { latencySection } from './sections/latency.js';
 import { loadSection } from './sections/load.js';
 import { manyActorsSection } from './sections/many-actors.js';
+import { multiProcessSection } from './sections/multi-process.js';
 import { processingSection } from './sections/processing.js';
+import { roundTripsSection } from './sections/round-trips.js';
 import { timersSection } from './sections/timers.js';
 import { benchEngines } from './lib/engine.js';
 import { round } from './lib/measure.js';
@@ -41,6 +45,8 @@ const SECTIONS: ReadonlyArray<readonly [string, Section]> = [
   ['many-actors', manyActorsSection],
   ['load', loadSection],
   ['timers', timersSection],
+  ['round-trips', roundTripsSection],
+  ['multi-process', multiProcessSection],
 ];
 
 function arg(name: string): string | undefined {

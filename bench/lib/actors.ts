@@ -34,11 +34,24 @@ export function flatState(n: number): Record<string, number> {
 
 const wide = new Map<number, ReturnType<typeof makeWide>>();
 
+/**
+ * Entries a {@link Wide} state starts with, and most entries one `fill` message adds: a state of
+ * 100,000 entries written in one transaction is about 11 MB by FoundationDB's accounting (every
+ * key counts again as a write conflict range), over its 10 MB limit, so larger states are filled
+ * in several messages.
+ */
+export const WIDE_STEP = 10_000;
+
 function makeWide(n: number) {
   return defineActor({
     name: `bench.wide.${n}`,
-    initialState: () => flatState(n),
+    initialState: () => flatState(Math.min(n, WIDE_STEP)),
     reducers: {
+      /** Adds entries `k<from>` … `k<to - 1>` (0 each): grows the state past {@link WIDE_STEP}. */
+      fill(state, range: { from: number; to: number }, ctx) {
+        ctx.after(committed);
+        for (let i = range.from; i < range.to; i++) state[`k${i}`] = 0;
+      },
       /** Changes one field: the 1-field change of the write-amplification table. */
       bump(state, i: number, ctx) {
         ctx.after(committed);
@@ -67,10 +80,18 @@ export function itemList(n: number): Item[] {
 }
 
 /** A keyed collection (an array of elements with an `id`), edited in the middle. */
+/** Elements a {@link List} starts with, and most one `append` adds (10,000 in one transaction would be over FoundationDB's 10 MB). */
+export const LIST_STEP = 2_500;
+
 export const List = defineActor({
   name: 'bench.list',
-  initialState: () => ({ items: itemList(10_000) }),
+  initialState: () => ({ items: itemList(LIST_STEP) }),
   reducers: {
+    /** Appends elements `i<from>` … `i<to - 1>`: grows the list past {@link LIST_STEP}. */
+    append(state, range: { from: number; to: number }, ctx) {
+      ctx.after(committed);
+      for (let i = range.from; i < range.to; i++) state.items.push({ id: `i${i}`, v: i });
+    },
     insertMid(state, id: string, ctx) {
       ctx.after(committed);
       state.items.splice(state.items.length >> 1, 0, { id, v: 0 });

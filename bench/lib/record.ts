@@ -11,9 +11,14 @@
  */
 import type { Backend, Bytes, RangeOptions, ReadOptions, Transaction, TransactOptions } from '../../src/backend/contract.js';
 
+/**
+ * Reads carry their round trip: the reads issued while another read of the same transaction was
+ * in flight share its round trip (on FoundationDB, one network round trip per group), and the
+ * replay issues them together as dgen did.
+ */
 type Op =
-  | { readonly op: 'get'; readonly key: Bytes; readonly opts?: ReadOptions }
-  | { readonly op: 'getRange'; readonly begin: Bytes; readonly end: Bytes; readonly opts?: RangeOptions }
+  | { readonly op: 'get'; readonly key: Bytes; readonly opts?: ReadOptions; readonly trip: number }
+  | { readonly op: 'getRange'; readonly begin: Bytes; readonly end: Bytes; readonly opts?: RangeOptions; readonly trip: number }
   | { readonly op: 'set'; readonly key: Bytes; readonly value: Bytes }
   | { readonly op: 'clear'; readonly key: Bytes }
   | { readonly op: 'clearRange'; readonly begin: Bytes; readonly end: Bytes }
@@ -65,10 +70,25 @@ export class RecordingBackend implements Backend {
 }
 
 function recordingTransaction(tx: Transaction, ops: Op[]): Transaction {
+  let inFlight = 0;
+  let trip = 0;
+  /** Counts `read` in the round trip under way, or starts the next one. */
+  const track = <T>(read: () => Promise<T>): { trip: number; result: Promise<T> } => {
+    if (inFlight++ === 0) trip++;
+    return { trip, result: read().finally(() => inFlight--) };
+  };
   return {
     getReadVersion: () => tx.getReadVersion(),
-    get: (key, opts) => (ops.push({ op: 'get', key, opts }), tx.get(key, opts)),
-    getRange: (begin, end, opts) => (ops.push({ op: 'getRange', begin, end, opts }), tx.getRange(begin, end, opts)),
+    get: (key, opts) => {
+      const t = track(() => tx.get(key, opts));
+      ops.push({ op: 'get', key, opts, trip: t.trip });
+      return t.result;
+    },
+    getRange: (begin, end, opts) => {
+      const t = track(() => tx.getRange(begin, end, opts));
+      ops.push({ op: 'getRange', begin, end, opts, trip: t.trip });
+      return t.result;
+    },
     set: (key, value) => (ops.push({ op: 'set', key, value }), tx.set(key, value)),
     clear: (key) => (ops.push({ op: 'clear', key }), tx.clear(key)),
     clearRange: (begin, end) => (ops.push({ op: 'clearRange', begin, end }), tx.clearRange(begin, end)),
@@ -82,17 +102,31 @@ function recordingTransaction(tx: Transaction, ops: Op[]): Transaction {
   };
 }
 
-/** Performs `ops` in `tx`, awaiting reads in order as dgen did (see the file comment for clears). */
+/** Sequential read round trips of a recorded transaction (reads issued together count once). */
+export function roundTrips(ops: Recorded): number {
+  return new Set(ops.flatMap((o) => (o.op === 'get' || o.op === 'getRange' ? [o.trip] : []))).size;
+}
+
+/** Performs `ops` in `tx`, issuing reads together or in order as dgen did (see the file comment for clears). */
 export async function replayInto(tx: Transaction, ops: Recorded): Promise<void> {
   const read: Array<{ begin: Bytes; end: Bytes; keys: Buffer[]; next: number }> = [];
-  for (const o of ops) {
+  for (let i = 0; i < ops.length; i++) {
+    const o = ops[i]!;
     switch (o.op) {
       case 'get':
-        await tx.get(o.key, o.opts);
-        break;
       case 'getRange': {
-        const kvs = await tx.getRange(o.begin, o.end, o.opts);
-        read.push({ begin: o.begin, end: o.end, keys: kvs.map((kv) => kv.key), next: 0 });
+        // the reads of one round trip, issued together; their results kept in recorded order
+        const trip: Array<Extract<Op, { trip: number }>> = [];
+        for (let j = i; j < ops.length; j++) {
+          const r = ops[j]!;
+          if ((r.op === 'get' || r.op === 'getRange') && r.trip === o.trip) trip.push(r);
+          else break;
+        }
+        i += trip.length - 1;
+        const results = await Promise.all(trip.map((r) => (r.op === 'get' ? tx.get(r.key, r.opts) : tx.getRange(r.begin, r.end, r.opts))));
+        trip.forEach((r, k) => {
+          if (r.op === 'getRange') read.push({ begin: r.begin, end: r.end, keys: (results[k] as Array<{ key: Buffer }>).map((kv) => kv.key), next: 0 });
+        });
         break;
       }
       case 'set':

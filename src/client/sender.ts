@@ -8,6 +8,7 @@
 import type { Transaction } from '../backend/contract.js';
 import { StoreUnavailableError } from '../errors.js';
 import { aboutMessage, isAmbiguous } from '../runtime/recovery.js';
+import { isLimitError } from '../serve/consumer.js';
 import { remember, seen } from '../store/idempotency.js';
 import type { ActorKeys } from '../store/keys.js';
 import { enqueue, guardMarkers, landed, mark, type Outgoing } from '../store/queue.js';
@@ -106,9 +107,10 @@ export class Sender {
     const until = this.rt.storeDeadline();
     const what = `Sending to '${this.name}/${this.id}'`;
     let uncertain = false;
+    let inline = true;
     let inlineCommit: (() => void) | undefined;
     for (;;) {
-      const consumer = uncertain ? undefined : this.rt.inlineConsumer(this.name, this.id);
+      const consumer = inline && !uncertain ? this.rt.inlineConsumer(this.name, this.id) : undefined;
       let written: Outgoing[] = [];
       let processed: (() => void) | undefined;
       let before: 'inline' | 'queue' | undefined;
@@ -119,14 +121,24 @@ export class Sender {
             processed = undefined;
             guardMarkers(tx, this.keys, messages);
             if (uncertain && (before = await landed(tx, this.keys, messages)) !== undefined) return;
-            written = await this.fresh(tx, messages);
-            processed = written.length > 0 && consumer !== undefined ? await consumer.processInline(tx, written) : undefined;
+            // The idempotency check's reads and the inline path's go out together (one round trip on FoundationDB).
+            const fresh = this.fresh(tx, messages);
+            const pending = consumer?.processInline(tx, fresh);
+            pending?.catch(() => {}); // awaited below once `fresh` succeeded; a failure of `fresh` is reported by `fresh`
+            written = await fresh;
+            processed = await pending;
             if (processed !== undefined) mark(tx, this.keys, written, true);
             else if (written.length > 0) enqueue(tx, this.keys, written);
           },
           { lane: this.lane, deadline: backend.deadline(), until, what },
         );
       } catch (e) {
+        if (processed !== undefined && !uncertain && isLimitError(e)) {
+          // Processed inline, the commit broke a store limit: enqueue instead, and the consumer
+          // splits the batch or applies the failure policy to the message at fault.
+          inline = false;
+          continue;
+        }
         if (isAmbiguous(e) && written.length === 0) return; // the attempt wrote no message: nothing to settle
         const ambiguous = isAmbiguous(e);
         if (ambiguous && !uncertain) inlineCommit = processed;

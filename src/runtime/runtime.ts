@@ -35,9 +35,10 @@ export interface LocalServer {
 export interface InlineConsumer {
   /**
    * Applies `messages` in `tx` and returns what to run once `tx` has committed (publish the new
-   * state, answer local callers), or undefined when they must be enqueued instead.
+   * state, answer local callers), or undefined when they must be enqueued instead. `messages` may
+   * still be read (the idempotency check): the inline path's own reads go out meanwhile.
    */
-  processInline(tx: Transaction, messages: readonly Outgoing[]): Promise<(() => void) | undefined>;
+  processInline(tx: Transaction, messages: readonly Outgoing[] | Promise<readonly Outgoing[]>): Promise<(() => void) | undefined>;
 }
 
 export type { Waiter } from './replies.js';

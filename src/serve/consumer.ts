@@ -9,6 +9,7 @@
 import type { ActorDefinition } from '../define/actor.js';
 import type { Transaction } from '../backend/contract.js';
 import { randomHex } from '../util/random-hex.js';
+import { together } from '../util/together.js';
 import { CommitUnknownResultError, KeyTooLargeError, TransactionTooLargeError, ValueTooLargeError } from '../backend/errors.js';
 import { DgenError } from '../errors.js';
 import { groupBlobs, writeBlob } from '../store/blob.js';
@@ -18,7 +19,7 @@ import type { ActorKeys } from '../store/keys.js';
 import { holdLease, type Lease } from '../store/lease.js';
 import { readLock, writeLock } from '../store/lock.js';
 import type { Envelope } from '../store/message.js';
-import { clearWorkIfIdle, enqueue, pruneOld, remove, take, toDeadLetters, writeReply, type Outgoing, type Queued, type StoredError, type StoredReply } from '../store/queue.js';
+import { claim, clearWorkIfIdle, enqueue, peek, pruneOld, remove, take, toDeadLetters, writeReply, type Outgoing, type Queued, type StoredError, type StoredReply } from '../store/queue.js';
 import { applyMessage, type Applied } from './reduce.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { decodeValue, encodeValue } from '../state/codec.js';
@@ -82,10 +83,10 @@ export class InstanceConsumer<S> {
   private readonly store: StateStore;
   private cache: Cached<S> | undefined;
   private batches = 0;
-  /** Take one message a batch: set after a batch's writes broke a store limit, to find the message at fault. */
-  private single = false;
   /** The first queue key the last attempt took: the message a one-message batch that failed was about. */
   private tried: Buffer | undefined;
+  /** How many messages the last attempt took. */
+  private took = 0;
   /**
    * Most messages the next batch takes: halved when a batch runs out of reducer time, doubled
    * (up to `maxBatchMessages`) when a full batch finishes in under half of it.
@@ -164,18 +165,19 @@ export class InstanceConsumer<S> {
   }
 
   /**
-   * A batch's writes broke a store limit (a key over 10,000 bytes, say a state field named by a
-   * huge string) or the state could not be laid out in keys. Retry one message a batch; when a single message still breaks it, that message
-   * goes to the dead letters with the error, instead of blocking the queue forever.
+   * A batch's writes broke a store limit (over 10 MB in one transaction, a key over 10,000 bytes)
+   * or the state could not be laid out in keys. The batch is split first: the next one takes half
+   * as many messages. When a batch of one message still breaks it, that message is poison and
+   * follows the actor's failure policy (dead letter, or halt at the head of the queue), with an
+   * error that names the actor, the message and the limit, instead of blocking the queue forever.
    */
   private async isolate(error: unknown): Promise<BatchResult> {
-    if (!this.single) {
-      this.single = true;
+    if (this.took > 1) {
+      this.limit = Math.max(1, Math.floor(this.took / 2));
       return { kind: 'processed', count: 0 };
     }
-    this.single = false;
     const failed = this.tried;
-    const stored = storedError(error);
+    const policy = this.def.options.failurePolicy;
     let letter: { items: Queued['items']; outcome: Outcome<S> } | undefined;
     let outcome: Outcome<S> | undefined;
     try {
@@ -186,8 +188,11 @@ export class InstanceConsumer<S> {
         if (typeof (await this.lease(tx)) === 'number' || (await tx.get(this.keys.halt)) !== undefined || (await readLock(tx, this.keys)) !== undefined) return undefined;
         const [message] = await take(tx, this.keys, 1, Infinity);
         if (message === undefined || failed === undefined || !message.keys[0]!.equals(failed)) return undefined;
-        const o: Outcome<S> = { envelope: message.envelope instanceof Error ? undefined : message.envelope, error: stored };
-        toDeadLetters(tx, this.keys, message, stored, 1);
+        const envelope = message.envelope instanceof Error ? undefined : message.envelope;
+        const stored = this.limitError(error, envelope);
+        const o: Outcome<S> = { envelope, error: stored, failed: { thrown: error, policy } };
+        if (policy === 'halt') tx.set(this.keys.halt, encodeValue({ messageId: envelope?.id, error: stored, at: Date.now() }));
+        else toDeadLetters(tx, this.keys, message, stored, 1);
         this.writeReplies(tx, [o]);
         letter = { items: message.items, outcome: o };
         return o;
@@ -196,13 +201,22 @@ export class InstanceConsumer<S> {
       // A caller in this process has no stored reply: answer it if the ambiguous commit applied.
       const written = letter;
       if (!(e instanceof CommitUnknownResultError) || written === undefined) throw e;
-      if (!(await this.rt.backend.transact(async (tx) => (await tx.get(this.keys.deadLetters.pack(written.items))) !== undefined, { idempotent: true }))) throw e;
+      const record = policy === 'halt' ? this.keys.halt : this.keys.deadLetters.pack(written.items);
+      if (!(await this.rt.backend.transact(async (tx) => (await tx.get(record)) !== undefined, { idempotent: true }))) throw e;
       outcome = written.outcome;
     }
     if (outcome === undefined) return { kind: 'processed', count: 0 }; // look at the queue again
-    this.rt.emit({ type: 'message-failed', actor: this.def.name, id: this.id, messageId: outcome.envelope?.id ?? '', action: outcome.envelope?.action ?? '', error, policy: 'dead-letter', attempts: 1 });
     this.settle(outcome);
-    return { kind: 'processed', count: 1 };
+    this.reportFailure(outcome);
+    return policy === 'halt' ? { kind: 'halted' } : { kind: 'processed', count: 1 };
+  }
+
+  /** The error a poison message is stored and answered with: the store's own, naming this actor and the message. */
+  private limitError(error: unknown, envelope: Envelope | undefined): StoredError {
+    const stored = storedError(error);
+    if (error instanceof UnserializableValueError) return stored; // says what in the state cannot be stored
+    const message = envelope === undefined ? 'a corrupt message' : `message ${envelope.id} (${envelope.action})`;
+    return { ...stored, message: `Actor '${this.def.name}' id '${this.id}', ${message}: processing it alone cannot fit one transaction of the store. ${stored.message}` };
   }
 
   /** Clears the "has work" flag when the queue is empty; false when messages arrived meanwhile. */
@@ -233,14 +247,21 @@ export class InstanceConsumer<S> {
 
   private async attempt(tx: Transaction, batchId: string): Promise<Attempt<S>> {
     const o = this.def.options;
-    const lease = await this.lease(tx);
+    // Independent reads go out together: on FoundationDB each awaited read is a network round trip.
+    const [lease, halt, lock, versionBytes, messages] = await together(
+      () => this.lease(tx),
+      () => tx.get(this.keys.halt),
+      () => readLock(tx, this.keys),
+      () => tx.get(this.keys.version),
+      () => peek(tx, this.keys, this.limit, o.maxBatchBytes),
+    );
     if (typeof lease === 'number') return { kind: 'standby', until: lease };
-    const halt = await tx.get(this.keys.halt);
     if (halt !== undefined) return { kind: 'halted', outcome: haltedOutcome(halt) };
-    if ((await readLock(tx, this.keys)) !== undefined) return { kind: 'locked' };
-    const version = decodeVersion(await tx.get(this.keys.version));
-    const messages = await take(tx, this.keys, this.single ? 1 : this.limit, o.maxBatchBytes);
+    if (lock !== undefined) return { kind: 'locked' };
+    const version = decodeVersion(versionBytes);
+    claim(tx, this.keys, messages);
     this.tried = messages[0]?.keys[0];
+    this.took = messages.length;
     if (messages.length === 0) return { kind: 'empty' };
     const base = await this.baseState(tx, version);
     const started = performance.now();
@@ -261,7 +282,6 @@ export class InstanceConsumer<S> {
 
   private adapt(took: number, elapsedMs: number): void {
     const { maxBatchMessages, maxBatchMs } = this.def.options;
-    this.single = false;
     if (elapsedMs > maxBatchMs) this.limit = Math.max(1, Math.floor(this.limit / 2));
     else if (took >= this.limit && elapsedMs < maxBatchMs / 2) this.limit = Math.min(maxBatchMessages, this.limit * 2);
   }
@@ -392,7 +412,7 @@ export class InstanceConsumer<S> {
 }
 
 /** Errors that retrying the same writes can never fix: a store limit, or a state the tree layout cannot hold. */
-function isLimitError(e: unknown): boolean {
+export function isLimitError(e: unknown): boolean {
   return e instanceof KeyTooLargeError || e instanceof ValueTooLargeError || e instanceof TransactionTooLargeError || e instanceof UnserializableValueError;
 }
 

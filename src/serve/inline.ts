@@ -9,6 +9,7 @@
  */
 import type { Transaction } from '../backend/contract.js';
 import { randomHex } from '../util/random-hex.js';
+import { together } from '../util/together.js';
 import type { Commit, InstanceConsumer, Outcome } from './consumer.js';
 import type { Patch } from '../util/immer.js';
 import { readLock } from '../store/lock.js';
@@ -17,13 +18,25 @@ import { applyMessage } from './reduce.js';
 import { decodeVersion } from '../store/version.js';
 import { writeTimerOps } from '../time/schedule.js';
 
-/** Applies `messages` inline and writes the resulting state, or returns undefined (nothing written but the lease) to enqueue them instead. */
-export async function processInline<S>(c: InstanceConsumer<S>, tx: Transaction, messages: readonly Outgoing[]): Promise<Commit<S> | undefined> {
-  if (typeof (await c.lease(tx)) === 'number') return undefined;
-  if ((await tx.get(c.keys.halt)) !== undefined || (await readLock(tx, c.keys)) !== undefined) return undefined;
+/**
+ * Applies the `sent` messages inline and writes the resulting state, or returns undefined (nothing
+ * written but the lease) to enqueue them instead. `sent` may be a promise (the sender's idempotency
+ * check): this path's reads are issued first, so both go out together.
+ */
+export async function processInline<S>(c: InstanceConsumer<S>, tx: Transaction, sent: readonly Outgoing[] | Promise<readonly Outgoing[]>): Promise<Commit<S> | undefined> {
   const { begin, end } = c.keys.queue.range();
-  if ((await tx.getRange(begin, end, { limit: 1 })).length > 0) return undefined;
-  const version = decodeVersion(await tx.get(c.keys.version));
+  // Independent reads go out together: on FoundationDB each awaited read is a network round trip.
+  const [lease, halt, lock, queued, versionBytes] = await together(
+    () => c.lease(tx),
+    () => tx.get(c.keys.halt),
+    () => readLock(tx, c.keys),
+    () => tx.getRange(begin, end, { limit: 1, snapshot: true }),
+    () => tx.get(c.keys.version),
+  );
+  const messages = await sent;
+  if (messages.length === 0 || typeof lease === 'number' || halt !== undefined || lock !== undefined || queued.length > 0) return undefined;
+  tx.addReadConflictRange(begin, end); // the queue is empty, and must stay so until this commits
+  const version = decodeVersion(versionBytes);
   const base: S = await c.baseState(tx, version);
   let state: S = base;
   const patches: Patch[] = [];

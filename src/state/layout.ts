@@ -165,6 +165,12 @@ export class Plan {
   private readonly ops: Op[] = [];
   private readonly remembered: Array<[object, Buffer, Frac[]]> = [];
   readonly stats: WriteStats = { sets: 0, clears: 0, bytes: 0 };
+  /**
+   * Bytes of the write conflict ranges FoundationDB adds for these writes (a key and the key after
+   * it per set or clear, both ends per range clear): they count toward its 10 MB as much as the
+   * writes do, so the check below refuses on every engine what FoundationDB would refuse.
+   */
+  private conflictBytes = 0;
 
   set(key: Buffer, value: Buffer): void {
     if (key.length > LIMITS.keyBytes) {
@@ -175,6 +181,7 @@ export class Plan {
     this.ops.push({ kind: 0, key, value });
     this.stats.sets++;
     this.stats.bytes += key.length + value.length;
+    this.conflictBytes += 2 * key.length + 1;
   }
 
   /** Clears one key that has no descendants. */
@@ -182,6 +189,7 @@ export class Plan {
     this.ops.push({ kind: 1, key });
     this.stats.clears++;
     this.stats.bytes += key.length;
+    this.conflictBytes += 2 * key.length + 1;
   }
 
   /** Clears the node at `key` and its descendants. */
@@ -198,6 +206,7 @@ export class Plan {
     this.ops.push({ kind: 2, key: begin, end });
     this.stats.clears++;
     this.stats.bytes += begin.length + end.length;
+    this.conflictBytes += begin.length + end.length;
   }
 
   /** Positions to remember once the plan is applied. */
@@ -205,9 +214,20 @@ export class Plan {
     this.remembered.push([c, key, fracs]);
   }
 
+  private tooLarge(total: number): string {
+    const n = (x: number) => x.toLocaleString('en-US');
+    return (
+      `This state change cannot fit one transaction: ${n(this.stats.sets + this.stats.clears)} key writes of ${n(this.stats.bytes)} bytes, ` +
+      `plus ${n(this.conflictBytes)} bytes of write conflict ranges (FoundationDB counts each written key again), ${n(total)} bytes in all, ` +
+      `over the limit of ${n(LIMITS.transactionBytes)} bytes a transaction (transaction_too_large). ` +
+      `Change less of the state in one message, or keep large data outside the actor's state`
+    );
+  }
+
   /** Performs the writes on `tx` in order, then remembers the positions written. */
   apply(tx: Transaction): WriteStats {
-    if (this.stats.bytes > LIMITS.transactionBytes) throw new TransactionTooLargeError(this.stats.bytes, LIMITS.transactionBytes);
+    const total = this.stats.bytes + this.conflictBytes;
+    if (total > LIMITS.transactionBytes) throw new TransactionTooLargeError(total, LIMITS.transactionBytes, this.tooLarge(total));
     for (const op of this.ops) {
       if (op.kind === 0) tx.set(op.key, op.value);
       else if (op.kind === 1) tx.clear(op.key);

@@ -104,6 +104,16 @@ export async function landed(tx: Transaction, keys: ActorKeys, messages: readonl
  * so producers appending meanwhile never abort the batch.
  */
 export async function take(tx: Transaction, keys: ActorKeys, maxMessages: number, maxBytes: number): Promise<Queued[]> {
+  const out = await peek(tx, keys, maxMessages, maxBytes);
+  claim(tx, keys, out);
+  return out;
+}
+
+/**
+ * {@link take}'s read alone, with no read conflict: a batch issues it together with its other
+ * reads (one round trip to FoundationDB instead of several) and {@link claim}s what it processes.
+ */
+export async function peek(tx: Transaction, keys: ActorKeys, maxMessages: number, maxBytes: number): Promise<Queued[]> {
   const { begin, end } = keys.queue.range();
   const kvs = await tx.getRange(begin, end, { limit: maxMessages, snapshot: true });
   let blobs = groupBlobs(keys.queue, kvs, 1);
@@ -119,8 +129,12 @@ export async function take(tx: Transaction, keys: ActorKeys, maxMessages: number
     bytes += b.bytes.length;
     out.push({ items: b.items, keys: b.keys, raw: b.bytes, envelope: decodeOrError(b.bytes) });
   }
-  if (out.length > 0) tx.addReadConflictRange(begin, keyAfter(out[out.length - 1]!.keys.at(-1)!));
   return out;
+}
+
+/** Makes the messages of {@link peek} conflict with any other transaction that takes or removes them. */
+export function claim(tx: Transaction, keys: ActorKeys, messages: readonly Queued[]): void {
+  if (messages.length > 0) tx.addReadConflictRange(keys.queue.range().begin, keyAfter(messages[messages.length - 1]!.keys.at(-1)!));
 }
 
 function decodeOrError(bytes: Buffer): Envelope | CorruptMessageError {

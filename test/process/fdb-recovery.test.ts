@@ -9,7 +9,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSystem, foundationdb } from '../../src/index.js';
-import { canStartServer, INSTALL_SERVER, startCluster, type LocalCluster } from '../support/fdb-server.js';
+import { canStartServer, INSTALL_SERVER, startCluster, type LocalCluster } from '../../tools/fdb-server.js';
 import { actorOf, RecoveryLog } from './fdb-recovery-actor.js';
 import { spawnScript, type Child } from './spawn.js';
 

@@ -39,6 +39,13 @@ const Bad = defineActor({
     storeHugeKey(state) {
       state.data['k'.repeat(20_000)] = 1;
     },
+    storeOver10MB(state) {
+      state.data.big = 'x'.repeat(10_500_000); // chunked under the value limit, but over 10 MB in one transaction
+    },
+    storeManyKeys(state) {
+      // under 10 MB of keys and values, but each key counts again as a write conflict range: over 10 MB
+      for (let i = 0; i < 70_000; i++) state.data[`a-rather-long-field-name-${i}`] = i;
+    },
     typeError(state) {
       (state.data as unknown as { list: string[] }).list.push('x'); // TypeError, no code of its own
     },
@@ -252,6 +259,8 @@ const failing: Case[] = [
   ['state with a class instance', 'unserializable_value', () => bad().call.storeClass()],
   ['state with a cycle', 'unserializable_value', () => bad().call.storeCycle()],
   ['state field name over the key limit', 'unserializable_value', () => bad().call.storeHugeKey()],
+  ['state change over 10 MB in one transaction', 'transaction_too_large', () => bad().call.storeOver10MB()],
+  ['state change over 10 MB counting write conflict ranges', 'transaction_too_large', () => bad().call.storeManyKeys()],
   ['reducer throwing a TypeError', 'reducer_failed', () => bad().call.typeError()],
   ['reducer returning a value and mutating the draft', 'reducer_returned_and_mutated', () => bad().call.returnAndMutate()],
   ['reply with a function', 'unserializable_value', () => bad().call.replyFunction()],

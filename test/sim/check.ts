@@ -82,7 +82,7 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
     if (deleted.has(d.tag)) fail(`${d.tag} deleted twice by the operator`);
     deleted.add(d.tag);
     const s = sent.get(d.tag);
-    if (s?.action !== 'fail' || s.actor !== d.actor) fail(`the operator deleted ${d.tag} from ${d.actor}, which did not fail there`);
+    if ((s?.action !== 'fail' && s?.action !== 'poison') || s.actor !== d.actor) fail(`the operator deleted ${d.tag} from ${d.actor}, which did not fail there`);
   }
 
   // Every applied entry comes from a message that was sent (or derived from one that was applied).
@@ -176,9 +176,20 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
     const pos = where.get(s.tag);
     const endedProducer = world.ended.has(s.ref.split('/')[0]!);
     if (s.action === 'poison') {
-      if (s.via === 'dispatch' && s.acked && !dead.has(s.tag)) fail(`acknowledged poison dispatch ${s.tag} is not in the dead letters`);
+      // Policy dead-letter: in the dead letters. Policy halt: it halted its actor until the operator deleted it.
+      const strict = nameOf(s.actor) === STRICT;
+      const removed = strict ? deleted.has(s.tag) : dead.has(s.tag);
+      const where = strict ? 'deleted by the operator of the halted actor' : 'in the dead letters';
+      if (s.via === 'dispatch' && s.acked && !removed) fail(`acknowledged poison dispatch ${s.tag} is not ${where}`);
       if (s.reply?.ok === true) fail(`call ${s.tag} of a state the store refuses got a reply`);
-      if (s.reply?.ok === false && isDgenError(s.reply.error, 'unserializable_value') && !dead.has(s.tag)) fail(`failed call ${s.tag} is not in the dead letters`);
+      if (s.reply?.ok === false && isLimitError(s.reply.error) && !removed) fail(`failed call ${s.tag} is not ${where}`);
+      if (strict && dead.has(s.tag)) fail(`poison ${s.tag} dead-lettered by an actor with policy halt`);
+      // the limit the caller hears is the one the message broke, naming the actor
+      const code = s.v % 2 === 1 ? 'transaction_too_large' : 'unserializable_value';
+      if (s.reply?.ok === false && isLimitError(s.reply.error) && !isDgenError(s.reply.error, code)) fail(`poison call ${s.tag} failed with ${describe(s.reply.error)}, not ${code}`);
+      if (s.reply?.ok === false && isDgenError(s.reply.error, 'transaction_too_large') && !String((s.reply.error as Error).message).includes(`'${nameOf(s.actor)}' id '${s.actor}'`)) {
+        fail(`poison call ${s.tag}: the error does not name its actor: ${describe(s.reply.error)}`);
+      }
     } else if (s.action === 'fail') {
       // Policy dead-letter: the failed message is in the dead letters. Policy halt: it halted
       // its actor until the operator deleted it.
@@ -232,7 +243,7 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
         isDgenError(e, 'store_unavailable') ||
         (endedProducer && (e instanceof CrashError || isDgenError(e, 'system_closed'))) ||
         (s.action === 'fail' && isDgenError(e, 'sim_refused')) ||
-        (s.action === 'poison' && isDgenError(e, 'unserializable_value')) ||
+        (s.action === 'poison' && isLimitError(e)) ||
         (s.action === 'lockOp' && dead.has(s.tag) && isDgenError(e));
       if (!ok) fail(`call ${s.tag} (${s.action}) failed unexpectedly: ${describe(e)}`);
     }
@@ -356,4 +367,9 @@ function delta(sent: ReadonlyMap<string, Sent>, tag: string): number {
   if (s === undefined) return NaN;
   if (s.action === 'blob') return 0;
   return s.action === 'take' || s.action === 'forward' ? -s.v : s.v;
+}
+
+/** The errors of a message whose state change the store refuses (see the model's `poison`). */
+function isLimitError(e: unknown): boolean {
+  return isDgenError(e, 'unserializable_value') || isDgenError(e, 'transaction_too_large');
 }

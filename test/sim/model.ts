@@ -121,9 +121,11 @@ export function simActor(env: ProcEnv, options: ActorOptions, name: string = ACT
         ctx.after((s) => env.effect(p.tag, ctx.actorId, s));
       },
       poison(state, p: Payload): void {
-        // A change the store refuses (a state key over 10,000 bytes, unserializable_value): the
-        // batch fails and the consumer isolates the message into the dead letters.
-        (state as unknown as Record<string, unknown>)[`${p.tag}:${'k'.repeat(12_000)}`] = p.v;
+        // A change the store refuses: a state key over 10,000 bytes (unserializable_value) or, for
+        // an odd v, a state change over FoundationDB's 10 MB a transaction (transaction_too_large).
+        // The batch fails, is split, and the message alone follows its actor's failure policy.
+        if (p.v % 2 === 1) (state as unknown as Record<string, unknown>)[`${p.tag}:big`] = 'x'.repeat(10_100_000);
+        else (state as unknown as Record<string, unknown>)[`${p.tag}:${'k'.repeat(12_000)}`] = p.v;
       },
       arm(state, p: Payload, ctx): void {
         // Sets a timer (named by p.key, replacing a pending one of that key) whose message is `ring <tag>@`.

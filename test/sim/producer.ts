@@ -5,7 +5,7 @@
  * some awaited one by one and some in bursts without awaiting, and records what happened to each.
  */
 import type { ActorRef, CallOptions, DispatchOptions } from '../../src/index.js';
-import { ACTOR, nameOf, type Payload, type SimActor, type SimState } from './model.js';
+import { type Payload, type SimActor, type SimState } from './model.js';
 import { Rng } from './random.js';
 import type { Incarnation, Slot, World } from './world.js';
 
@@ -96,8 +96,7 @@ export class Producers {
   private op(inc: Incarnation, rng: Rng, tag: string): Promise<void> {
     const { cfg } = this.world;
     const kind = rng.weighted(KINDS);
-    // Poison (a state the store refuses) goes to actors with policy dead-letter only (see README).
-    const actor = rng.pick(kind === 'poison' || kind === 'poisonCall' ? cfg.actors.filter((id) => nameOf(id) === ACTOR) : cfg.actors);
+    const actor = rng.pick(cfg.actors);
     if (kind === 'query') return this.query(inc, actor);
     const action: Action =
       kind === 'addKeyed' || kind === 'addCall' ? 'add' : kind === 'lockCall' ? 'lockOp' : kind === 'failCall' ? 'fail' : kind === 'poisonCall' ? 'poison' : kind === 'armKeyed' ? 'arm' : kind === 'delayed' ? 'ring' : kind;

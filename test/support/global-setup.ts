@@ -6,7 +6,7 @@
  * FoundationDB suites report themselves skipped with what to install
  * (see {@link fdbUnavailableReason}).
  */
-import { canStartServer, startCluster } from './fdb-server.js';
+import { canStartServer, startCluster } from '../../tools/fdb-server.js';
 
 /** Set for the test files when no real server could be had here: why, and what to install. */
 export const NO_SERVER_ENV = 'DGEN_FDB_UNAVAILABLE';

@@ -3,7 +3,7 @@
  * set-up's throwaway server (test/support/global-setup.ts). Where there is none, the reason and
  * what to install, for the skip messages of the FoundationDB suites.
  */
-import { INSTALL_SERVER } from './fdb-server.js';
+import { INSTALL_SERVER } from '../../tools/fdb-server.js';
 import { NO_SERVER_ENV } from './global-setup.js';
 
 /** The cluster file of the run's real FoundationDB cluster, or undefined. */

@@ -85,6 +85,10 @@ function startProcess(dir: string, clusterFile: string, p: ServerProcess): void 
     { stdio: 'ignore' },
   );
   child.on('error', () => {}); // an exit is what matters; a spawn error shows as no availability
+  // A throwaway server never outlives the process that started it, even when that one fails.
+  const orphan = () => child.kill('SIGKILL');
+  process.once('exit', orphan);
+  child.once('exit', () => process.off('exit', orphan));
   p.child = child;
 }
 
