@@ -22,8 +22,13 @@ function render(v: unknown, depth: number): string {
   if (depth > 20) return '…';
   if (isTagged(v)) return renderTagged(v, depth);
   if (Array.isArray(v)) return `[${v.map((x) => render(x, depth + 1)).join(', ')}]`;
-  if (typeof v === 'object' && v !== null) return `{${Object.entries(v).map(([k, x]) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${render(x, depth + 1)}`).join(', ')}}`;
+  if (typeof v === 'object' && v !== null) return renderObject(v, depth);
   return JSON.stringify(v) ?? String(v);
+}
+
+/** An object's fields (never read as a tag: a stored object with a `$dgen` field arrives wrapped). */
+function renderObject(v: object, depth: number): string {
+  return `{${Object.entries(v).map(([k, x]) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${render(x, depth + 1)}`).join(', ')}}`;
 }
 
 function renderTagged(t: Tagged, depth: number): string {
@@ -47,7 +52,7 @@ function renderTagged(t: Tagged, depth: number): string {
       return `Set(${items.length}) {${items.map((x) => render(x, depth + 1)).join(', ')}}`;
     }
     case 'object':
-      return typeof t.value === 'string' ? t.value : render(t.value, depth);
+      return typeof t.value === 'object' && t.value !== null ? renderObject(t.value, depth) : String(t.value);
     default:
       return `(${t.$dgen})`;
   }
