@@ -8,6 +8,7 @@ import { Observable, concat, defer, map, switchMap, from } from 'rxjs';
 import type { ActorDefinition } from '../define/actor.js';
 import { DgenError, UnknownActionError } from '../errors.js';
 import { readNode, type NodeKind } from '../state/node.js';
+import { StateStore } from '../state/store.js';
 import { groupBlobs } from '../store/blob.js';
 import { decodeHistory } from '../store/history.js';
 import type { ActorKeys } from '../store/keys.js';
@@ -104,18 +105,20 @@ export async function commits(rt: Runtime, keys: ActorKeys, options: { readonly 
 
 /**
  * The state as of `version`: the definition's initial state with the kept patches of versions 1
- * to `version` applied. Patches are kept forwards only (HISTORY_KEEP batches), so a version is
- * reachable while the history from version 1 is whole.
+ * to `version` applied (the current version is read as stored). Patches are kept forwards only
+ * (HISTORY_KEEP batches), so an earlier version is reachable while the history from version 1 is whole.
  */
 export async function stateAt(rt: Runtime, keys: ActorKeys, def: ActorDefinition<unknown> | undefined, name: string, version: number): Promise<unknown> {
   if (!Number.isSafeInteger(version) || version < 0) throw new DgenError('invalid_version', `version must be an integer ≥ 0, got ${String(version)}.`);
   if (def === undefined) throw new UnknownDefinitionError(name, 'The state as of a version');
-  const { current, blobs } = await rt.backend.transact(async (tx) => {
+  const { current, blobs, stored } = await rt.backend.transact(async (tx) => {
     const current = decodeVersion(await tx.get(keys.version, { snapshot: true })).n;
+    if (version === current && current > 0) return { current, blobs: [], stored: await new StateStore(keys.state).load(tx, { snapshot: true }) };
     const kvs = await tx.getRange(keys.history.pack([1]), keys.history.range([version]).end, { snapshot: true });
-    return { current, blobs: groupBlobs(keys.history, kvs, 1) };
+    return { current, blobs: groupBlobs(keys.history, kvs, 1), stored: undefined };
   }, { idempotent: true });
   if (version > current) throw new HistoryUnavailableError(`Version ${version} of '${name}' is not committed yet (the current version is ${current}).`);
+  if (stored !== undefined) return stored.state;
   let state = def.initialState();
   for (let v = 1; v <= version; v++) {
     const blob = blobs[v - 1];

@@ -377,7 +377,7 @@ describe("bad input at the inspector's HTTP API: a typed error and its status, n
     ['a destroy confirmed with another id', 'confirmation_mismatch', 400, 'POST', `${victim}/destroy`, '{"confirm":"victim "}'],
     ['a timer named by neither key nor message id', 'invalid_timer', 400, 'POST', `${victim}/timers/cancel`, '{}'],
   ];
-  it.each(http)('%s → %s', async (_name, code, status, method, path, body, headers = {}) => {
+  it.each(http.map((c) => [`${c[0]} → ${c[1]}`, c] as const))('%s', async (_title, [, code, status, method, path, body, headers = {}]) => {
     const before = await dump();
     const res = await request(method, `${base}${path.replace('TOKEN', inspector.token)}`, body, { 'x-dgen-token': inspector.token, ...headers });
     expect(res).toMatchObject({ status, body: { error: { code } } });
