@@ -28,6 +28,7 @@ import { loadSection } from './sections/load.js';
 import { manyActorsSection } from './sections/many-actors.js';
 import { processingSection } from './sections/processing.js';
 import { timersSection } from './sections/timers.js';
+import { inspectorSection } from './sections/inspector.js';
 import { benchEngines } from './lib/engine.js';
 import { round } from './lib/measure.js';
 import { table, type Row, type Section } from './lib/report.js';
@@ -41,6 +42,7 @@ const SECTIONS: ReadonlyArray<readonly [string, Section]> = [
   ['many-actors', manyActorsSection],
   ['load', loadSection],
   ['timers', timersSection],
+  ['inspector', inspectorSection],
 ];
 
 function arg(name: string): string | undefined {

@@ -37,7 +37,7 @@ export { InvalidTimerKeyError, InvalidTimingError } from './time/errors.js';
 export { MAX_DELAY_MS } from './time/timing.js';
 export type { TimerEntry, TimerName } from './ops/timers.js';
 // Operating: the web inspector, and what the admin API reads for it
-export type { CommitEntry, StateNode } from './ops/inspection.js';
+export type { ActorOverview, CommitEntry, StateNode } from './ops/inspection.js';
 export { HistoryUnavailableError, UnknownDefinitionError } from './ops/inspection.js';
 export type { NodeKind } from './state/node.js';
 export { createInspectorHandler, TOKEN_HEADER } from './inspect/handler.js';

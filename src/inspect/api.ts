@@ -21,7 +21,7 @@ type Route = (c: RouteContext) => Promise<unknown>;
 
 /** Routes by method and path pattern (`:a` actor, `:id` instance, `:pos` position). */
 export const ROUTES: Record<string, Route> = {
-  'GET /api/actors': async ({ admin }) => (await admin.actors()).map((a) => ({ ...a, actions: admin.actions(a.name) ?? null })),
+  'GET /api/actors': async ({ admin }) => (await admin.overview()).map((a) => ({ ...a, actions: admin.actions(a.name) ?? null })),
   'GET /api/actors/:a/instances': async ({ admin, actor, query }) => {
     const limit = intParam(query, 'limit', 1, 1_000) ?? 50;
     const ids = await admin.instances(actor, { limit: limit + 1, ...strParams(query, 'after', 'prefix') });

@@ -18,7 +18,7 @@ import { clearInstanceTimers } from '../store/timers.js';
 import { cancelTimerOf, timersOf, type TimerEntry, type TimerName } from './timers.js';
 import type { Observable } from 'rxjs';
 import type { ActorDefinition } from '../define/actor.js';
-import { checkLimit, commits, dispatchChecked, stateAt, stateNode, versions, type CommitEntry, type StateNode } from './inspection.js';
+import { checkLimit, commits, dispatchChecked, overview, stateAt, stateNode, versions, type ActorOverview, type CommitEntry, type StateNode } from './inspection.js';
 
 /** An actor type, by definition or by name. */
 export type ActorName = string | { readonly name: string };
@@ -140,6 +140,11 @@ export interface Admin {
    * (`unknown_action`). Returns the message id.
    */
   dispatch(actor: ActorName, id: string, action: string, payload?: unknown): Promise<string>;
+  /**
+   * Like {@link Admin.actors} for a large store: instances counted from the index, queue depth and
+   * dead letters over the first `countUpTo` instances (default 10,000) of each definition.
+   */
+  overview(options?: { readonly countUpTo?: number }): Promise<ActorOverview[]>;
   /** The action names of the definition, when this system knows it (given, or registered by `ref`/`serve`). */
   actions(actor: ActorName): string[] | undefined;
 }
@@ -322,6 +327,10 @@ export function createAdmin(rt: Runtime): Admin {
     commits: async (actor, id, options) => commits(rt, keysOf(actor, id), options),
     stateAt: async (actor, id, version) => stateAt(rt, keysOf(actor, id), definitionOf(actor), nameOf(actor), version),
     version$: (actor, id) => versions(rt, keysOf(actor, id)),
+    overview: async (options = {}) => {
+      rt.assertOpen();
+      return overview(rt, options.countUpTo === undefined ? 10_000 : checkLimit(options.countUpTo, 10_000));
+    },
     actions: (actor) => {
       const def = definitionOf(actor);
       return def === undefined ? undefined : Object.keys(def.reducers);

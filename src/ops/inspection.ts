@@ -15,6 +15,7 @@ import type { ActorKeys } from '../store/keys.js';
 import { enqueue, outgoing, wasEnqueued } from '../store/queue.js';
 import { decodeVersion } from '../store/version.js';
 import type { Runtime } from '../runtime/runtime.js';
+import type { Transaction } from '../backend/contract.js';
 import { applyPatches, type Patch } from '../util/immer.js';
 import { watchKey } from '../util/watch-key.js';
 
@@ -145,4 +146,68 @@ export async function dispatchChecked(rt: Runtime, keys: ActorKeys, def: ActorDe
   });
   rt.enqueued$.next({ name, id });
   return message.envelope.id;
+}
+
+/**
+ * A definition in the inspector's overview: like `ActorSummary`, with queue depth and dead
+ * letters counted over the first `counted` instances only when there are more than the overview
+ * was asked to count.
+ */
+export interface ActorOverview {
+  readonly name: string;
+  readonly instances: number;
+  readonly queued: number;
+  readonly deadLetters: number;
+  /** Instances whose queue and dead letters were counted (all of them unless capped). */
+  readonly counted: number;
+}
+
+const IDS_PER_TX = 2_000;
+const COUNTS_PER_TX = 250;
+
+/**
+ * Every definition with stored instances, for a first look at a large store: names by skipping
+ * from one to the next, instances from the index (a few thousand ids a transaction), queue depth
+ * and dead letters of the first `countUpTo` instances (a few hundred a transaction).
+ */
+export async function overview(rt: Runtime, countUpTo: number): Promise<ActorOverview[]> {
+  const all = rt.layout.root.at('a');
+  const out: ActorOverview[] = [];
+  let begin = all.range().begin;
+  for (;;) {
+    const [first] = await rt.backend.transact((tx) => tx.getRange(begin, all.range().end, { limit: 1, snapshot: true }), { idempotent: true });
+    if (first === undefined) return out;
+    const name = all.unpack(first.key)[0];
+    begin = all.range([name!]).end;
+    if (typeof name !== 'string') continue;
+    const ids = await instanceIds(rt, name);
+    let queued = 0;
+    let deadLetters = 0;
+    const counted = ids.slice(0, countUpTo);
+    for (let i = 0; i < counted.length; i += COUNTS_PER_TX) {
+      const counts = await rt.backend.transact((tx) => Promise.all(counted.slice(i, i + COUNTS_PER_TX).map((id) => countsOf(tx, rt.layout.actor(name, id)))), { idempotent: true });
+      for (const [q, d] of counts) (queued += q), (deadLetters += d);
+    }
+    out.push({ name, instances: ids.length, queued, deadLetters, counted: counted.length });
+  }
+}
+
+/** Ids in the index of instances with state or dead letters, or with work: as `admin.instances` lists them. */
+async function instanceIds(rt: Runtime, name: string): Promise<string[]> {
+  const ids = new Set<string>();
+  for (const sub of [rt.layout.index(name), rt.layout.work(name)]) {
+    let begin = sub.range().begin;
+    for (;;) {
+      const kvs = await rt.backend.transact((tx) => tx.getRange(begin, sub.range().end, { limit: IDS_PER_TX, snapshot: true }), { idempotent: true });
+      for (const kv of kvs) ids.add(String(sub.unpack(kv.key)[0]));
+      if (kvs.length < IDS_PER_TX) break;
+      begin = Buffer.concat([Buffer.from(kvs.at(-1)!.key), Buffer.of(0)]);
+    }
+  }
+  return [...ids].sort();
+}
+
+async function countsOf(tx: Transaction, keys: ActorKeys): Promise<[number, number]> {
+  const count = async (sub: ActorKeys['queue']) => groupBlobs(sub, await tx.getRange(sub.range().begin, sub.range().end, { snapshot: true }), 1).length;
+  return [await count(keys.queue), await count(keys.deadLetters)];
 }

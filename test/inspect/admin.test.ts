@@ -22,6 +22,17 @@ describe('admin reads for the inspector', () => {
     expect(await system.admin.instances(Flaky, { prefix: 'c' })).toEqual([]);
   });
 
+  it('overviews definitions, counting queues and dead letters of the first instances only when asked', async () => {
+    await system.ref(Flaky, 'a1').call.apply(1).catch(() => undefined);
+    const [all] = await system.admin.overview();
+    expect(all).toEqual({ name: 'flaky', instances: 5, queued: 0, deadLetters: 1, counted: 5 });
+    const [capped] = await system.admin.overview({ countUpTo: 1 });
+    expect(capped).toEqual({ name: 'flaky', instances: 5, queued: 0, deadLetters: 1, counted: 1 });
+    const [skipped] = await system.admin.overview({ countUpTo: 2 });
+    expect(skipped!.counted).toBe(2);
+    await system.admin.deleteDeadLetter(Flaky, 'a1', (await system.admin.deadLetters(Flaky, 'a1'))[0]!.position);
+  });
+
   it('pages dead letters and queued messages by position', async () => {
     for (const n of [1, 2, 3]) await system.ref(Flaky, 'dl').call.apply(n).catch(() => undefined);
     const all = await system.admin.deadLetters(Flaky, 'dl');
