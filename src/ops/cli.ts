@@ -85,7 +85,7 @@ const COMMANDS: Record<string, Command> = {
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${`${name} ${c.args.map((a) => `<${a}>`).join(' ')}`.padEnd(38)}${c.summary}`);
-  return `usage: dgen <command> [arguments] [--path DIR | --cluster-file FILE] [--format json|table]\n\ncommands:\n${lines.join('\n')}\n  ${'help [command]'.padEnd(38)}this help, or one command's\n\n${OPTIONS_HELP}`;
+  return `usage: dgen <command> [arguments] [--path DIR | --cluster-file FILE] [--format json|table]\n\ncommands:\n${lines.join('\n')}\n  ${'inspect'.padEnd(38)}serve the web inspector (dgen help inspect)\n  ${'help [command]'.padEnd(38)}this help, or one command's\n\n${OPTIONS_HELP}`;
 }
 
 function commandUsage(name: string): string {

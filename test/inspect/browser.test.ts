@@ -116,6 +116,18 @@ describe.skipIf(!hasChromium)(`the inspector in chromium${hasChromium ? '' : ` (
     expect(await system.admin.state(Locker, 'l1')).toEqual({ held: 1 }); // what the reducer did before locking stays
     await page.locator('[data-test=dead-letters] [data-test=entry]').waitFor();
   });
+
+  it('destroys an instance only once its id is typed', async () => {
+    await page.goto(`${inspector.url}#/a/flaky/g1`);
+    await page.locator('[data-test=version]').waitFor();
+    await page.fill('[data-test=destroy-confirm]', 'g');
+    expect(await page.isDisabled('[data-test=destroy]')).toBe(true);
+    await page.fill('[data-test=destroy-confirm]', 'g1');
+    await page.click('[data-test=destroy]');
+    await page.locator('[data-test=destroyed]').waitFor();
+    expect(await system.admin.has(Flaky, 'g1')).toBe(false);
+    expect(await system.admin.has(Flaky, 'f2')).toBe(true);
+  });
 });
 
 /** The text of the leaf labelled `label` at the top of the state tree. */

@@ -34,6 +34,14 @@ async function inspect(...flags: string[]): Promise<{ url: URL; stop: () => Prom
 }
 
 describe('dgen inspect', () => {
+  it('has its own help, and is listed in the general one', async () => {
+    const out: string[] = [];
+    expect(await main(['help', 'inspect'], (l) => out.push(l))).toBe(0);
+    expect(out.join('\n')).toContain('usage: dgen inspect');
+    expect(await main(['--help'], (l) => out.push(l))).toBe(0);
+    expect(out.at(-1)).toMatch(/\n  inspect +serve the web inspector/);
+  });
+
   it('prints a loopback URL with a random token; the token opens the page, its absence does not', async () => {
     const { url, stop } = await inspect();
     try {
