@@ -21,6 +21,7 @@ interface Overview {
   readonly version: number;
   readonly lock: { thunk: string; action: string; messageId: string; owner: string; attempt: number; args: unknown; lastError?: StoredError } | null;
   readonly halted: { messageId: string; error: StoredError; at: number } | null;
+  readonly lease: { owner: string; expires: number } | null;
   readonly timers: Array<{ key?: string; messageId: string; due: number; action?: string; payload: unknown }>;
   readonly actions: string[] | null;
 }
@@ -72,7 +73,8 @@ export function InstancePage({ api, name, id }: { api: Api; name: string; id: st
   if (destroyed) return html`<p data-test="destroyed">Instance ${id} was destroyed. <a href=${hrefOf({ view: 'instances', name, prefix: '' })}>Back to ${name}</a></p>`;
   const header = html`<h2><a href="#/">Actors</a> / <a href=${hrefOf({ view: 'instances', name, prefix: '' })}>${name}</a> / ${id}
     ${overview === undefined ? null : html` <span class="badge" data-test="version">v${overview.version}</span>`}
-    ${live ? html` <span class="badge live" data-test="live">live</span>` : null}</h2>`;
+    ${live ? html` <span class="badge live" data-test="live">live</span>` : null}</h2>
+    ${overview?.lease == null ? null : html`<p class="muted" data-test="lease">served by ${overview.lease.owner}, lease ${overview.lease.expires > Date.now() ? `until ${formatTime(overview.lease.expires)}` : `expired ${formatTime(overview.lease.expires)}`}</p>`}`;
   if (overview === undefined) return html`${header}<${ErrorLine} error=${error} />${error === undefined ? html`<p class="muted">loading…</p>` : null}`;
   const post = (suffix: string, body?: unknown) => () => api.post(`${path}${suffix}`, body);
   return html`${header}<${ErrorLine} error=${error} />

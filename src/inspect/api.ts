@@ -29,8 +29,8 @@ export const ROUTES: Record<string, Route> = {
   },
   'GET /api/actors/:a/instances/:id': async ({ admin, actor, name, id }) => {
     await mustExist(admin, actor, name, id);
-    const [commits, lock, halted, timers] = await Promise.all([admin.commits(actor, id, { limit: 1 }), admin.lock(actor, id), admin.halted(actor, id), admin.timers(actor, id)]);
-    return { name, id, version: commits[0]?.version ?? 0, lock: lock ?? null, halted: halted ?? null, timers, actions: admin.actions(actor) ?? null };
+    const [commits, lock, lease, halted, timers] = await Promise.all([admin.commits(actor, id, { limit: 1 }), admin.lock(actor, id), admin.lease(actor, id), admin.halted(actor, id), admin.timers(actor, id)]);
+    return { name, id, version: commits[0]?.version ?? 0, lock: lock ?? null, lease: lease ?? null, halted: halted ?? null, timers, actions: admin.actions(actor) ?? null };
   },
   'GET /api/actors/:a/instances/:id/state': async ({ admin, actor, id, query }) => {
     const node = await admin.stateNode(actor, id, query.get('node') ?? '', { ...strParams(query, 'after'), limit: intParam(query, 'limit', 1, 1_000) ?? 100 });

@@ -8,6 +8,7 @@ import { DgenError } from '../errors.js';
 import type { ActorKeys } from '../store/keys.js';
 import type { Subspace, TupleItem } from '../backend/subspace.js';
 import { clearLock, readLock } from '../store/lock.js';
+import { readLease } from '../store/lease.js';
 import { decodeEnvelope, type Envelope } from '../store/message.js';
 import { enqueue, toDeadLettersRaw, type DeadLetter, type StoredError } from '../store/queue.js';
 import { checkId, type Runtime } from '../runtime/runtime.js';
@@ -145,6 +146,8 @@ export interface Admin {
    * dead letters over the first `countUpTo` instances (default 10,000) of each definition.
    */
   overview(options?: { readonly countUpTo?: number }): Promise<ActorOverview[]>;
+  /** The consumer lease of the instance: which consumer serves it and until when (ms since epoch); undefined when none is held. */
+  lease(actor: ActorName, id: string): Promise<{ readonly owner: string; readonly expires: number } | undefined>;
   /** The action names of the definition, when this system knows it (given, or registered by `ref`/`serve`). */
   actions(actor: ActorName): string[] | undefined;
 }
@@ -330,6 +333,11 @@ export function createAdmin(rt: Runtime): Admin {
     overview: async (options = {}) => {
       rt.assertOpen();
       return overview(rt, options.countUpTo === undefined ? 10_000 : checkLimit(options.countUpTo, 10_000));
+    },
+    async lease(actor, id) {
+      const keys = keysOf(actor, id);
+      const lease = await transact((tx) => readLease(tx, keys, true));
+      return lease === undefined ? undefined : { owner: lease.owner, expires: lease.expires };
     },
     actions: (actor) => {
       const def = definitionOf(actor);

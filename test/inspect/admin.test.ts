@@ -72,6 +72,11 @@ describe('admin reads for the inspector', () => {
     }
   });
 
+  it('shows which consumer holds an instance\'s lease', async () => {
+    expect(await system.admin.lease(Flaky, 'a1')).toEqual({ owner: expect.any(String), expires: expect.any(Number) });
+    expect(await system.admin.lease(Flaky, 'never')).toBeUndefined();
+  });
+
   it('emits the version now and after each commit', async () => {
     const seen = firstValueFrom(system.admin.version$(Flaky, 'v').pipe(take(3), toArray()));
     await new Promise((r) => setTimeout(r, 50));
