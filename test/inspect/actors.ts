@@ -21,6 +21,10 @@ export const Flaky = defineActor({
   },
 });
 
+let started!: () => void;
+/** Resolves once the thunk of {@link Locker} runs: a consumer stopped after that abandons it (before, the stop could race its start). */
+export const lockerStarted = new Promise<void>((resolve) => (started = resolve));
+
 /** Its thunk waits until aborted, so a consumer stopped meanwhile leaves the lock behind. */
 export const Locker = defineActor({
   name: 'locker',
@@ -33,6 +37,7 @@ export const Locker = defineActor({
   },
   thunks: {
     async wait(_args: Record<string, never>, { signal }) {
+      started();
       if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
       throw new Error('abandoned');
     },

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createSystem, type System } from '../../src/index.js';
 import type { Inspector } from '../../src/inspect/server.js';
-import { Flaky, Locker } from './actors.js';
+import { Flaky, Locker, lockerStarted } from './actors.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -32,8 +32,8 @@ describe.skipIf(!hasChromium)(`the inspector in chromium${hasChromium ? '' : ` (
     await system.ref(Flaky, 'f1').call.apply(5).catch(() => undefined); // a dead letter: not enabled yet
     const locking = system.serve(Locker);
     await system.ref(Locker, 'l1').dispatch.hold();
-    while ((await system.admin.lock(Locker, 'l1')) === undefined) await new Promise((r) => setTimeout(r, 10));
-    await locking.stop(); // the thunk is abandoned: its lock stays
+    await lockerStarted;
+    await locking.stop(); // the running thunk is abandoned: its lock stays
     inspector = await system.inspector();
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
