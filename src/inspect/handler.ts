@@ -37,7 +37,13 @@ export type InspectorHandler = (req: IncomingMessage, res: ServerResponse) => Pr
 
 /** Largest request body: a dispatched message (1 MB) as JSON, with room to spare. */
 const MAX_BODY = 4_000_000;
-/** The header that carries the token on API requests; mutating requests accept nothing else. */
+/**
+ * The header that carries the token on API requests; mutating requests accept nothing else.
+ * @example
+ * ```ts
+ * await fetch(`${base}/api/actors`, { headers: { [TOKEN_HEADER]: token } });
+ * ```
+ */
 export const TOKEN_HEADER = 'x-dgen-token';
 
 /**

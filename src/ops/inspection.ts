@@ -152,6 +152,11 @@ export async function dispatchChecked(rt: Runtime, keys: ActorKeys, def: ActorDe
  * A definition in the inspector's overview: like `ActorSummary`, with queue depth and dead
  * letters counted over the first `counted` instances only when there are more than the overview
  * was asked to count.
+ *
+ * @example
+ * ```ts
+ * for (const a of await system.admin.overview()) console.log(a.name, a.instances, a.counted < a.instances ? `${a.deadLetters}+` : a.deadLetters);
+ * ```
  */
 export interface ActorOverview {
   readonly name: string;
