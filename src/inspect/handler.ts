@@ -97,10 +97,16 @@ async function api(req: IncomingMessage, res: ServerResponse, admin: Admin, path
 }
 
 function streamEvents(req: IncomingMessage, res: ServerResponse, admin: Admin, path: string, definitions: Map<string, ActorName>): void {
-  const m = /^\/api\/actors\/([^/]+)\/instances\/([^/]+)\/events$/.exec(path);
+  const m = /^\/api\/actors\/([^/]*)\/instances\/([^/]*)\/events$/.exec(path);
   if (m === null) throw new NotFoundError(`No inspector route GET ${path}.`);
-  const name = decodeURIComponent(m[1]!);
-  streamVersions(req, res, admin, definitions.get(name) ?? name, decodeURIComponent(m[2]!));
+  const [name, id] = [m[1]!, m[2]!].map((segment) => {
+    try {
+      return decodeURIComponent(segment);
+    } catch {
+      throw new InspectorRequestError(`The path segment '${segment.slice(0, 40)}' is not valid percent-encoding.`);
+    }
+  }) as [string, string];
+  streamVersions(req, res, admin, definitions.get(name) ?? name, id);
 }
 
 async function page(res: ServerResponse, base: string): Promise<void> {

@@ -358,6 +358,8 @@ describe("bad input at the inspector's HTTP API: a typed error and its status, n
     ['a limit of 0', 'invalid_request', 400, 'GET', `${victim}/queue?limit=0`],
     ['a limit that is not a number', 'invalid_request', 400, 'GET', '/api/actors/bad/instances?limit=ten'],
     ['a path segment that is not percent-encoding', 'invalid_request', 400, 'GET', '/api/actors/%E0%A4%A/instances'],
+    ['an event stream at a path that is not percent-encoding', 'invalid_request', 400, 'GET', '/api/actors/bad/instances/%E0%A4%A/events'],
+    ['an event stream of an empty id', 'invalid_id', 400, 'GET', '/api/actors/bad/instances//events'],
     ['an empty id', 'invalid_id', 400, 'GET', '/api/actors/bad/instances//queue'],
     ['a queue cursor that is not a position', 'invalid_position', 400, 'GET', `${victim}/queue?after=zz`],
     ['a state node that is not hex', 'invalid_address', 400, 'GET', `${victim}/state?node=xyz`],
