@@ -102,20 +102,7 @@ export async function main(argv: string[], out: (line: string) => void = console
   try {
     const { values, positionals } = parse(argv);
     const [name, ...args] = positionals;
-    if (name === 'inspect' || (name === 'help' && args[0] === 'inspect')) {
-      if (values.help === true || name === 'help') {
-        out(INSPECT_HELP);
-        return 0;
-      }
-      if (args.length > 0) throw new CliUsageError(`'inspect' takes no arguments, got ${args.length}`);
-      const options = await inspectOptions(values);
-      system = await open(values);
-      const inspector = await startInspector(system.admin, { ...options, definitions: await importDefinitions(values.import ?? []) });
-      out(`dgen inspector: ${inspector.url}`);
-      await untilStopped(signal);
-      await inspector.close();
-      return 0;
-    }
+    if (name === 'inspect' || (name === 'help' && args[0] === 'inspect')) return await inspect(values, name === 'help' ? [] : args, out, name === 'help', signal);
     for (const flag of ['host', 'port', 'token', 'token-file', 'import'] as const) if (values[flag] !== undefined) throw new CliUsageError(`--${flag} is an option of 'dgen inspect' only`);
     if (name === 'help' || (values.help === true && (name === undefined || Object.hasOwn(COMMANDS, name)))) {
       const topic = name === 'help' ? args[0] : name;
@@ -185,6 +172,26 @@ async function open(values: { path?: string | undefined; 'cluster-file'?: string
   const path = values.path ?? '.dgen';
   if (!existsSync(path)) throw new CliUsageError(`no dgen data at '${path}' (use --path DIR)`);
   return createSystem({ path });
+}
+
+/** `dgen inspect`: serves the inspector until stopped. */
+async function inspect(values: ReturnType<typeof parse>['values'], args: string[], out: (line: string) => void, help: boolean, signal: AbortSignal | undefined): Promise<number> {
+  if (help || values.help === true) {
+    out(INSPECT_HELP);
+    return 0;
+  }
+  if (args.length > 0) throw new CliUsageError(`'inspect' takes no arguments, got ${args.length}`);
+  const options = await inspectOptions(values);
+  const system = await open(values);
+  try {
+    const inspector = await startInspector(system.admin, { ...options, definitions: await importDefinitions(values.import ?? []) });
+    out(`dgen inspector: ${inspector.url}`);
+    await untilStopped(signal);
+    await inspector.close();
+    return 0;
+  } finally {
+    await system.close();
+  }
 }
 
 /** The inspector's options from the flags; checked before the store is opened. */
