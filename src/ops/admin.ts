@@ -209,7 +209,7 @@ export function createAdmin(rt: Runtime): Admin {
     async instances(actor, options = {}) {
       rt.assertOpen();
       const name = nameOf(actor);
-      const limit = checkLimit(options.limit, 1_000);
+      const limit = checkLimit(options.limit, 1_000, Number.MAX_SAFE_INTEGER);
       const { prefix, after } = options;
       if (prefix !== undefined && typeof prefix !== 'string') throw new DgenError('invalid_prefix', `instances({ prefix }): the prefix must be a string, got ${typeof prefix}.`);
       const ids = new Set<string>();

@@ -73,9 +73,9 @@ function hex(what: string, s: string | undefined): Buffer | undefined {
   return Buffer.from(s, 'hex');
 }
 
-export function checkLimit(limit: unknown, fallback: number): number {
+export function checkLimit(limit: unknown, fallback: number, max = 10_000): number {
   if (limit === undefined) return fallback;
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new DgenError('invalid_limit', `limit must be an integer from 1 to 10,000, got ${String(limit)}.`);
+  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 1 || limit > max) throw new DgenError('invalid_limit', `limit must be an integer from 1 to ${max.toLocaleString('en-US')}, got ${String(limit)}.`);
   return limit;
 }
 
