@@ -31,8 +31,10 @@ function Children({ api, path, address, refresh }: { api: Api; path: string; add
   const [node, setNode] = useState<NodeData | undefined>(undefined);
   const [error, setError] = useState<Error | undefined>(undefined);
   const load = async (after?: string) => {
+    // a refresh re-reads as many children as are shown, so pages opened with "more…" stay open
+    const limit = after === undefined ? Math.min(1_000, Math.max(PAGE, node?.children.length ?? 0)) : PAGE;
     try {
-      const page = await api.get<NodeData>(`${path}/state`, { node: address, after, limit: PAGE });
+      const page = await api.get<NodeData>(`${path}/state`, { node: address, after, limit });
       setError(undefined);
       setNode((prev) => (after === undefined || prev === undefined ? page : { ...page, children: [...prev.children, ...page.children] }));
     } catch (e) {
