@@ -4,7 +4,7 @@
  * version as it moves, and a dispatch checked against the definition.
  * @internal
  */
-import { Observable, concat, defer, map, switchMap, from } from 'rxjs';
+import { Observable } from 'rxjs';
 import type { ActorDefinition } from '../define/actor.js';
 import { DgenError, UnknownActionError } from '../errors.js';
 import { readNode, type NodeKind } from '../state/node.js';
@@ -15,9 +15,8 @@ import type { ActorKeys } from '../store/keys.js';
 import { enqueue, outgoing, wasEnqueued } from '../store/queue.js';
 import { decodeVersion } from '../store/version.js';
 import type { Runtime } from '../runtime/runtime.js';
-import type { Transaction } from '../backend/contract.js';
+import type { Transaction, Watch } from '../backend/contract.js';
 import { applyPatches, type Patch } from '../util/immer.js';
-import { watchKey } from '../util/watch-key.js';
 
 /**
  * One node of a stored state and a page of its children, as `admin.stateNode` reads it.
@@ -130,10 +129,40 @@ export async function stateAt(rt: Runtime, keys: ActorKeys, def: ActorDefinition
   return state;
 }
 
-/** The instance's version now, then after every commit that moves it. */
+/**
+ * The instance's version now, then after every commit that moves it. The version is read and the
+ * watch set in one transaction, so no commit falls between them unseen.
+ */
 export function versions(rt: Runtime, keys: ActorKeys): Observable<number> {
-  const read = () => defer(() => from(rt.backend.transact(async (tx) => decodeVersion(await tx.get(keys.version, { snapshot: true })).n, { idempotent: true })));
-  return concat(read(), watchKey(rt.backend, keys.version).pipe(switchMap(read))).pipe(map((n) => n));
+  return new Observable<number>((subscriber) => {
+    let stopped = false;
+    let watch: Watch | undefined;
+    const loop = async () => {
+      while (!stopped && !rt.backend.closed) {
+        try {
+          const read = await rt.backend.transact(async (tx) => ({ n: decodeVersion(await tx.get(keys.version)).n, watch: tx.watch(keys.version) }), { idempotent: true });
+          watch = read.watch;
+          if (stopped) break;
+          subscriber.next(read.n);
+          await read.watch.promise;
+        } catch {
+          if (!rt.backend.closed) await new Promise((r) => setTimeout(r, 100)); // storage hiccup: read again
+        }
+      }
+      watch?.cancel();
+      subscriber.complete();
+    };
+    const stop = () => {
+      stopped = true;
+      watch?.cancel();
+    };
+    rt.shutdown.signal.addEventListener('abort', stop, { once: true });
+    void loop();
+    return () => {
+      stop();
+      rt.shutdown.signal.removeEventListener('abort', stop);
+    };
+  });
 }
 
 /** Enqueues one message after checking its action against the definition. Returns its message id. */

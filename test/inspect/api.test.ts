@@ -8,6 +8,9 @@ import { createSystem, defineActor, memory, type System } from '../../src/index.
 import type { Inspector } from '../../src/inspect/server.js';
 import { Flaky } from './actors.js';
 
+/** Waits for what the page or a consumer does: generous, for a loaded CI machine (a passing poll returns at once). */
+const POLL = { timeout: 15_000, interval: 50 };
+
 const Strict = defineActor({
   name: 'strict',
   initialState: () => ({ ok: 0 }),
@@ -96,7 +99,7 @@ describe("the inspector's API", () => {
       expect(entries.map((e) => e.message.action)).toEqual(['refuse', 'ok']);
       await post(`/api/actors/strict/instances/h/queue/${entries[0]!.position}/delete`);
       expect(await post('/api/actors/strict/instances/h/resume')).toEqual({ status: 200, body: { done: true } });
-      await expect.poll(() => system.admin.state(Strict, 'h')).toEqual({ ok: 1 });
+      await expect.poll(() => system.admin.state(Strict, 'h'), POLL).toEqual({ ok: 1 });
       expect(await system.admin.halted(Strict, 'h')).toBeUndefined();
     } finally {
       await serving.stop();

@@ -13,6 +13,9 @@ import { createSystem, type System } from '../../src/index.js';
 import type { Inspector } from '../../src/inspect/server.js';
 import { Flaky, Locker, lockerStarted } from './actors.js';
 
+/** Waits for what the page or a consumer does: generous, for a loaded CI machine (a passing poll returns at once). */
+const POLL = { timeout: 15_000, interval: 50 };
+
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`inspector browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium; .ci/run installs it)`);
@@ -38,7 +41,7 @@ describe.skipIf(!hasChromium)(`the inspector in chromium${hasChromium ? '' : ` (
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
     page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-  }, 30_000);
+  }, 45_000); // chromium starts in a second or two; more on a loaded CI machine
 
   afterAll(async () => {
     await browser?.close();
@@ -61,12 +64,12 @@ describe.skipIf(!hasChromium)(`the inspector in chromium${hasChromium ? '' : ` (
   it('walks from the actors to an instance, searching by id prefix', async () => {
     await page.goto(inspector.url);
     await page.locator('[data-test=actor]', { hasText: 'flaky' }).click();
-    await expect.poll(() => page.locator('[data-test=instance]').allTextContents()).toEqual(['f1', 'f2', 'g1']);
+    await expect.poll(() => page.locator('[data-test=instance]').allTextContents(), POLL).toEqual(['f1', 'f2', 'g1']);
     await page.fill('[data-test=search]', 'f');
     await page.press('[data-test=search]', 'Enter');
-    await expect.poll(() => page.locator('[data-test=instance]').allTextContents()).toEqual(['f1', 'f2']);
+    await expect.poll(() => page.locator('[data-test=instance]').allTextContents(), POLL).toEqual(['f1', 'f2']);
     await page.locator('[data-test=instance]', { hasText: 'f1' }).click();
-    await expect.poll(() => valueOf(page, 'total')).toBe('1');
+    await expect.poll(() => valueOf(page, 'total'), POLL).toBe('1');
   });
 
   it('shows a commit made elsewhere as it arrives', async () => {
@@ -75,18 +78,18 @@ describe.skipIf(!hasChromium)(`the inspector in chromium${hasChromium ? '' : ` (
     await page.locator('[data-test=node][data-label=items] [data-test=toggle]').first().click();
     await page.locator('[data-test=node][data-label=k1]').waitFor();
     await system.ref(Flaky, 'f1').call.bump();
-    await expect.poll(() => valueOf(page, 'total')).toBe('2');
+    await expect.poll(() => valueOf(page, 'total'), POLL).toBe('2');
   });
 
   it('dispatches a message with a JSON payload and requeues a dead letter', async () => {
     await page.selectOption('[data-test=action]', 'enable');
     await page.click('[data-test=dispatch] [data-test=dispatch]');
     await page.click('[data-test=dispatch] [data-test=confirm]');
-    await expect.poll(() => valueOf(page, 'enabled')).toBe('true');
+    await expect.poll(() => valueOf(page, 'enabled'), POLL).toBe('true');
     await page.click('[data-test=dead-letters] [data-test=requeue]');
     await page.click('[data-test=dead-letters] [data-test=confirm]');
     await page.locator('[data-test=dead-letters-empty]').waitFor();
-    await expect.poll(() => valueOf(page, 'total')).toBe('7');
+    await expect.poll(() => valueOf(page, 'total'), POLL).toBe('7');
     expect(await system.admin.deadLetters(Flaky, 'f1')).toEqual([]);
     expect(await system.admin.state(Flaky, 'f1')).toMatchObject({ total: 7, enabled: true });
     if (process.env.DGEN_SCREENSHOT === '1') await page.screenshot({ path: resolve('docs/inspector.png'), fullPage: true });
@@ -94,7 +97,7 @@ describe.skipIf(!hasChromium)(`the inspector in chromium${hasChromium ? '' : ` (
 
   it('shows the state as of a kept commit (time travel)', async () => {
     await page.click('[data-test=commits] tr:last-child [data-test=as-of]'); // v1, the oldest
-    await expect.poll(() => page.locator('[data-test=as-of-state] pre').textContent()).toBe('{total: 1, enabled: false, items: {}}');
+    await expect.poll(() => page.locator('[data-test=as-of-state] pre').textContent(), POLL).toBe('{total: 1, enabled: false, items: {}}');
   });
 
   it('refuses a payload that is not JSON before anything is sent', async () => {
