@@ -32,6 +32,7 @@ import { multiProcessSection } from './sections/multi-process.js';
 import { processingSection } from './sections/processing.js';
 import { roundTripsSection } from './sections/round-trips.js';
 import { timersSection } from './sections/timers.js';
+import { inspectorSection } from './sections/inspector.js';
 import { benchEngines } from './lib/engine.js';
 import { round } from './lib/measure.js';
 import { table, type Row, type Section } from './lib/report.js';
@@ -47,6 +48,7 @@ const SECTIONS: ReadonlyArray<readonly [string, Section]> = [
   ['timers', timersSection],
   ['round-trips', roundTripsSection],
   ['multi-process', multiProcessSection],
+  ['inspector', inspectorSection],
 ];
 
 function arg(name: string): string | undefined {

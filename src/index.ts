@@ -36,6 +36,14 @@ export type { TimerSpec, Timing } from './define/timing.js';
 export { InvalidTimerKeyError, InvalidTimingError } from './time/errors.js';
 export { MAX_DELAY_MS } from './time/timing.js';
 export type { TimerEntry, TimerName } from './ops/timers.js';
+// Operating: the web inspector, and what the admin API reads for it
+export type { ActorOverview, CommitEntry, StateNode } from './ops/inspection.js';
+export { HistoryUnavailableError, UnknownDefinitionError } from './ops/inspection.js';
+export type { NodeKind } from './state/node.js';
+export { createInspectorHandler, TOKEN_HEADER } from './inspect/handler.js';
+export type { InspectorHandler, InspectorHandlerOptions } from './inspect/handler.js';
+export type { Inspector, InspectorOptions } from './inspect/server.js';
+export { ConfirmationError, InspectorOptionsError, InspectorRequestError, NotFoundError, UnauthorizedError } from './inspect/errors.js';
 export {
   ActorError,
   CallAbortedError,

@@ -26,9 +26,11 @@ const ALLOWED: Record<string, readonly string[]> = {
   time: [...LOW, 'state', 'store', 'define', 'runtime'],
   serve: [...LOW, 'state', 'store', 'define', 'runtime', 'time'],
   // createSystem composes the parts: refs, servers, `system.admin`, and LMDB as the default engine.
-  client: [...LOW, 'state', 'store', 'define', 'runtime', 'time', 'serve', 'ops/admin', 'backend/lmdb'],
-  // the CLI opens the engine its flags name
-  ops: [...LOW, 'state', 'store', 'define', 'runtime', 'time', 'client', 'backend/foundationdb'],
+  client: [...LOW, 'state', 'store', 'define', 'runtime', 'time', 'serve', 'ops/admin', 'backend/lmdb', 'inspect'],
+  // the web inspector: an HTTP face of `system.admin`, below the system that serves it
+  inspect: ['errors', 'ops/admin'],
+  // the CLI opens the engine its flags name, and serves the inspector
+  ops: [...LOW, 'state', 'store', 'define', 'runtime', 'time', 'client', 'backend/foundationdb', 'inspect'],
   index: ['*'],
 };
 

@@ -11,6 +11,7 @@ import { createRef, type ActorRef } from './ref.js';
 import { Runtime, checkId } from '../runtime/runtime.js';
 import { anything, boolean, checkOptions, nonEmptyString, positiveInteger, positiveMs, type OptionCheck } from '../runtime/options.js';
 import { Server, type ServeOptions, type Serving } from '../serve/server.js';
+import type { Inspector, InspectorOptions } from '../inspect/server.js';
 
 /** Options of {@link createSystem}. */
 export interface SystemOptions {
@@ -55,6 +56,17 @@ export interface System {
   serve<S, R extends Reducers<S>, T extends Thunks<S>>(definition: ActorDefinition<S, R, T>, options?: ServeOptions): Serving;
   /** Operator tools: instances, queues, dead letters, locks, halts. */
   readonly admin: Admin;
+  /**
+   * Serves the web inspector of this system's store (see docs/operating.md): on 127.0.0.1 and a
+   * random token unless told otherwise. The definitions this system registered are known to it.
+   *
+   * @example
+   * ```ts
+   * const inspector = await system.inspector({ port: 4400 });
+   * console.log(inspector.url); // http://127.0.0.1:4400/?token=…
+   * ```
+   */
+  inspector(options?: InspectorOptions): Promise<Inspector>;
   /** Effects that failed, messages that failed, consumer errors. */
   readonly events$: Observable<SystemEvent>;
   /**
@@ -149,6 +161,7 @@ export async function createSystem(options: SystemOptions = {}): Promise<System>
         },
       };
     },
+    inspector: async (inspectorOptions) => (await import('../inspect/server.js')).startInspector(system.admin, inspectorOptions),
     close: () => (closing ??= closeSystem(rt, options.closeBackend ?? owned)),
     closeOnSignals(signals) {
       return closeOnSignals(() => system.close(), signals);

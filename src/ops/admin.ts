@@ -6,8 +6,9 @@
 import { clearBlob, groupBlobs } from '../store/blob.js';
 import { DgenError } from '../errors.js';
 import type { ActorKeys } from '../store/keys.js';
-import type { TupleItem } from '../backend/subspace.js';
+import type { Subspace, TupleItem } from '../backend/subspace.js';
 import { clearLock, readLock } from '../store/lock.js';
+import { readLease } from '../store/lease.js';
 import { decodeEnvelope, type Envelope } from '../store/message.js';
 import { enqueue, toDeadLettersRaw, type DeadLetter, type StoredError } from '../store/queue.js';
 import { checkId, type Runtime } from '../runtime/runtime.js';
@@ -16,6 +17,9 @@ import { StateStore } from '../state/store.js';
 import { decodeVersion } from '../store/version.js';
 import { clearInstanceTimers } from '../store/timers.js';
 import { cancelTimerOf, timersOf, type TimerEntry, type TimerName } from './timers.js';
+import type { Observable } from 'rxjs';
+import type { ActorDefinition } from '../define/actor.js';
+import { checkLimit, commits, dispatchChecked, overview, stateAt, stateNode, versions, type ActorOverview, type CommitEntry, type StateNode } from './inspection.js';
 
 /** An actor type, by definition or by name. */
 export type ActorName = string | { readonly name: string };
@@ -84,12 +88,17 @@ export interface Admin {
   actors(): Promise<ActorSummary[]>;
   /** Is anything of the actor stored (any instance), or of instance `id` when given? */
   has(actor: ActorName, id?: string): Promise<boolean>;
-  /** Ids of instances with stored state, queued messages or dead letters, in id order. */
-  instances(actor: ActorName, options?: { readonly limit?: number; readonly after?: string }): Promise<string[]>;
+  /**
+   * Ids of instances with stored state, queued messages or dead letters, in id order: up to
+   * `limit` (default 1,000) after id `after`, only those starting with `prefix` when given.
+   */
+  instances(actor: ActorName, options?: { readonly limit?: number; readonly after?: string; readonly prefix?: string }): Promise<string[]>;
   /** The committed state, or `undefined` when the instance has none stored yet. */
   state(actor: ActorName, id: string): Promise<unknown>;
-  queue(actor: ActorName, id: string, options?: { readonly limit?: number }): Promise<QueuedEntry[]>;
-  deadLetters(actor: ActorName, id: string, options?: { readonly limit?: number }): Promise<DeadLetterEntry[]>;
+  /** Queued messages, head first: up to `limit` after position `after` when given. */
+  queue(actor: ActorName, id: string, options?: { readonly limit?: number; readonly after?: string }): Promise<QueuedEntry[]>;
+  /** Dead letters, oldest first: up to `limit` after position `after` when given. */
+  deadLetters(actor: ActorName, id: string, options?: { readonly limit?: number; readonly after?: string }): Promise<DeadLetterEntry[]>;
   /** Removes a queued message without processing it. False if it was not there. */
   deleteQueued(actor: ActorName, id: string, position: string): Promise<boolean>;
   deleteDeadLetter(actor: ActorName, id: string, position: string): Promise<boolean>;
@@ -111,6 +120,36 @@ export interface Admin {
   timers(actor: ActorName, id: string): Promise<TimerEntry[]>;
   /** Cancels a pending timer named by `{ key }` or `{ messageId }`. False if it was not pending. */
   cancelTimer(actor: ActorName, id: string, timer: TimerName): Promise<boolean>;
+  /**
+   * One node of the stored state (the root when `address` is omitted) and a page of its children,
+   * read without the subtrees below them: a large state is browsed a subtree at a time.
+   * Undefined when nothing is stored at that address.
+   */
+  stateNode(actor: ActorName, id: string, address?: string, options?: { readonly after?: string; readonly limit?: number }): Promise<StateNode | undefined>;
+  /** The recent commits (the kept history), newest first, before version `before` when given. */
+  commits(actor: ActorName, id: string, options?: { readonly limit?: number; readonly before?: number }): Promise<CommitEntry[]>;
+  /**
+   * The state as of `version`, rebuilt from the definition's initial state and the kept patches;
+   * `history_unavailable` once the oldest of them were pruned, `unknown_definition` when the
+   * system does not know the definition (pass it, or register it with `system.ref`).
+   */
+  stateAt(actor: ActorName, id: string, version: number): Promise<unknown>;
+  /** The instance's version now, then after each commit (commits close together may coalesce). */
+  version$(actor: ActorName, id: string): Observable<number>;
+  /**
+   * Enqueues one message, as `ref.dispatch` does, checking its action against the definition
+   * (`unknown_action`). Returns the message id.
+   */
+  dispatch(actor: ActorName, id: string, action: string, payload?: unknown): Promise<string>;
+  /**
+   * Like {@link Admin.actors} for a large store: instances counted from the index, queue depth and
+   * dead letters over the first `countUpTo` instances (default 10,000) of each definition.
+   */
+  overview(options?: { readonly countUpTo?: number }): Promise<ActorOverview[]>;
+  /** The consumer lease of the instance: which consumer serves it and until when (ms since epoch); undefined when none is held. */
+  lease(actor: ActorName, id: string): Promise<{ readonly owner: string; readonly expires: number } | undefined>;
+  /** The action names of the definition, when this system knows it (given, or registered by `ref`/`serve`). */
+  actions(actor: ActorName): string[] | undefined;
 }
 
 /** @internal */
@@ -171,12 +210,15 @@ export function createAdmin(rt: Runtime): Admin {
     async instances(actor, options = {}) {
       rt.assertOpen();
       const name = nameOf(actor);
-      const limit = options.limit ?? 1_000;
+      const limit = checkLimit(options.limit, 1_000, Number.MAX_SAFE_INTEGER);
+      const { prefix, after } = options;
+      if (prefix !== undefined && typeof prefix !== 'string') throw new DgenError('invalid_prefix', `instances({ prefix }): the prefix must be a string, got ${typeof prefix}.`);
       const ids = new Set<string>();
       await transact(async (tx) => {
         for (const sub of [rt.layout.index(name), rt.layout.work(name)]) {
-          const begin = options.after === undefined ? sub.range().begin : Buffer.concat([sub.pack([options.after]), Buffer.of(0xff)]);
-          for (const kv of await tx.getRange(begin, sub.range().end, { limit, snapshot: true })) ids.add(String(sub.unpack(kv.key)[0]));
+          const range = idRange(sub, prefix);
+          const begin = after === undefined ? range.begin : later(range.begin, Buffer.concat([sub.pack([after]), Buffer.of(0xff)]));
+          for (const kv of await tx.getRange(begin, range.end, { limit, snapshot: true })) ids.add(String(sub.unpack(kv.key)[0]));
         }
       });
       return [...ids].sort().slice(0, limit);
@@ -189,7 +231,7 @@ export function createAdmin(rt: Runtime): Admin {
 
     async queue(actor, id, options = {}) {
       const keys = keysOf(actor, id);
-      const kvs = await transact((tx) => tx.getRange(keys.queue.range().begin, keys.queue.range().end, { limit: options.limit === undefined ? 0 : options.limit * 16 }));
+      const kvs = await transact((tx) => tx.getRange(pageBegin(keys.queue, options.after), keys.queue.range().end, { limit: options.limit === undefined ? 0 : options.limit * 16 }));
       return groupBlobs(keys.queue, kvs, 1)
         .slice(0, options.limit)
         .map((b) => ({ position: positionOf(b.items), message: decoded(b.bytes) }));
@@ -197,7 +239,7 @@ export function createAdmin(rt: Runtime): Admin {
 
     async deadLetters(actor, id, options = {}) {
       const keys = keysOf(actor, id);
-      const kvs = await transact((tx) => tx.getRange(keys.deadLetters.range().begin, keys.deadLetters.range().end));
+      const kvs = await transact((tx) => tx.getRange(pageBegin(keys.deadLetters, options.after), keys.deadLetters.range().end, { limit: options.limit === undefined ? 0 : options.limit * 16 }));
       return groupBlobs(keys.deadLetters, kvs, 1)
         .slice(0, options.limit)
         .map((b) => {
@@ -284,7 +326,35 @@ export function createAdmin(rt: Runtime): Admin {
       keysOf(actor, id);
       return cancelTimerOf(rt.backend, rt.layout, nameOf(actor), id, timer);
     },
+
+    stateNode: async (actor, id, address, options) => stateNode(rt, keysOf(actor, id), address, options),
+    commits: async (actor, id, options) => commits(rt, keysOf(actor, id), options),
+    stateAt: async (actor, id, version) => stateAt(rt, keysOf(actor, id), definitionOf(actor), nameOf(actor), version),
+    version$: (actor, id) => versions(rt, keysOf(actor, id)),
+    overview: async (options = {}) => {
+      rt.assertOpen();
+      return overview(rt, options.countUpTo === undefined ? 10_000 : checkLimit(options.countUpTo, 10_000));
+    },
+    async lease(actor, id) {
+      const keys = keysOf(actor, id);
+      const lease = await transact((tx) => readLease(tx, keys, true));
+      return lease === undefined ? undefined : { owner: lease.owner, expires: lease.expires };
+    },
+    actions: (actor) => {
+      const def = definitionOf(actor);
+      return def === undefined ? undefined : Object.keys(def.reducers);
+    },
+    dispatch: async (actor, id, action, payload) => dispatchChecked(rt, keysOf(actor, id), definitionOf(actor), nameOf(actor), id, action, payload),
   };
+
+  /** The definition given, registered, or known to this system by name. */
+  function definitionOf(actor: ActorName): ActorDefinition<unknown> | undefined {
+    if (typeof actor === 'object' && actor !== null && 'reducers' in actor) {
+      rt.register(actor as ActorDefinition<unknown>);
+      return actor as ActorDefinition<unknown>;
+    }
+    return rt.definitions.get(nameOf(actor));
+  }
 
   async function removeEntry(keys: ActorKeys, where: 'queue' | 'deadLetters', position: string): Promise<boolean> {
     const sub = keys[where];
@@ -301,6 +371,22 @@ function nameOf(actor: ActorName): string {
   const name = typeof actor === 'string' ? actor : actor?.name;
   if (typeof name !== 'string' || name.length === 0) throw new DgenError('invalid_actor', 'Name an actor by its definition or its name.');
   return name;
+}
+
+/** The keys of ids starting with `prefix` under `sub` (all of them without one). */
+function idRange(sub: Subspace, prefix: string | undefined): { begin: Buffer; end: Buffer } {
+  if (prefix === undefined || prefix === '') return sub.range();
+  // a packed string is 0x02, its UTF-8 bytes (0x00 escaped), 0x00: ids with this prefix share those bytes minus the terminator
+  const packed = sub.pack([prefix]);
+  const begin = packed.subarray(0, packed.length - 1);
+  return { begin, end: Buffer.concat([begin, Buffer.of(0xff)]) };
+}
+
+const later = (a: Buffer, b: Buffer): Buffer => (Buffer.compare(a, b) >= 0 ? a : b);
+
+/** Where a page of a queue or dead-letter list starts: after position `after`, or at the head. */
+function pageBegin(sub: Subspace, after: string | undefined): Buffer {
+  return after === undefined ? sub.range().begin : sub.range(itemsOf(after)).end;
 }
 
 function positionOf(items: TupleItem[]): string {

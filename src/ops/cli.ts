@@ -6,13 +6,15 @@
  * (an unknown actor or instance among them: a typo never looks like an empty result), 2 on bad
  * usage.
  */
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Admin } from './admin.js';
 import { DgenError } from '../errors.js';
 import { createSystem, type System } from '../client/system.js';
 import { formatTable } from './table.js';
+import { startInspector, type InspectorOptions } from '../inspect/server.js';
 
 /** Bad command-line usage. */
 export class CliUsageError extends DgenError {
@@ -41,6 +43,18 @@ const OPTIONS_HELP = `options:
   --cluster-file FILE   use FoundationDB with this cluster file instead
   --format json|table   output format (default json)
   -h, --help            this help`;
+
+const INSPECT_HELP = `usage: dgen inspect [--path DIR | --cluster-file FILE] [--port N] [--host ADDR] [--token T | --token-file F] [--import MODULE]...
+
+Serves the web inspector until interrupted and prints its URL, which carries a random token.
+
+  --port N              TCP port (default 4400; 0 picks a free one)
+  --host ADDR           address to listen on (default 127.0.0.1); another than loopback needs --token or --token-file
+  --token T             the token to require (16+ characters of A-Z a-z 0-9 . _ ~ -)
+  --token-file F        read the token from file F (first line)
+  --import MODULE       a module whose exported definitions the inspector may use to dispatch and to rebuild past states (repeatable)
+
+${OPTIONS_HELP}`;
 
 /** What a command needs to exist before it runs: nothing, a stored actor, or a stored instance. */
 type Needs = 'store' | 'actor' | 'instance';
@@ -71,7 +85,7 @@ const COMMANDS: Record<string, Command> = {
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${`${name} ${c.args.map((a) => `<${a}>`).join(' ')}`.padEnd(38)}${c.summary}`);
-  return `usage: dgen <command> [arguments] [--path DIR | --cluster-file FILE] [--format json|table]\n\ncommands:\n${lines.join('\n')}\n  ${'help [command]'.padEnd(38)}this help, or one command's\n\n${OPTIONS_HELP}`;
+  return `usage: dgen <command> [arguments] [--path DIR | --cluster-file FILE] [--format json|table]\n\ncommands:\n${lines.join('\n')}\n  ${'inspect'.padEnd(38)}serve the web inspector (dgen help inspect)\n  ${'help [command]'.padEnd(38)}this help, or one command's\n\n${OPTIONS_HELP}`;
 }
 
 function commandUsage(name: string): string {
@@ -79,12 +93,17 @@ function commandUsage(name: string): string {
   return `usage: dgen ${name} ${c.args.map((a) => `<${a}>`).join(' ')}${name === 'destroy' ? ' --yes' : ''} [options]\n\n${c.summary}.\n\n${OPTIONS_HELP}`;
 }
 
-/** Runs one command line; returns the exit code. */
-export async function main(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): Promise<number> {
+/**
+ * Runs one command line; returns the exit code. `dgen inspect` runs until `signal` aborts (or
+ * SIGINT / SIGTERM when no signal is given).
+ */
+export async function main(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error, signal?: AbortSignal): Promise<number> {
   let system: System | undefined;
   try {
     const { values, positionals } = parse(argv);
     const [name, ...args] = positionals;
+    if (name === 'inspect' || (name === 'help' && args[0] === 'inspect')) return await inspect(values, name === 'help' ? [] : args, out, name === 'help', signal);
+    for (const flag of ['host', 'port', 'token', 'token-file', 'import'] as const) if (values[flag] !== undefined) throw new CliUsageError(`--${flag} is an option of 'dgen inspect' only`);
     if (name === 'help' || (values.help === true && (name === undefined || Object.hasOwn(COMMANDS, name)))) {
       const topic = name === 'help' ? args[0] : name;
       if (topic !== undefined && !Object.hasOwn(COMMANDS, topic)) throw new CliUsageError(`unknown command '${topic}'`);
@@ -126,7 +145,18 @@ function parse(argv: string[]) {
     return parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { path: { type: 'string' }, 'cluster-file': { type: 'string' }, yes: { type: 'boolean' }, format: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        path: { type: 'string' },
+        'cluster-file': { type: 'string' },
+        yes: { type: 'boolean' },
+        format: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        token: { type: 'string' },
+        'token-file': { type: 'string' },
+        import: { type: 'string', multiple: true },
+      },
     });
   } catch (e) {
     throw new CliUsageError((e as Error).message);
@@ -142,6 +172,75 @@ async function open(values: { path?: string | undefined; 'cluster-file'?: string
   const path = values.path ?? '.dgen';
   if (!existsSync(path)) throw new CliUsageError(`no dgen data at '${path}' (use --path DIR)`);
   return createSystem({ path });
+}
+
+/** `dgen inspect`: serves the inspector until stopped. */
+async function inspect(values: ReturnType<typeof parse>['values'], args: string[], out: (line: string) => void, help: boolean, signal: AbortSignal | undefined): Promise<number> {
+  if (help || values.help === true) {
+    out(INSPECT_HELP);
+    return 0;
+  }
+  if (args.length > 0) throw new CliUsageError(`'inspect' takes no arguments, got ${args.length}`);
+  const options = await inspectOptions(values);
+  const system = await open(values);
+  try {
+    const inspector = await startInspector(system.admin, { ...options, definitions: await importDefinitions(values.import ?? []) });
+    out(`dgen inspector: ${inspector.url}`);
+    await untilStopped(signal);
+    await inspector.close();
+    return 0;
+  } finally {
+    await system.close();
+  }
+}
+
+/** The inspector's options from the flags; checked before the store is opened. */
+async function inspectOptions(values: { host?: string | undefined; port?: string | undefined; token?: string | undefined; 'token-file'?: string | undefined }): Promise<InspectorOptions> {
+  const port = values.port === undefined ? 4400 : /^\d{1,5}$/.test(values.port) ? Number(values.port) : NaN;
+  if (!(port >= 0 && port <= 65_535)) throw new CliUsageError(`--port must be a port number from 0 to 65535, got '${values.port}'`);
+  if (values.token !== undefined && values['token-file'] !== undefined) throw new CliUsageError('give --token or --token-file, not both');
+  let token = values.token;
+  if (values['token-file'] !== undefined) {
+    try {
+      token = readFileSync(values['token-file'], 'utf8').split('\n')[0]!.trim();
+    } catch (e) {
+      throw new CliUsageError(`cannot read --token-file '${values['token-file']}': ${(e as Error).message}`);
+    }
+  }
+  const options = { port, ...(values.host === undefined ? {} : { host: values.host }), ...(token === undefined ? {} : { token }) };
+  const { tokenFor } = await import('../inspect/token.js');
+  tokenFor(options.host ?? '127.0.0.1', options.token); // refuses an exposed host without a chosen token, and a weak token
+  return options;
+}
+
+/** The actor definitions exported by the modules of --import. */
+async function importDefinitions(modules: readonly string[]): Promise<Array<{ readonly name: string }>> {
+  const found: Array<{ readonly name: string }> = [];
+  for (const m of modules) {
+    let exports: Record<string, unknown>;
+    try {
+      exports = (await import(pathToFileURL(resolve(m)).href)) as Record<string, unknown>;
+    } catch (e) {
+      throw new CliUsageError(`cannot import --import '${m}': ${(e as Error).message}`);
+    }
+    for (const v of Object.values(exports)) {
+      if (typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name === 'string' && typeof (v as { reducers?: unknown }).reducers === 'object') found.push(v as { name: string });
+    }
+  }
+  return found;
+}
+
+function untilStopped(signal: AbortSignal | undefined): Promise<void> {
+  if (signal !== undefined) return signal.aborted ? Promise.resolve() : new Promise((r) => signal.addEventListener('abort', () => r(), { once: true }));
+  return new Promise((r) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      r();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
 }
 
 /** JSON for what the codec stores: bigint, bytes, Map, Set, undefined. */

@@ -32,6 +32,7 @@ export function installPackedApp(): InstalledApp {
   for (const f of ['package.json', 'README.md']) cpSync(join(ROOT, f), join(stage, f));
   cpSync(join(ROOT, 'src'), join(stage, 'src'), { recursive: true });
   execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(stage, 'dist')]);
+  execFileSync(process.execPath, [join(ROOT, 'inspector-ui/build.mjs'), join(stage, 'dist/inspector/app.js')]); // what npm run build does after tsc
   const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', tmp], { cwd: stage, encoding: 'utf8' })) as Array<{ filename: string; files: Array<{ path: string }> }>;
   const tarball = join(tmp, packed[0]!.filename);
 

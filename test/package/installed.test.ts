@@ -2,7 +2,7 @@
  * The package as a user installs it: built, packed with `npm pack`, installed into a fresh app
  * (see install.ts), then type-checked there with `skipLibCheck: false` and run.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +23,7 @@ function run(command: string, args: readonly string[]) {
 
 describe('the packed package', () => {
   it('holds the built JavaScript, its declarations and the CLI', () => {
-    expect(app.files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/ops/cli.js']));
+    expect(app.files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/ops/cli.js', 'dist/inspector/app.js']));
     expect(app.files.filter((f) => f.startsWith('test/') || f.startsWith('node_modules/'))).toEqual([]);
   });
 
@@ -79,6 +79,29 @@ describe('the packed package', () => {
       const [letter] = JSON.parse(dgen('dead-letters', 'counter', 'b', '--path', data()).out) as Array<{ error: unknown }>;
       expect(letter!.error).toEqual({ name: 'TypeError', message: 'not today', code: 'reducer_failed' });
       expect(dgen('lock', 'counter', 'a', '--path', data())).toMatchObject({ code: 0, out: 'null\n' });
+    });
+
+    it('serves the inspector, its UI built into the package (no esbuild, no network)', async () => {
+      const child = spawn(join(app.dir, 'node_modules/.bin/dgen'), ['inspect', '--path', data(), '--port', '0'], { cwd: app.dir });
+      try {
+        const url = await new Promise<string>((resolve, reject) => {
+          let out = '';
+          child.stdout.on('data', (d: Buffer) => {
+            out += d.toString();
+            const m = /dgen inspector: (\S+)/.exec(out);
+            if (m) resolve(m[1]!);
+          });
+          child.on('exit', (code) => reject(new Error(`dgen inspect exited with ${code}`)));
+        });
+        const page = await fetch(url);
+        expect(page.status).toBe(200);
+        expect(await page.text()).toContain('<div id="app"');
+        const actors = await fetch(new URL('/api/actors', url), { headers: { 'x-dgen-token': new URL(url).searchParams.get('token')! } });
+        expect(await actors.json()).toEqual([expect.objectContaining({ name: 'counter', instances: 2 }), expect.objectContaining({ name: 'idle', instances: 1 })]);
+        expect((await fetch(new URL('/api/actors', url))).status).toBe(401);
+      } finally {
+        child.kill('SIGTERM');
+      }
     });
 
     it('answers a typo with a message on stderr and a non-zero exit', () => {

@@ -4,11 +4,13 @@
  * input that fails while processing).
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallTimeoutError, DgenError, OverloadedError, TimedOutError, createSystem, defineActor, lmdb, memory, type MemoryBackend, type System } from '../../src/index.js';
 import { Layout } from '../../src/store/keys.js';
+import type { Inspector } from '../../src/inspect/server.js';
 import { Counter } from '../fixtures/actors.js';
 
 class Point {
@@ -165,6 +167,13 @@ const refused: Case[] = [
   ['a backend that is not an engine', 'invalid_options', () => createSystem({ backend: {} as never })],
   ['admin: a malformed queue position', 'invalid_position', () => system.admin.deleteQueued(Bad, 'victim', 'zz')],
   ['admin: an actor without a name', 'invalid_actor', () => system.admin.queue('', 'victim')],
+  ['admin: instances with a limit of 0', 'invalid_limit', () => system.admin.instances(Bad, { limit: 0 })],
+  ['admin: instances with a prefix that is not a string', 'invalid_prefix', () => system.admin.instances(Bad, { prefix: 7 as never })],
+  ['admin: a state node address that is not hex', 'invalid_address', () => system.admin.stateNode(Bad, 'victim', 'xyz')],
+  ['admin: commits before a version that is not one', 'invalid_version', () => system.admin.commits(Bad, 'victim', { before: 0 })],
+  ['admin: the state as of a negative version', 'invalid_version', () => system.admin.stateAt(Bad, 'victim', -1)],
+  ['admin: an overview counting 0 instances', 'invalid_limit', () => system.admin.overview({ countUpTo: 0 })],
+  ['admin: a dispatch of an unknown action', 'unknown_action', () => system.admin.dispatch(Bad, 'victim', 'nope')],
   ['delayed dispatch: negative delay', 'invalid_options', () => system.ref(Counter, 'c').dispatch.increment(1, { delay: -5 })],
   ['delayed dispatch: NaN delay', 'invalid_options', () => system.ref(Counter, 'c').dispatch.increment(1, { delay: NaN })],
   ['delayed dispatch: infinite delay', 'invalid_options', () => system.ref(Counter, 'c').dispatch.increment(1, { delay: Infinity })],
@@ -336,6 +345,15 @@ describe('bad input at the dgen CLI: a message on stderr and a non-zero exit, no
     ['help on an unknown command', 'invalid_cli_usage', 2, ['help', 'instancs']],
     ['an unknown output format', 'invalid_cli_usage', 2, ['actors', '--format', 'yaml']],
     ['a missing argument', 'invalid_cli_usage', 2, ['state', 'counter']],
+    ['inspect: a port that is not a number', 'invalid_cli_usage', 2, ['inspect', '--port', 'http']],
+    ['inspect: a port over 65535', 'invalid_cli_usage', 2, ['inspect', '--port', '70000']],
+    ['inspect: both --token and --token-file', 'invalid_cli_usage', 2, ['inspect', '--token', 'a'.repeat(20), '--token-file', 'f']],
+    ['inspect: a token file that cannot be read', 'invalid_cli_usage', 2, ['inspect', '--token-file', '/nonexistent/token']],
+    ['inspect: an argument', 'invalid_cli_usage', 2, ['inspect', 'counter']],
+    ['inspect: a module to --import that does not load', 'invalid_cli_usage', 2, ['inspect', '--port', '0', '--import', '/nonexistent/actors.js']],
+    ['inspect: a host other than loopback without a chosen token', 'insecure_host', 1, ['inspect', '--host', '0.0.0.0']],
+    ['inspect: a token too short to be unguessable', 'invalid_token', 1, ['inspect', '--token', 'secret']],
+    ["an inspector flag on another command", 'invalid_cli_usage', 2, ['actors', '--port', '4400']],
   ];
   it.each(cli)('%s → %s', async (_name, code, exit, argv) => {
     const { main } = await import('../../src/ops/cli.js');
@@ -352,6 +370,79 @@ describe('bad input at the dgen CLI: a message on stderr and a non-zero exit, no
     }
   });
 });
+
+describe("bad input at the inspector's HTTP API: a typed error and its status, nothing written", () => {
+  let inspector: Inspector;
+  let base: string;
+  beforeAll(async () => {
+    await bad().call.ok();
+    inspector = await system.inspector();
+    base = inspector.url.replace(/\/\?token=.*$/, '');
+  });
+  afterAll(() => inspector.close());
+
+  const victim = '/api/actors/bad/instances/victim';
+  type HttpCase = readonly [name: string, code: string, status: number, method: string, path: string, body?: string, headers?: Record<string, string>];
+  const http: HttpCase[] = [
+    ['a read without the token', 'unauthorized', 401, 'GET', '/api/actors', undefined, { 'x-dgen-token': '' }],
+    ['a wrong token', 'unauthorized', 401, 'GET', '/api/actors', undefined, { 'x-dgen-token': 'x'.repeat(43) }],
+    ['a mutation with the token in the query only', 'unauthorized', 401, 'POST', `${victim}/resume?token=TOKEN`, '{}', { 'x-dgen-token': '' }],
+    ['a Host header that is not loopback (DNS rebinding)', 'forbidden_host', 403, 'GET', '/api/actors', undefined, { host: 'evil.example:80' }],
+    ['an unknown route', 'not_found', 404, 'GET', '/api/nope'],
+    ['a limit of 0', 'invalid_request', 400, 'GET', `${victim}/queue?limit=0`],
+    ['a limit that is not a number', 'invalid_request', 400, 'GET', '/api/actors/bad/instances?limit=ten'],
+    ['a path segment that is not percent-encoding', 'invalid_request', 400, 'GET', '/api/actors/%E0%A4%A/instances'],
+    ['an event stream at a path that is not percent-encoding', 'invalid_request', 400, 'GET', '/api/actors/bad/instances/%E0%A4%A/events'],
+    ['an event stream of an empty id', 'invalid_id', 400, 'GET', '/api/actors/bad/instances//events'],
+    ['an empty id', 'invalid_id', 400, 'GET', '/api/actors/bad/instances//queue'],
+    ['a queue cursor that is not a position', 'invalid_position', 400, 'GET', `${victim}/queue?after=zz`],
+    ['a state node that is not hex', 'invalid_address', 400, 'GET', `${victim}/state?node=xyz`],
+    ['a state node where nothing is stored', 'not_found', 404, 'GET', `${victim}/state?node=02ff00`],
+    ['the state as of no version', 'invalid_request', 400, 'GET', `${victim}/state-at`],
+    ['the state as of a version not committed yet', 'history_unavailable', 409, 'GET', `${victim}/state-at?version=999999`],
+    ['an instance with nothing stored', 'not_found', 404, 'GET', '/api/actors/bad/instances/nobody'],
+    ['a requeue of a dead letter that is not there', 'not_found', 404, 'POST', `${victim}/dead-letters/000000000000000000000000/requeue`],
+    ['a requeue at a malformed position', 'invalid_position', 400, 'POST', `${victim}/dead-letters/zz/requeue`],
+    ['a body that is not JSON', 'invalid_request', 400, 'POST', `${victim}/dispatch`, '{"action":'],
+    ['a body that is not an object', 'invalid_request', 400, 'POST', `${victim}/dispatch`, '[1]'],
+    ['a dispatch without an action', 'invalid_request', 400, 'POST', `${victim}/dispatch`, '{"payload":1}'],
+    ['a dispatch with an unknown field', 'invalid_request', 400, 'POST', `${victim}/dispatch`, '{"action":"ok","paylod":1}'],
+    ['a dispatch of an unknown action', 'unknown_action', 400, 'POST', `${victim}/dispatch`, '{"action":"nope"}'],
+    ['a dispatch to an actor the inspector has no definition of', 'unknown_definition', 409, 'POST', '/api/actors/stranger/instances/x/dispatch', '{"action":"ok"}'],
+    ['a body over the size limit', 'payload_too_large', 413, 'POST', `${victim}/dispatch`, `{"action":"ok","payload":"${'x'.repeat(4_100_000)}"}`],
+    ['a destroy confirmed with another id', 'confirmation_mismatch', 400, 'POST', `${victim}/destroy`, '{"confirm":"victim "}'],
+    ['a timer named by neither key nor message id', 'invalid_timer', 400, 'POST', `${victim}/timers/cancel`, '{}'],
+  ];
+  it.each(http.map((c) => [`${c[0]} → ${c[1]}`, c] as const))('%s', async (_title, [, code, status, method, path, body, headers = {}]) => {
+    const before = await dump();
+    const res = await request(method, `${base}${path.replace('TOKEN', inspector.token)}`, body, { 'x-dgen-token': inspector.token, ...headers });
+    expect(res).toMatchObject({ status, body: { error: { code } } });
+    expect(await dump()).toEqual(before);
+  });
+
+  const starts: Case[] = [
+    ['inspector: a host other than loopback without a chosen token', 'insecure_host', () => system.inspector({ host: '0.0.0.0' })],
+    ['inspector: a token too short to be unguessable', 'invalid_token', () => system.inspector({ token: 'secret' })],
+    ['inspector: a token with characters a URL cannot carry as they are', 'invalid_token', () => system.inspector({ token: 'a b'.repeat(10) })],
+    ['inspector: a port out of range', 'invalid_port', () => system.inspector({ port: 70_000 })],
+  ];
+  it.each(starts)('%s → %s', async (_name, code, run) => {
+    await expect((async () => run())()).rejects.toMatchObject({ code });
+  });
+});
+
+/** One HTTP request with any headers (fetch would not send a Host header of ours); the JSON body of the answer. */
+function request(method: string, url: string, body: string | undefined, headers: Record<string, string>): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, headers: Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== '')) }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown }));
+    });
+    req.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' || e.code === 'EPIPE' ? undefined : reject(e)));
+    req.end(body);
+  });
+}
 
 describe('errors say whether the message was stored', () => {
   it('overloaded: stored false, retryable, and nothing was written', async () => {

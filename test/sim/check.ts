@@ -5,6 +5,7 @@
 import { isDgenError, type DeadLetterEntry, type LockInfo } from '../../src/index.js';
 import { STRICT, blobOf, nameOf, procOf, step, tagOf, type Payload, type SimState, type Snap } from './model.js';
 import { CrashError } from './process.js';
+import { canonical } from './inspected.js';
 import type { Sent } from './producer.js';
 import { describe, type World } from './world.js';
 
@@ -17,6 +18,10 @@ export interface FinalActor {
   readonly deadLetters: readonly DeadLetterEntry[];
   /** Timers still pending. */
   readonly timers: number;
+  /** The state as the inspector reads it, node by node in pages (see inspected.ts). */
+  readonly inspected: unknown;
+  /** Dead-letter positions read a page at a time. */
+  readonly pagedDeadLetters: readonly string[];
 }
 
 interface Position {
@@ -44,6 +49,9 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
     if (f.lock !== undefined) fail(`${actor}: lock still held (${f.lock.thunk} for ${f.lock.action}, owner ${f.lock.owner}, attempt ${f.lock.attempt})`);
     if (f.halted !== undefined) fail(`${actor}: halted`);
     if (f.timers > 0) fail(`${actor}: ${f.timers} timer(s) still pending`);
+    // The operator's paged views show what a whole read shows.
+    if (f.state.log.length > 0 && canonical(f.inspected) !== canonical(f.state)) fail(`${actor}: the state read node by node differs from the state read whole`);
+    if (canonical(f.pagedDeadLetters) !== canonical(f.deadLetters.map((l) => l.position))) fail(`${actor}: dead letters read in pages differ from the whole list`);
   }
   const at = (actor: string, index: number): string | undefined => {
     const e = logs.get(actor)?.[index];

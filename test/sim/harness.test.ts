@@ -46,7 +46,7 @@ describe('simulation harness', () => {
         state.hash = mix(state.hash, t, 1);
         state.log.push(`${t}|${proc}`);
       }
-      return new Map([['a0', { state, queued: 0, lock: undefined, halted: undefined, deadLetters: [], timers: 0 }]]);
+      return new Map([['a0', { state, queued: 0, lock: undefined, halted: undefined, deadLetters: [], timers: 0, inspected: structuredClone(state), pagedDeadLetters: [] }]]);
     };
     const withEffects = (w: World, tags: string[]) => {
       const log = tags.map((t) => `${t}|c0#0`);
@@ -57,6 +57,16 @@ describe('simulation harness', () => {
     it('accepts a correct run', () => {
       const msgs = new Map([sent('p0.0'), sent('p0.1')].map((s) => [s.tag, s]));
       expect(check(withEffects(world(), ['p0.0', 'p0.1']), msgs, finalOf(['p0.0', 'p0.1']))).toEqual([]);
+    });
+
+    it("reports an operator's paged view that differs from the whole read", () => {
+      const msgs = new Map([sent('p0.0')].map((s) => [s.tag, s]));
+      const final = finalOf(['p0.0']);
+      const a0 = final.get('a0')!;
+      final.set('a0', { ...a0, inspected: { ...a0.state, sum: 2 }, pagedDeadLetters: ['00'] });
+      const violations = check(withEffects(world(), ['p0.0']), msgs, final).join('\n');
+      expect(violations).toMatch(/a0: the state read node by node differs/);
+      expect(violations).toMatch(/a0: dead letters read in pages differ/);
     });
 
     it('reports a lost acknowledged dispatch, a duplicate, a reordering and a missing effect', () => {

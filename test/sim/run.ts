@@ -2,6 +2,7 @@
  * One simulated run from a seed: configure, start the processes, produce under chaos, heal, wait
  * until every queue is drained, shut down, read the final data and check the invariants.
  */
+import { inspectedState, pagedDeadLetters } from './inspected.js';
 import { createHash } from 'node:crypto';
 import { createSystem, isDgenError, memory, type Backend } from '../../src/index.js';
 import { Layout } from '../../src/store/keys.js';
@@ -163,6 +164,8 @@ async function readFinal(cfg: SimConfig, engine: Backend): Promise<Map<string, F
       halted: await auditor.admin.halted(ACTOR, id),
       deadLetters: await auditor.admin.deadLetters(ACTOR, id),
       timers: (await auditor.admin.timers(ACTOR, id)).length,
+      inspected: await inspectedState(auditor.admin, ACTOR, id),
+      pagedDeadLetters: await pagedDeadLetters(auditor.admin, ACTOR, id),
     });
   }
   await auditor.close();
