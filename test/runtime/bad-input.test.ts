@@ -18,6 +18,9 @@ class Point {
 const Bad = defineActor({
   name: 'bad',
   initialState: () => ({ n: 0, data: {} as Record<string, unknown> }),
+  thunks: {
+    noop() {},
+  },
   reducers: {
     ok(state) {
       state.n += 1;
@@ -50,7 +53,7 @@ const Bad = defineActor({
       return ctx.reply(() => 1);
     },
     lockUnknown(_state, _: void, ctx) {
-      ctx.lock('nope');
+      (ctx.lock as (thunk: string) => void)('nope'); // untyped caller: checked at run time
     },
     lockTwice(_state, _: void, ctx) {
       ctx.lock('noop');
@@ -95,9 +98,6 @@ const Bad = defineActor({
     sendAtTooFar(_state, _: void, ctx) {
       ctx.send(Counter, 'x', { at: Date.now() + 11 * 365 * 86_400_000 }).increment(1);
     },
-  },
-  thunks: {
-    noop() {},
   },
 });
 

@@ -90,6 +90,15 @@ export function simActor(env: ProcEnv, options: ActorOptions, name: string = ACT
   const Acct = defineActor({
     name,
     initialState: initialSimState,
+    thunks: {
+      async external({ tag }: { tag: string }, ctx) {
+        await env.external(tag, ctx.actorId, ctx);
+        return (draft: SimState) => {
+          apply(draft, `${tag}!`, 1);
+          draft.recipes += 1;
+        };
+      },
+    },
     reducers: {
       add(state, p: Payload, ctx): void {
         apply(state, p.tag, p.v);
@@ -147,15 +156,6 @@ export function simActor(env: ProcEnv, options: ActorOptions, name: string = ACT
       recv(state, p: Payload, ctx): void {
         apply(state, p.tag, p.v);
         ctx.after((s) => env.effect(p.tag, ctx.actorId, s));
-      },
-    },
-    thunks: {
-      async external({ tag }: { tag: string }, ctx) {
-        await env.external(tag, ctx.actorId, ctx);
-        return (draft: SimState) => {
-          apply(draft, `${tag}!`, 1);
-          draft.recipes += 1;
-        };
       },
     },
     options,

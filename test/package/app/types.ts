@@ -20,6 +20,15 @@ export const Audit = defineActor({
 export const Counter = defineActor({
   name: 'counter',
   initialState: () => ({ count: 0, sent: 0 }),
+  thunks: {
+    async email(_args: { to: string }, { state, key }) {
+      same<typeof state, { count: number; sent: number }>(true);
+      same<typeof key, string>(true);
+      return (draft) => {
+        draft.sent += 1;
+      };
+    },
+  },
   reducers: {
     increment(state, by: number = 1) {
       state.count += by;
@@ -48,15 +57,6 @@ export const Counter = defineActor({
     },
     notify(_state, to: string, ctx) {
       ctx.lock('email', { to });
-    },
-  },
-  thunks: {
-    async email(_args: { to: string }, { state, key }) {
-      same<typeof state, { count: number; sent: number }>(true);
-      same<typeof key, string>(true);
-      return (draft) => {
-        draft.sent += 1;
-      };
     },
   },
 });
