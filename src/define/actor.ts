@@ -203,14 +203,34 @@ export type Thunk<S> = (args: never, ctx: ThunkContext<S>) => Promise<ThunkOutco
  * Compensation of a thunk that gave up (its last attempt failed): a reducer-like function of the
  * draft state, the thunk's error (as its caller receives it) and the thunk's args. It runs in the
  * transaction that moves the locking message to the dead letters, so the changes its reducer made
- * before locking never stay half-done.
+ * before locking never stay half-done. Annotate `args` with the type `run` takes: TypeScript does
+ * not carry it from one method to the other (unannotated, it is `any`).
+ *
+ * @example
+ * ```ts
+ * onFailure(draft, error, { order }: { order: string }) { draft.stock += 1; draft.orders[order] = `cancelled: ${error.code}`; }
+ * ```
  */
-export type Compensation<S> = (draft: Draft<S>, error: ActorError, args: never) => void;
+export type Compensation<S> = (draft: Draft<S>, error: ActorError, args: unknown) => void;
 
-/** A thunk with options: its `run` function, and an `onFailure` compensation. */
+/**
+ * A thunk with options: its `run` function, and an `onFailure` compensation.
+ *
+ * @example
+ * ```ts
+ * charge: {
+ *   async run({ amount }: { amount: number }, { key, fencingToken }) {
+ *     const receipt = await payments.charge(amount, { idempotencyKey: key, fencingToken });
+ *     return { recipe: (d) => { d.paid += amount; }, reply: receipt.id };
+ *   },
+ *   onFailure(draft, _error, { amount }: { amount: number }) { draft.held -= amount; },
+ * }
+ * ```
+ */
 export interface ThunkSpec<S> {
   readonly run: Thunk<S>;
-  readonly onFailure?: Compensation<S>;
+  /** See {@link Compensation}; annotate `args` with the type `run` takes. */
+  onFailure?(draft: Draft<S>, error: ActorError, args: unknown): void;
 }
 
 /** The thunks of a definition, by name: a function, or `{ run, onFailure }`. */

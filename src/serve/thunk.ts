@@ -163,7 +163,7 @@ function finishedOf<S>(c: InstanceConsumer<S>, thunk: string, result: unknown): 
 
 /** The locking message, as the outcome its caller waits for. */
 function outcomeOf(lock: LockRecord, reply: StoredReply) {
-  return { envelope: { id: lock.messageId, action: lock.action, wantsReply: lock.wantsReply, replyTo: lock.replyTo }, reply };
+  return { envelope: { id: lock.messageId, action: lock.action, wantsReply: lock.wantsReply, replyTo: lock.replyTo, keep: lock.keep }, reply };
 }
 
 /**
