@@ -8,6 +8,7 @@
  */
 import type { ActorDefinition, Compensation, Recipe, Thunk, ThunkContext } from '../define/actor.js';
 import type { Transaction } from '../backend/contract.js';
+import { CommitUnknownResultError } from '../backend/errors.js';
 import { storedError, type Commit, type InstanceConsumer } from './consumer.js';
 import { ActorError, DgenError } from '../errors.js';
 import { produceWithPatches, type Draft, type Patch } from '../util/immer.js';
@@ -16,6 +17,7 @@ import { clearLock, readLock, writeLock, type LockRecord } from '../store/lock.j
 import { toDeadLettersRaw, type StoredError, type StoredReply } from '../store/queue.js';
 import { validateValue } from '../state/codec.js';
 import { decodeVersion } from '../store/version.js';
+import { randomHex } from '../util/random-hex.js';
 
 /** The lock moved on (another consumer took the lease) before this run could apply its result. */
 export class StaleLockError extends DgenError {
@@ -36,7 +38,9 @@ type Claim<S> = { kind: 'run'; lock: LockRecord; state: S } | { kind: 'exhausted
 
 export async function runLockedThunk<S>(c: InstanceConsumer<S>): Promise<ThunkResult> {
   for (;;) {
-    const claim = await c.rt.backend.transact((tx) => claimRun(c, tx));
+    // An ambiguous claim is claimed again under the same id: it never burns an attempt.
+    const claimId = randomHex(8);
+    const claim = await untilDecided(() => c.rt.backend.transact((tx) => claimRun(c, tx, claimId)));
     if (claim.kind === 'gone' || claim.kind === 'standby') return claim;
     if (claim.kind === 'exhausted') {
       // The last run crashed (or its consumer stopped) after it failed: give up now.
@@ -63,15 +67,18 @@ export async function runLockedThunk<S>(c: InstanceConsumer<S>): Promise<ThunkRe
       const willRetry = claim.lock.attempt < c.def.options.thunkAttempts;
       const { messageId, action, thunk, attempt } = claim.lock;
       c.rt.emit({ type: 'thunk-failed', actor: c.def.name, id: c.id, messageId, action, thunk, attempt, willRetry, error: outcome.error });
+      // Kept with the lock, so that whoever gives up after a crash reports this error.
+      await untilDecided(() =>
+        c.rt.backend.transact(async (tx) => {
+          const lock = await readLock(tx, c.keys);
+          if (lock?.messageId === claim.lock.messageId) writeLock(tx, c.keys, { ...lock, lastError: error });
+        }),
+      );
       if (!willRetry) {
         await fail(c, claim.lock, error);
         emitFailed(c, claim.lock, outcome.error);
         return { kind: 'released' };
       }
-      await c.rt.backend.transact(async (tx) => {
-        const lock = await readLock(tx, c.keys);
-        if (lock?.messageId === claim.lock.messageId) writeLock(tx, c.keys, { ...lock, lastError: error });
-      });
       await new Promise((r) => setTimeout(r, c.def.options.thunkRetryMs * 2 ** (claim.lock.attempt - 1)));
     }
   }
@@ -83,11 +90,14 @@ function emitFailed<S>(c: InstanceConsumer<S>, lock: LockRecord, error: unknown)
 }
 
 /** Takes the next run of the lock for this consumer, with the committed state it runs on. */
-async function claimRun<S>(c: InstanceConsumer<S>, tx: Transaction): Promise<Claim<S>> {
+async function claimRun<S>(c: InstanceConsumer<S>, tx: Transaction, claimId: string): Promise<Claim<S>> {
   const lease = await c.lease(tx);
   if (typeof lease === 'number') return { kind: 'standby', until: lease };
   const lock = await readLock(tx, c.keys);
   if (lock === undefined) return { kind: 'gone' };
+  if (lock.claim === claimId && lock.owner === c.owner && lock.token === lease.token) {
+    return { kind: 'run', lock, state: await c.baseState(tx, decodeVersion(await tx.get(c.keys.version))) }; // our claim committed
+  }
   if (lock.attempt >= c.def.options.thunkAttempts) {
     // The last run may have been another consumer's (it crashed): take the lock over, so that
     // `fail` passes the fence and releases it.
@@ -95,7 +105,7 @@ async function claimRun<S>(c: InstanceConsumer<S>, tx: Transaction): Promise<Cla
     if (lock.owner !== c.owner || lock.token !== lease.token) writeLock(tx, c.keys, owned);
     return { kind: 'exhausted', lock: owned };
   }
-  const claimed: LockRecord = { ...lock, owner: c.owner, token: lease.token, attempt: lock.attempt + 1 };
+  const claimed: LockRecord = { ...lock, owner: c.owner, token: lease.token, attempt: lock.attempt + 1, claim: claimId };
   writeLock(tx, c.keys, claimed);
   const state = await c.baseState(tx, decodeVersion(await tx.get(c.keys.version)));
   return { kind: 'run', lock: claimed, state };
@@ -173,7 +183,7 @@ function outcomeOf(lock: LockRecord, reply: StoredReply) {
 async function complete<S>(c: InstanceConsumer<S>, lock: LockRecord, finished: Finished<S>, committed: () => void): Promise<void> {
   const { recipe } = finished;
   const reply: StoredReply = finished.reply === undefined ? lock.reply : { ok: true, value: finished.reply.value };
-  await c.commitChange(async (tx, batchId): Promise<Commit<S>> => {
+  await untilDecided(() => c.commitChange(async (tx, batchId): Promise<Commit<S>> => {
     await fence(c, tx, lock);
     const version = decodeVersion(await tx.get(c.keys.version));
     const base = await c.baseState(tx, version);
@@ -181,7 +191,22 @@ async function complete<S>(c: InstanceConsumer<S>, lock: LockRecord, finished: F
     for (const p of patches) if (p.op !== 'remove') validateValue(p.value, `state (recipe of ${lock.thunk})`);
     clearLock(tx, c.keys);
     return c.writeState(tx, batchId, version, base, state as S, patches, [outcomeOf(lock, reply)]);
-  }, committed);
+  }, committed));
+}
+
+/**
+ * Runs a commit again while it ends in `commit_unknown_result` that did not apply (commitChange
+ * has checked that): a storage fault while releasing the lock is not the thunk's failure, and must
+ * not make a thunk that succeeded give up, nor a compensation be skipped.
+ */
+async function untilDecided<T>(commit: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      return await commit();
+    } catch (e) {
+      if (!(e instanceof CommitUnknownResultError)) throw e;
+    }
+  }
 }
 
 /**
@@ -190,7 +215,7 @@ async function complete<S>(c: InstanceConsumer<S>, lock: LockRecord, finished: F
  * compensation is applied exactly once (an ambiguous commit is resolved by the version key).
  */
 async function fail<S>(c: InstanceConsumer<S>, lock: LockRecord, error: StoredError): Promise<void> {
-  await c.commitChange(async (tx, batchId): Promise<Commit<S>> => {
+  await untilDecided(() => c.commitChange(async (tx, batchId): Promise<Commit<S>> => {
     await fence(c, tx, lock);
     const version = decodeVersion(await tx.get(c.keys.version));
     const base = await c.baseState(tx, version);
@@ -198,7 +223,7 @@ async function fail<S>(c: InstanceConsumer<S>, lock: LockRecord, error: StoredEr
     clearLock(tx, c.keys);
     toDeadLettersRaw(tx, c.keys, lock.items, lock.raw, letter, lock.attempt);
     return c.writeState(tx, batchId, version, base, state, patches, [outcomeOf(lock, { ok: false, error })]);
-  });
+  }));
 }
 
 /**

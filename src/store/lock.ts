@@ -34,6 +34,8 @@ export interface LockRecord {
   readonly token: number;
   /** Runs started so far. */
   readonly attempt: number;
+  /** The id of the claim that started the current run (a claim retried after an ambiguous commit finds itself). */
+  readonly claim?: string | undefined;
   readonly lastError?: StoredError | undefined;
 }
 
