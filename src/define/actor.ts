@@ -100,7 +100,15 @@ export type AnyLock = (thunk: string, args?: unknown) => Locked<never>;
 export type RunOf<X> = X extends { readonly run: infer F } ? F : X;
 
 /** The args a thunk takes: its run function's first parameter. */
-export type ThunkArgsOf<X> = RunOf<X> extends (args: infer A, ...rest: never[]) => unknown ? A : never;
+export type ThunkArgsOf<X> = RunOf<X> extends (...args: infer P) => unknown
+  ? P extends []
+    ? never
+    : P extends [infer A, ...unknown[]]
+      ? A
+      : P extends [(infer A)?, ...unknown[]]
+        ? A | undefined
+        : never
+  : never;
 
 /** The args tuple of `ctx.lock(name, …args)`: required, optional or absent as the thunk declares them. */
 export type LockArgs<X> = [ThunkArgsOf<X>] extends [never] ? [args?: undefined] : undefined extends ThunkArgsOf<X> ? [args?: ThunkArgsOf<X>] : [args: ThunkArgsOf<X>];
@@ -263,7 +271,7 @@ export interface ActorOptions {
  * The options of {@link defineActor}. Declare `thunks` before `reducers`: TypeScript infers an
  * object literal in order, and the reducers' `ctx.lock` is typed from the thunks.
  */
-export interface ActorConfig<S, R extends Reducers<S>, T extends Thunks<S>> {
+export interface ActorConfig<S, R, T extends Thunks<S>> {
   /** Unique name of the actor type; part of every key, so renaming it orphans stored instances. */
   readonly name: string;
   /** The state of an instance that has never processed a message. */
@@ -302,6 +310,13 @@ export type StateOf<D> = D extends ActorDefinition<infer S, infer _R, infer _T> 
  */
 export type ActionsOf<D> = D extends ActorDefinition<infer _S, infer R, infer _T> ? keyof R & string : never;
 
+/**
+ * The reducers as inferred. `defineActor` leaves them unconstrained while it infers them, so that
+ * their `ctx` is typed from the thunks alone, and checks them here.
+ * @internal
+ */
+export type Checked<S, R> = R extends Reducers<S> ? R : never;
+
 const DEFAULTS: Required<ActorOptions> = {
   failurePolicy: 'dead-letter',
   maxBatchMessages: 256,
@@ -331,9 +346,9 @@ const NAME = /^[A-Za-z0-9_.:-]{1,200}$/;
  * });
  * ```
  */
-export function defineActor<S, T extends Thunks<S>, R extends Reducers<S>>(
+export function defineActor<S, T extends Thunks<S>, R>(
   config: ActorConfig<S, R, T>,
-): ActorDefinition<S, R, T> {
+): ActorDefinition<S, Checked<S, R>, T> {
   const { name, initialState, reducers, thunks, options } = config ?? ({} as ActorConfig<S, R, T>);
   if (typeof name !== 'string' || !NAME.test(name)) {
     throw new InvalidDefinitionError(`defineActor: name must be 1-200 characters of letters, digits, '_', '.', ':' or '-', got ${JSON.stringify(name)}.`);
@@ -344,7 +359,7 @@ export function defineActor<S, T extends Thunks<S>, R extends Reducers<S>>(
   const merged = { ...DEFAULTS, ...(options ?? {}) };
   checkOptions(name, merged);
   const makeInitial = typeof initialState === 'function' ? (initialState as () => S) : () => structuredClone(initialState);
-  return Object.freeze({ name, initialState: makeInitial, reducers, thunks: (thunks ?? {}) as T, options: Object.freeze(merged) });
+  return Object.freeze({ name, initialState: makeInitial, reducers: reducers as Checked<S, R>, thunks: (thunks ?? {}) as T, options: Object.freeze(merged) });
 }
 
 function checkFunctions(actor: string, field: string, fns: unknown, required: boolean): void {

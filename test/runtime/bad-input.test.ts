@@ -19,7 +19,7 @@ const Bad = defineActor({
   name: 'bad',
   initialState: () => ({ n: 0, data: {} as Record<string, unknown> }),
   thunks: {
-    noop() {},
+    noop(_args?: unknown) {},
   },
   reducers: {
     ok(state) {
