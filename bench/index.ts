@@ -27,6 +27,7 @@ import { latencySection } from './sections/latency.js';
 import { loadSection } from './sections/load.js';
 import { manyActorsSection } from './sections/many-actors.js';
 import { processingSection } from './sections/processing.js';
+import { sideEffectsSection } from './sections/side-effects.js';
 import { timersSection } from './sections/timers.js';
 import { benchEngines } from './lib/engine.js';
 import { round } from './lib/measure.js';
@@ -41,6 +42,7 @@ const SECTIONS: ReadonlyArray<readonly [string, Section]> = [
   ['many-actors', manyActorsSection],
   ['load', loadSection],
   ['timers', timersSection],
+  ['side-effects', sideEffectsSection],
 ];
 
 function arg(name: string): string | undefined {
