@@ -5,8 +5,8 @@
  *
  * - idempotent call: a fresh key per call (the key is checked and remembered, the reply also kept);
  * - retried idempotent call: the same key again (nothing is sent; the kept reply is read);
- * - thunk reply: the reducer locks, a no-op thunk answers the call (lock, claim, release: three
- *   commits instead of one).
+ * - thunk reply: the reducer locks, a no-op thunk answers the call (enqueue, lock, claim, release:
+ *   four commits instead of one, as a locking message never takes the inline path).
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { createSystem, defineActor } from '../../src/index.js';
