@@ -89,17 +89,46 @@ export interface ReducerContext<S, T extends Thunks<S> = never> {
 
 /**
  * `ctx.lock` of a reducer that TypeScript typed before it knew the thunks: the definition has no
- * `thunks`, or declares them after `reducers` (object literals are inferred in order).
+ * `thunks`, or declares them after `reducers` (object literals are inferred in order). Its
+ * parameter type is the fix, so the compile error says it.
+ *
+ * @example
+ * ```ts
+ * defineActor({ name: 'a', initialState: 0, reducers: { go(_s, _: void, ctx) { ctx.lock('mail'); } }, thunks: { async mail() {} } });
+ * // error: '"mail"' is not assignable to '"declare thunks before reducers in defineActor to lock"'
+ * ```
  */
 export type LockBeforeThunks = (thunk: 'declare thunks before reducers in defineActor to lock', args?: unknown) => Locked<unknown>;
 
-/** `ctx.lock` where the thunks are not known (a helper typed with `ReducerContext<S>`): any name, any args. */
+/**
+ * `ctx.lock` where the thunks are not known (a helper typed with `ReducerContext<S>`): any name,
+ * any args, checked at run time (`unknown_thunk`).
+ *
+ * @example
+ * ```ts
+ * function lockMail(ctx: ReducerContext<State>, to: string) { ctx.lock('mail', { to }); }
+ * ```
+ */
 export type AnyLock = (thunk: string, args?: unknown) => Locked<never>;
 
-/** The run function of a thunk declared either way (function, or `{ run, onFailure }`). */
+/**
+ * The run function of a thunk declared either way (function, or `{ run, onFailure }`).
+ *
+ * @example
+ * ```ts
+ * type Pay = RunOf<(typeof Shop)['thunks']['pay']>; // (args: Order, ctx: ThunkContext<Shop>) => Promise<…>
+ * ```
+ */
 export type RunOf<X> = X extends { readonly run: infer F } ? F : X;
 
-/** The args a thunk takes: its run function's first parameter. */
+/**
+ * The args a thunk takes: its run function's first parameter (`never` when it takes none).
+ *
+ * @example
+ * ```ts
+ * const order: ThunkArgsOf<(typeof Shop)['thunks']['pay']> = { order: 'o-1', card: '4242', amount: 30 };
+ * ```
+ */
 export type ThunkArgsOf<X> = RunOf<X> extends (...args: infer P) => unknown
   ? P extends []
     ? never
@@ -110,10 +139,26 @@ export type ThunkArgsOf<X> = RunOf<X> extends (...args: infer P) => unknown
         : never
   : never;
 
-/** The args tuple of `ctx.lock(name, …args)`: required, optional or absent as the thunk declares them. */
+/**
+ * The args tuple of `ctx.lock(name, …args)`: required, optional or absent as the thunk declares them.
+ *
+ * @example
+ * ```ts
+ * type A = LockArgs<(args: { to: string }) => Promise<void>>; // [args: { to: string }]
+ * type B = LockArgs<() => Promise<void>>;                      // [args?: undefined]
+ * ```
+ */
 export type LockArgs<X> = [ThunkArgsOf<X>] extends [never] ? [args?: undefined] : undefined extends ThunkArgsOf<X> ? [args?: ThunkArgsOf<X>] : [args: ThunkArgsOf<X>];
 
-/** The reply a thunk answers its locking call with: the `reply` of the `{ recipe, reply }` it returns, `void` when it returns none. */
+/**
+ * The reply a thunk answers its locking call with: the `reply` of the `{ recipe, reply }` it
+ * returns, `void` when it returns none.
+ *
+ * @example
+ * ```ts
+ * type R = ThunkReplyOf<(typeof Shop)['thunks']['pay']>; // string: what call.checkout resolves with
+ * ```
+ */
 export type ThunkReplyOf<X> = RunOf<X> extends (...args: never[]) => infer R
   ? [Extract<Awaited<R>, { readonly reply: unknown }>] extends [never]
     ? void
@@ -201,6 +246,14 @@ export interface ThunkContext<S> {
 /**
  * What a thunk returns: nothing, a recipe applied to the state when the lock is released, or
  * `{ recipe, reply }` to also answer the locking `call` with `reply` (delivered in the same transaction).
+ *
+ * @example
+ * ```ts
+ * async charge({ amount }: { amount: number }, { key }) {
+ *   const receipt = await payments.charge(amount, { idempotencyKey: key });
+ *   return { recipe: (d) => { d.paid += amount; }, reply: receipt.id };
+ * }
+ * ```
  */
 export type ThunkOutcome<S> = Recipe<S> | void | { readonly recipe?: Recipe<S>; readonly reply?: unknown };
 
