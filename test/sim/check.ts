@@ -267,7 +267,7 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
   const byRef = new Map<string, Sent[]>();
   for (const s of sent.values()) {
     // A delayed dispatch (`ring`) is not ordered with the ref's other messages.
-    if (!where.has(s.tag) || (s.via === 'dispatch' && s.firstAcked !== true) || s.action === 'ring') continue;
+    if (!where.has(s.tag) || (s.via === 'dispatch' && s.firstAcked !== true) || s.firstRefused === true || s.action === 'ring') continue;
     const list = byRef.get(s.ref) ?? [];
     list.push(s);
     byRef.set(s.ref, list);

@@ -21,6 +21,8 @@ export interface Sent {
   readonly keyed: boolean;
   /** `lockOp` answered by its thunk's reply; such calls carry an idempotency key and are retried with it. */
   readonly thunkReply?: boolean;
+  /** An idempotent call whose first send was refused (`overloaded`, nothing stored): its retry is not ordered with the ref's messages. */
+  firstRefused?: boolean;
   readonly v: number;
   readonly actor: string;
   readonly to: string | undefined;
@@ -191,6 +193,7 @@ export class Producers {
       } catch (error) {
         // Retried by the same process only: a call of a process that closed settles by its close.
         if (i >= 3 || !inc.alive || !(isDgenError(error, 'call_timeout') || isDgenError(error, 'overloaded'))) throw error;
+        if (i === 0 && isDgenError(error, 'overloaded')) sent.firstRefused = true;
       }
       // At once: a process that is closing settles the retry by its close, as it did the first call.
       sent.sends++;
