@@ -1,9 +1,11 @@
 /**
  * Runs the thunk of a locked actor instance: claim the run (attempt + 1, under this consumer's
- * lease), run the thunk outside any transaction while renewing the lease, then apply its recipe
- * and release the lock in one transaction that checks the fencing token. A thunk that throws is
- * re-run with backoff; after `thunkAttempts` runs its message goes to the dead letters and the
- * caller gets the error. A crash leaves the lock for the next lease holder, which re-runs it.
+ * lease), run the thunk outside any transaction while renewing the lease (it gets the lease's
+ * fencing token), then apply its recipe, release the lock and answer the locking call (with the
+ * thunk's reply if it gave one) in one transaction that checks the fencing token. A thunk that
+ * throws is re-run with backoff; after `thunkAttempts` runs its compensation (`onFailure`) is
+ * applied, its message goes to the dead letters and the caller gets the error, in one transaction.
+ * A crash leaves the lock for the next lease holder, which re-runs it (or gives up).
  * @internal
  */
 import type { ActorDefinition, Compensation, Recipe, Thunk, ThunkContext } from '../define/actor.js';
