@@ -91,6 +91,23 @@ describe('typed locks, thunk replies, idempotent calls', () => {
     });
   });
 
+  it('takes the state type from initialState only: a reducer returning another type is an error', () => {
+    const Typed = defineActor({
+      name: 'typed-state',
+      initialState: { n: 0 },
+      // @ts-expect-error a reducer returns nothing, a reply, a lock or a whole new state of the same type
+      reducers: {
+        wrong() {
+          return 'x';
+        },
+        ok(state) {
+          state.n += 1;
+        },
+      },
+    });
+    expectTypeOf(Typed.initialState).returns.toEqualTypeOf<{ n: number }>();
+  });
+
   it('rejects a thunk spec whose onFailure is not a function', () => {
     defineActor({
       name: 'bad-spec',

@@ -330,7 +330,7 @@ export interface ActorConfig<S, R, T extends Thunks<S>> {
   /** The state of an instance that has never processed a message. */
   readonly initialState: S | (() => S);
   readonly thunks?: T;
-  readonly reducers: R & Reducers<S, T>;
+  readonly reducers: R & Reducers<Later<S>, T>;
   readonly options?: ActorOptions;
 }
 
@@ -362,6 +362,13 @@ export type StateOf<D> = D extends ActorDefinition<infer S, infer _R, infer _T> 
  * ```
  */
 export type ActionsOf<D> = D extends ActorDefinition<infer _S, infer R, infer _T> ? keyof R & string : never;
+
+/**
+ * `S`, in a position TypeScript does not infer it from (the state type comes from `initialState`,
+ * never from what a reducer returns). Like `NoInfer<S>`, without needing TypeScript 5.4.
+ * @internal
+ */
+export type Later<S> = [S][S extends unknown ? 0 : never];
 
 /**
  * The reducers as inferred. `defineActor` leaves them unconstrained while it infers them, so that
