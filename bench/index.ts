@@ -31,6 +31,7 @@ import { manyActorsSection } from './sections/many-actors.js';
 import { multiProcessSection } from './sections/multi-process.js';
 import { processingSection } from './sections/processing.js';
 import { roundTripsSection } from './sections/round-trips.js';
+import { sideEffectsSection } from './sections/side-effects.js';
 import { timersSection } from './sections/timers.js';
 import { inspectorSection } from './sections/inspector.js';
 import { benchEngines } from './lib/engine.js';
@@ -49,6 +50,7 @@ const SECTIONS: ReadonlyArray<readonly [string, Section]> = [
   ['round-trips', roundTripsSection],
   ['multi-process', multiProcessSection],
   ['inspector', inspectorSection],
+  ['side-effects', sideEffectsSection],
 ];
 
 function arg(name: string): string | undefined {

@@ -24,6 +24,16 @@ const mailUrl = `http://127.0.0.1:${(mail.address() as AddressInfo).port}/send`;
 export const Account = defineActor({
   name: 'account',
   initialState: () => ({ balance: 0, statementsSent: 0 }),
+  thunks: {
+    // Runs outside any transaction; may run again after a crash, always with the same key.
+    async sendStatement({ to }: { to: string }, { state, key, signal }) {
+      const res = await fetch(mailUrl, { method: 'POST', headers: { 'idempotency-key': key }, body: JSON.stringify({ to, balance: state.balance }), signal });
+      if (!res.ok) throw new Error(`mail server answered ${res.status}`);
+      return (draft) => {
+        draft.statementsSent += 1;
+      };
+    },
+  },
   reducers: {
     deposit(state, amount: number) {
       state.balance += amount;
@@ -37,16 +47,6 @@ export const Account = defineActor({
     },
     emailStatement(_state, to: string, ctx) {
       ctx.lock('sendStatement', { to }); // pauses this account until the mail is sent
-    },
-  },
-  thunks: {
-    // Runs outside any transaction; may run again after a crash, always with the same key.
-    async sendStatement({ to }: { to: string }, { state, key, signal }) {
-      const res = await fetch(mailUrl, { method: 'POST', headers: { 'idempotency-key': key }, body: JSON.stringify({ to, balance: state.balance }), signal });
-      if (!res.ok) throw new Error(`mail server answered ${res.status}`);
-      return (draft) => {
-        draft.statementsSent += 1;
-      };
     },
   },
 });

@@ -2,7 +2,7 @@
  * dgen: durable, distributed reducer actors on a strictly serializable key-value store.
  * This file is the whole public API.
  */
-export { defineActor, Reply } from './define/actor.js';
+export { defineActor, Locked, Reply } from './define/actor.js';
 export type {
   ActionsOf,
   ActorConfig,
@@ -22,6 +22,8 @@ export type {
   ThunkContext,
   Thunks,
 } from './define/actor.js';
+// Side effects: typed locks, thunk replies, compensation
+export type { AnyLock, Compensation, LockArgs, LockBeforeThunks, RunOf, ThunkArgsOf, ThunkOutcome, ThunkReplyOf, ThunkSpec } from './define/actor.js';
 export { createSystem } from './client/system.js';
 export type { System, SystemOptions } from './client/system.js';
 export type { ActorRef, CallOptions, Callers, DispatchOptions, Dispatchers, RefOf, Repliers } from './client/ref.js';

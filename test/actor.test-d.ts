@@ -4,6 +4,16 @@ import { defineActor, type Reply, type ThunkContext } from '../src/index.js';
 const Inventory = defineActor({
   name: 'inventory',
   initialState: () => ({ stock: new Map<string, number>(), audits: 0 }),
+  thunks: {
+    async runAudit(args: { reason: string }, ctx) {
+      expectTypeOf(ctx).toEqualTypeOf<ThunkContext<{ stock: Map<string, number>; audits: number }>>();
+      expectTypeOf(ctx.signal).toEqualTypeOf<AbortSignal>();
+      void args.reason;
+      return (draft) => {
+        draft.audits += 1;
+      };
+    },
+  },
   reducers: {
     restock(state, item: { sku: string; qty: number }) {
       state.stock.set(item.sku, (state.stock.get(item.sku) ?? 0) + item.qty);
@@ -20,16 +30,6 @@ const Inventory = defineActor({
     },
     count(state, sku: string, ctx): Reply<number> {
       return ctx.reply(state.stock.get(sku) ?? 0);
-    },
-  },
-  thunks: {
-    async runAudit(args: { reason: string }, ctx) {
-      expectTypeOf(ctx).toEqualTypeOf<ThunkContext<{ stock: Map<string, number>; audits: number }>>();
-      expectTypeOf(ctx.signal).toEqualTypeOf<AbortSignal>();
-      void args.reason;
-      return (draft) => {
-        draft.audits += 1;
-      };
     },
   },
 });

@@ -9,6 +9,7 @@ import type { ActorKeys } from '../store/keys.js';
 import { observeState } from './observe.js';
 import { anything, checkOptions, positiveMs, type OptionCheck } from '../runtime/options.js';
 import { outgoing, type Outgoing } from '../store/queue.js';
+import { awaitKeptReply } from './kept-reply.js';
 import { PendingCall } from './pending-call.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { Sender } from './sender.js';
@@ -43,6 +44,14 @@ export interface CallOptions {
   readonly timeout?: number;
   /** Aborting rejects the call with `call_aborted` (the message stays queued). */
   readonly signal?: AbortSignal;
+  /**
+   * Enqueue at most once per key for this actor instance within 24 hours, as with `dispatch`. A
+   * call retried with the same key (after a `call_timeout`, a crash, an ambiguous commit) sends
+   * nothing and gets the reply of the first message: at once when it was processed (its reply is
+   * kept as long as the key), else when it is. A key first used by a dispatch fails the call with
+   * `idempotency_key_used`.
+   */
+  readonly idempotencyKey?: string;
 }
 
 /** `ref.dispatch.<action>(payload)`: resolves once the message is durably enqueued. */
@@ -117,6 +126,7 @@ const DISPATCH_OPTIONS: Readonly<Record<keyof DispatchOptions, OptionCheck>> = {
   at: anything,
 };
 const CALL_OPTIONS: Readonly<Record<keyof CallOptions, OptionCheck>> = {
+  idempotencyKey: anything, // checked with its own code
   timeout: (v) => (v === Infinity ? undefined : positiveMs(v) && `${positiveMs(v)}, or Infinity`),
   signal: (v) => (v instanceof AbortSignal ? undefined : 'must be an AbortSignal'),
 };
@@ -131,7 +141,7 @@ export function createRef<S, R extends Reducers<S>>(rt: Runtime, def: ActorDefin
     rt.assertOpen();
     if (!Object.hasOwn(def.reducers, action)) throw new UnknownActionError(def.name, action);
     if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || idempotencyKey.length === 0 || Buffer.byteLength(idempotencyKey) > 1000)) {
-      throw new DgenError('invalid_idempotency_key', `dispatch.${action}: idempotencyKey must be a non-empty string of at most 1,000 bytes.`);
+      throw new DgenError('invalid_idempotency_key', `${wantsReply ? 'call' : 'dispatch'}.${action}: idempotencyKey must be a non-empty string of at most 1,000 bytes.`);
     }
     return outgoing(action, payload, wantsReply, idempotencyKey, wantsReply ? rt.replies.id : undefined);
   };
@@ -156,17 +166,19 @@ export function createRef<S, R extends Reducers<S>>(rt: Runtime, def: ActorDefin
   const call = verbs<Callers<R>>(def, (action) => (payload?: unknown, options?: CallOptions) => {
     let id: string;
     let sent: Promise<void>;
+    let out: Outgoing;
     try {
       refuseDelayedCall(action, options);
       checkOptions(`call.${action}(payload, options)`, options, CALL_OPTIONS);
-      const out = message(action, payload, true);
+      out = message(action, payload, true, options?.idempotencyKey);
       id = out.envelope.id;
       if (options?.signal?.aborted === true) throw new CallAbortedError(def.name, action, id, false);
       sent = sender.send(out);
     } catch (e) {
       return Promise.reject(e);
     }
-    return awaitReply(rt, def.name, keys, id, action, options, sent);
+    if (out.idempotencyKey === undefined) return awaitReply(rt, def.name, keys, id, action, options, sent);
+    return idempotentReply(out, sent, options, (o) => awaitReply(rt, def.name, keys, id, action, o, sent), (first) => awaitKeptReply(rt, def.name, keys, first, action, options?.timeout ?? DEFAULT_CALL_TIMEOUT_MS, options?.signal));
   });
 
   const reply = verbs<Repliers<R>>(def, (action) => async (messageId: unknown, options?: CallOptions) => {
@@ -204,6 +216,26 @@ export function createRef<S, R extends Reducers<S>>(rt: Runtime, def: ActorDefin
     // One loop, one transaction per commit and one watch for every subscriber of this instance in this process.
     state$: observeState<S>(rt, def, id, keys).pipe(shareReplay({ bufferSize: 1, refCount: true })),
   };
+}
+
+/**
+ * The reply of a call sent with an idempotency key: its own, or, when the sender found the key
+ * used (`duplicateOf`), the kept reply of the first message; the wait for its own reply, which
+ * will never come, is then ended.
+ */
+function idempotentReply(out: Outgoing, sent: Promise<void>, options: CallOptions | undefined, own: (options: CallOptions) => Promise<unknown>, first: (id: string) => Promise<unknown>): Promise<unknown> {
+  const ended = new AbortController();
+  const signal = options?.signal === undefined ? ended.signal : AbortSignal.any([options.signal, ended.signal]);
+  const mine = own({ ...options, signal });
+  return sent.then(
+    () => {
+      if (out.duplicateOf === undefined) return mine;
+      mine.catch(() => {});
+      ended.abort();
+      return first(out.duplicateOf);
+    },
+    () => mine,
+  );
 }
 
 /** A 32-hex-digit message id (see store/message.ts). */

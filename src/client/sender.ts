@@ -9,7 +9,7 @@ import type { Transaction } from '../backend/contract.js';
 import { StoreUnavailableError } from '../errors.js';
 import { aboutMessage, isAmbiguous } from '../runtime/recovery.js';
 import { isLimitError } from '../serve/consumer.js';
-import { remember, seen } from '../store/idempotency.js';
+import { firstUse, remember } from '../store/idempotency.js';
 import type { ActorKeys } from '../store/keys.js';
 import { enqueue, guardMarkers, landed, mark, type Outgoing } from '../store/queue.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -75,18 +75,23 @@ export class Sender {
     return this.pending.splice(0, n);
   }
 
-  /** The messages whose idempotency key (if any) was not used yet; remembers their keys. */
+  /**
+   * The messages whose idempotency key (if any) was not used yet; remembers their keys (a call's
+   * with its message id). A message left out learns which message used its key first.
+   */
   private async fresh(tx: Transaction, messages: Outgoing[]): Promise<Outgoing[]> {
     const keyed = messages.filter((m) => m.idempotencyKey !== undefined);
-    const used = new Set<string>();
-    const seenKeys = await Promise.all(keyed.map((m) => seen(tx, this.keys, m.idempotencyKey!)));
-    keyed.forEach((m, i) => seenKeys[i] && used.add(m.idempotencyKey!));
+    const used = new Map<string, string>();
+    const firsts = await Promise.all(keyed.map((m) => firstUse(tx, this.keys, m.idempotencyKey!)));
+    keyed.forEach((m, i) => firsts[i] !== undefined && used.set(m.idempotencyKey!, firsts[i]));
     return messages.filter((m) => {
       const key = m.idempotencyKey;
+      m.duplicateOf = key === undefined ? undefined : used.get(key);
       if (key === undefined) return true;
-      if (used.has(key)) return false;
-      used.add(key);
-      remember(tx, this.keys, key);
+      if (m.duplicateOf !== undefined) return false;
+      const id = m.envelope.keep === true ? m.envelope.id : undefined;
+      used.set(key, id ?? '');
+      remember(tx, this.keys, key, Date.now(), id);
       return true;
     });
   }

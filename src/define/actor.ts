@@ -1,5 +1,5 @@
 import type { Draft } from '../util/immer.js';
-import { InvalidDefinitionError } from '../errors.js';
+import { InvalidDefinitionError, type ActorError } from '../errors.js';
 import type { TimerSpec, Timing } from './timing.js';
 
 /**
@@ -17,18 +17,32 @@ export class Reply<R> {
   constructor(readonly value: R) {}
 }
 
+/**
+ * What `ctx.lock` returns: return it from the reducer to answer the `call` with the thunk's reply.
+ * @typeParam R - the thunk's reply type, inferred into `ref.call.<name>`'s promise.
+ *
+ * @example
+ * ```ts
+ * pay(state, amount: number, ctx) { state.pending = amount; return ctx.lock('charge', { amount }); } // call.pay(30): Promise<string>
+ * ```
+ */
+export class Locked<R> {
+  /** Never set: carries the reply type for inference only. */
+  declare readonly reply$?: R;
+}
+
 /** A state update produced outside a transaction (by a thunk), applied under immer when its lock is released. */
 export type Recipe<S> = (draft: Draft<S>) => void;
 
-/** What a reducer may return: nothing (it mutated the draft), a reply, or a whole new state. */
-export type ReducerResult<S> = void | Reply<unknown> | S;
+/** What a reducer may return: nothing (it mutated the draft), a reply, the thunk's coming reply, or a whole new state. */
+export type ReducerResult<S> = void | Reply<unknown> | Locked<unknown> | S;
 
 /**
  * Helpers a reducer receives as its third argument. Everything here is deterministic for a
  * given message, so a reducer stays a pure function of (state, payload) even when its batch is
  * retried.
  */
-export interface ReducerContext<S> {
+export interface ReducerContext<S, T extends Thunks<S> = never> {
   /** The id of the actor instance. */
   readonly actorId: string;
   /** The unique id of the message being processed (also its idempotency key). */
@@ -42,9 +56,12 @@ export interface ReducerContext<S> {
   after(effect: (state: S) => void | Promise<void>): void;
   /**
    * Commit the state so far together with a durable lock, pause the queue and run the named
-   * thunk outside any transaction; its recipe is applied when the lock is released.
+   * thunk outside any transaction; its recipe is applied when the lock is released. Name and args
+   * are checked against the definition's `thunks` (declare `thunks` before `reducers` so that
+   * TypeScript knows them). Return the result to answer the `call` with the thunk's reply.
+   * @example `return ctx.lock('charge', { amount })`
    */
-  lock(thunk: string, args?: unknown): void;
+  lock: [T] extends [never] ? AnyLock : string extends keyof T ? LockBeforeThunks : <K extends keyof T & string>(thunk: K, ...args: LockArgs<T[K]>) => Locked<ThunkReplyOf<T[K]>>;
   /**
    * Enqueue a message into another actor (or this one) in the same transaction as this state
    * change: it is sent if and only if the batch commits.
@@ -70,6 +87,84 @@ export interface ReducerContext<S> {
   random(): number;
 }
 
+/**
+ * `ctx.lock` of a reducer that TypeScript typed before it knew the thunks: the definition has no
+ * `thunks`, or declares them after `reducers` (object literals are inferred in order). Its
+ * parameter type is the fix, so the compile error says it.
+ *
+ * @example
+ * ```ts
+ * defineActor({ name: 'a', initialState: 0, reducers: { go(_s, _: void, ctx) { ctx.lock('mail'); } }, thunks: { async mail() {} } });
+ * // error: '"mail"' is not assignable to '"declare thunks before reducers in defineActor to lock"'
+ * ```
+ */
+export type LockBeforeThunks = (thunk: 'declare thunks before reducers in defineActor to lock', args?: unknown) => Locked<unknown>;
+
+/**
+ * `ctx.lock` where the thunks are not known (a helper typed with `ReducerContext<S>`): any name,
+ * any args, checked at run time (`unknown_thunk`).
+ *
+ * @example
+ * ```ts
+ * function lockMail(ctx: ReducerContext<State>, to: string) { ctx.lock('mail', { to }); }
+ * ```
+ */
+export type AnyLock = (thunk: string, args?: unknown) => Locked<never>;
+
+/**
+ * The run function of a thunk declared either way (function, or `{ run, onFailure }`).
+ *
+ * @example
+ * ```ts
+ * type Pay = RunOf<(typeof Shop)['thunks']['pay']>; // (args: Order, ctx: ThunkContext<Shop>) => Promise<…>
+ * ```
+ */
+export type RunOf<X> = X extends { readonly run: infer F } ? F : X;
+
+/**
+ * The args a thunk takes: its run function's first parameter (`never` when it takes none).
+ *
+ * @example
+ * ```ts
+ * const order: ThunkArgsOf<(typeof Shop)['thunks']['pay']> = { order: 'o-1', card: '4242', amount: 30 };
+ * ```
+ */
+export type ThunkArgsOf<X> = RunOf<X> extends (...args: infer P) => unknown
+  ? P extends []
+    ? never
+    : P extends [infer A, ...unknown[]]
+      ? A
+      : P extends [(infer A)?, ...unknown[]]
+        ? A | undefined
+        : never
+  : never;
+
+/**
+ * The args tuple of `ctx.lock(name, …args)`: required, optional or absent as the thunk declares them.
+ *
+ * @example
+ * ```ts
+ * type A = LockArgs<(args: { to: string }) => Promise<void>>; // [args: { to: string }]
+ * type B = LockArgs<() => Promise<void>>;                      // [args?: undefined]
+ * ```
+ */
+export type LockArgs<X> = [ThunkArgsOf<X>] extends [never] ? [args?: undefined] : undefined extends ThunkArgsOf<X> ? [args?: ThunkArgsOf<X>] : [args: ThunkArgsOf<X>];
+
+/**
+ * The reply a thunk answers its locking call with: the `reply` of the `{ recipe, reply }` it
+ * returns, `void` when it returns none.
+ *
+ * @example
+ * ```ts
+ * type R = ThunkReplyOf<(typeof Shop)['thunks']['pay']>; // string: what call.checkout resolves with
+ * ```
+ */
+export type ThunkReplyOf<X> = RunOf<X> extends (...args: never[]) => infer R
+  ? [Extract<Awaited<R>, { readonly reply: unknown }>] extends [never]
+    ? void
+    : Extract<Awaited<R>, { readonly reply: unknown }>['reply']
+  : never;
+
 /** @internal */
 export type ReducerArgs<F> = F extends (state: never, ...args: infer A) => unknown ? A : never;
 
@@ -91,11 +186,14 @@ export type PayloadArgs<F> =
         ? [payload?: P]
         : [payload?: unknown];
 
-/** The reply type of an action: what its reducer passes to `ctx.reply`, `void` when it never replies. */
+/**
+ * The reply type of an action: what its reducer passes to `ctx.reply`, or the reply of the thunk
+ * whose `ctx.lock(…)` it returns; `void` when it never replies.
+ */
 export type ReplyOf<F> = F extends (...args: never[]) => infer R
-  ? [Extract<R, Reply<unknown>>] extends [never]
+  ? [Extract<R, Reply<unknown> | Locked<unknown>>] extends [never]
     ? void
-    : Extract<R, Reply<unknown>> extends Reply<infer V>
+    : Extract<R, Reply<unknown> | Locked<unknown>> extends Reply<infer V> | Locked<infer V>
       ? V
       : never
   : never;
@@ -119,10 +217,10 @@ export type Senders<R> = { readonly [K in keyof R & string]: (...args: PayloadAr
  * A reducer: mutates the immer draft of the state for one message. The payload type is whatever
  * the second parameter is annotated with; omit it for actions without payload.
  */
-export type Reducer<S> = (state: Draft<S>, payload: never, ctx: ReducerContext<S>) => ReducerResult<S>;
+export type Reducer<S, T extends Thunks<S> = never> = (state: Draft<S>, payload: never, ctx: ReducerContext<S, T>) => ReducerResult<S>;
 
 /** The reducers of a definition, by action name. */
-export type Reducers<S> = { [action: string]: Reducer<S> };
+export type Reducers<S, T extends Thunks<S> = never> = { [action: string]: Reducer<S, T> };
 
 /** What a thunk receives besides its args. */
 export interface ThunkContext<S> {
@@ -136,13 +234,68 @@ export interface ThunkContext<S> {
   readonly signal: AbortSignal;
   /** 1 on the first run, then 2, 3, … on re-runs after a crash or a failure. */
   readonly attempt: number;
+  /**
+   * The fencing token of this run's lease: strictly greater for each new lease holder of the
+   * instance. Pass it to an external system that can refuse writes carrying a lower token than
+   * one it has seen, so a consumer that lost its lease (a pause, a partition) cannot overwrite
+   * the work of the next one.
+   */
+  readonly fencingToken: number;
 }
 
-/** A side effect run outside any transaction while the actor is locked (see `ctx.lock`). */
-export type Thunk<S> = (args: never, ctx: ThunkContext<S>) => Promise<Recipe<S> | void> | Recipe<S> | void;
+/**
+ * What a thunk returns: nothing, a recipe applied to the state when the lock is released, or
+ * `{ recipe, reply }` to also answer the locking `call` with `reply` (delivered in the same transaction).
+ *
+ * @example
+ * ```ts
+ * async charge({ amount }: { amount: number }, { key }) {
+ *   const receipt = await payments.charge(amount, { idempotencyKey: key });
+ *   return { recipe: (d) => { d.paid += amount; }, reply: receipt.id };
+ * }
+ * ```
+ */
+export type ThunkOutcome<S> = Recipe<S> | void | { readonly recipe?: Recipe<S>; readonly reply?: unknown };
 
-/** The thunks of a definition, by name. */
-export type Thunks<S> = { [name: string]: Thunk<S> };
+/** A side effect run outside any transaction while the actor is locked (see `ctx.lock`). */
+export type Thunk<S> = (args: never, ctx: ThunkContext<S>) => Promise<ThunkOutcome<S>> | ThunkOutcome<S>;
+
+/**
+ * Compensation of a thunk that gave up (its last attempt failed): a reducer-like function of the
+ * draft state, the thunk's error (as its caller receives it) and the thunk's args. It runs in the
+ * transaction that moves the locking message to the dead letters, so the changes its reducer made
+ * before locking never stay half-done. Annotate `args` with the type `run` takes: TypeScript does
+ * not carry it from one method to the other (unannotated, it is `any`).
+ *
+ * @example
+ * ```ts
+ * onFailure(draft, error, { order }: { order: string }) { draft.stock += 1; draft.orders[order] = `cancelled: ${error.code}`; }
+ * ```
+ */
+export type Compensation<S> = (draft: Draft<S>, error: ActorError, args: unknown) => void;
+
+/**
+ * A thunk with options: its `run` function, and an `onFailure` compensation.
+ *
+ * @example
+ * ```ts
+ * charge: {
+ *   async run({ amount }: { amount: number }, { key, fencingToken }) {
+ *     const receipt = await payments.charge(amount, { idempotencyKey: key, fencingToken });
+ *     return { recipe: (d) => { d.paid += amount; }, reply: receipt.id };
+ *   },
+ *   onFailure(draft, _error, { amount }: { amount: number }) { draft.held -= amount; },
+ * }
+ * ```
+ */
+export interface ThunkSpec<S> {
+  readonly run: Thunk<S>;
+  /** See {@link Compensation}; annotate `args` with the type `run` takes. */
+  onFailure?(draft: Draft<S>, error: ActorError, args: unknown): void;
+}
+
+/** The thunks of a definition, by name: a function, or `{ run, onFailure }`. */
+export type Thunks<S> = { [name: string]: Thunk<S> | ThunkSpec<S> };
 
 /** What happens to a message whose reducer throws. */
 export type FailurePolicy = 'dead-letter' | 'halt';
@@ -167,14 +320,17 @@ export interface ActorOptions {
   readonly thunkRetryMs?: number;
 }
 
-/** The options of {@link defineActor}. */
-export interface ActorConfig<S, R extends Reducers<S>, T extends Thunks<S>> {
+/**
+ * The options of {@link defineActor}. Declare `thunks` before `reducers`: TypeScript infers an
+ * object literal in order, and the reducers' `ctx.lock` is typed from the thunks.
+ */
+export interface ActorConfig<S, R, T extends Thunks<S>> {
   /** Unique name of the actor type; part of every key, so renaming it orphans stored instances. */
   readonly name: string;
   /** The state of an instance that has never processed a message. */
   readonly initialState: S | (() => S);
-  readonly reducers: R;
   readonly thunks?: T;
+  readonly reducers: R & Reducers<Later<S>, T>;
   readonly options?: ActorOptions;
 }
 
@@ -207,6 +363,20 @@ export type StateOf<D> = D extends ActorDefinition<infer S, infer _R, infer _T> 
  */
 export type ActionsOf<D> = D extends ActorDefinition<infer _S, infer R, infer _T> ? keyof R & string : never;
 
+/**
+ * `S`, in a position TypeScript does not infer it from (the state type comes from `initialState`,
+ * never from what a reducer returns). Like `NoInfer<S>`, without needing TypeScript 5.4.
+ * @internal
+ */
+export type Later<S> = [S][S extends unknown ? 0 : never];
+
+/**
+ * The reducers as inferred. `defineActor` leaves them unconstrained while it infers them, so that
+ * their `ctx` is typed from the thunks alone, and checks them here.
+ * @internal
+ */
+export type Checked<S, R> = R extends Reducers<S> ? R : never;
+
 const DEFAULTS: Required<ActorOptions> = {
   failurePolicy: 'dead-letter',
   maxBatchMessages: 256,
@@ -236,19 +406,20 @@ const NAME = /^[A-Za-z0-9_.:-]{1,200}$/;
  * });
  * ```
  */
-export function defineActor<S, R extends Reducers<S>, T extends Thunks<S>>(
+export function defineActor<S, T extends Thunks<S>, R>(
   config: ActorConfig<S, R, T>,
-): ActorDefinition<S, R, T> {
+): ActorDefinition<S, Checked<S, R>, T> {
   const { name, initialState, reducers, thunks, options } = config ?? ({} as ActorConfig<S, R, T>);
   if (typeof name !== 'string' || !NAME.test(name)) {
     throw new InvalidDefinitionError(`defineActor: name must be 1-200 characters of letters, digits, '_', '.', ':' or '-', got ${JSON.stringify(name)}.`);
   }
   checkFunctions(name, 'reducers', reducers, true);
   checkFunctions(name, 'thunks', thunks ?? {}, false);
+  checkThunks(name, thunks ?? {});
   const merged = { ...DEFAULTS, ...(options ?? {}) };
   checkOptions(name, merged);
   const makeInitial = typeof initialState === 'function' ? (initialState as () => S) : () => structuredClone(initialState);
-  return Object.freeze({ name, initialState: makeInitial, reducers, thunks: (thunks ?? {}) as T, options: Object.freeze(merged) });
+  return Object.freeze({ name, initialState: makeInitial, reducers: reducers as Checked<S, R>, thunks: (thunks ?? {}) as T, options: Object.freeze(merged) });
 }
 
 function checkFunctions(actor: string, field: string, fns: unknown, required: boolean): void {
@@ -256,7 +427,20 @@ function checkFunctions(actor: string, field: string, fns: unknown, required: bo
     throw new InvalidDefinitionError(`defineActor('${actor}'): ${field} must be an object of functions${required ? ' with at least one entry' : ''}.`);
   }
   for (const [key, fn] of Object.entries(fns)) {
+    if (field === 'thunks' && fn !== null && typeof fn === 'object') continue; // { run, onFailure }: see checkThunks
     if (typeof fn !== 'function') throw new InvalidDefinitionError(`defineActor('${actor}'): ${field}.${key} is not a function.`);
+  }
+}
+
+/** A thunk given as `{ run, onFailure }` has a `run` function, an optional `onFailure` function, and nothing else. */
+function checkThunks(actor: string, thunks: object): void {
+  for (const [key, spec] of Object.entries(thunks)) {
+    if (typeof spec === 'function') continue;
+    const s = spec as Record<string, unknown>;
+    if (typeof s.run !== 'function') throw new InvalidDefinitionError(`defineActor('${actor}'): thunks.${key} must be a function or { run, onFailure? } with run a function.`);
+    if (s.onFailure !== undefined && typeof s.onFailure !== 'function') throw new InvalidDefinitionError(`defineActor('${actor}'): thunks.${key}.onFailure must be a function (draft, error, args) => void.`);
+    const extra = Object.keys(s).find((k) => k !== 'run' && k !== 'onFailure');
+    if (extra !== undefined) throw new InvalidDefinitionError(`defineActor('${actor}'): thunks.${key} has an unknown field '${extra}' (expected run and onFailure).`);
   }
 }
 

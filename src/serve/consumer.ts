@@ -26,7 +26,7 @@ import { decodeValue, encodeValue } from '../state/codec.js';
 import { UnserializableValueError } from '../state/errors.js';
 import { StateStore } from '../state/store.js';
 import { decodeVersion, encodeVersion, type StateVersion } from '../store/version.js';
-import { pruneIdempotencyKeys } from '../store/idempotency.js';
+import { keepReply, pruneIdempotencyKeys } from '../store/idempotency.js';
 import { writeTimerOps } from '../time/schedule.js';
 
 /** Batches of history kept for observers in other processes. */
@@ -52,7 +52,7 @@ export interface Cached<S> {
 
 /** What happened to one message of a batch. */
 export interface Outcome<S> {
-  readonly envelope: Pick<Envelope, 'id' | 'action' | 'wantsReply' | 'replyTo'> | undefined;
+  readonly envelope: Pick<Envelope, 'id' | 'action' | 'wantsReply' | 'replyTo' | 'keep'> | undefined;
   readonly applied?: Applied<S>;
   readonly error?: StoredError;
   /** Its reply waits for the thunk it locked. */
@@ -313,7 +313,7 @@ export class InstanceConsumer<S> {
         remove(tx, this.keys, message);
         if (applied.lock !== undefined) {
           const reply: StoredReply = { ok: true, value: applied.replied ? applied.reply : undefined };
-          writeLock(tx, this.keys, { ...applied.lock, messageId: envelope.id, action: envelope.action, wantsReply: envelope.wantsReply, replyTo: envelope.replyTo, reply, raw: message.raw, items: message.items, owner: this.owner, token: lease.token, attempt: 0 });
+          writeLock(tx, this.keys, { ...applied.lock, messageId: envelope.id, action: envelope.action, wantsReply: envelope.wantsReply, replyTo: envelope.replyTo, keep: envelope.keep, reply, raw: message.raw, items: message.items, owner: this.owner, token: lease.token, attempt: 0 });
           outcomes.push({ envelope, applied, deferred: true });
           break;
         }
@@ -350,10 +350,15 @@ export class InstanceConsumer<S> {
     return { version: next, state, outcomes };
   }
 
-  /** Stores replies for callers in other processes; local callers are answered after the commit. */
+  /**
+   * Stores replies for callers in other processes (local callers are answered after the commit),
+   * and keeps those of idempotent calls for their retries.
+   */
   writeReplies(tx: Transaction, outcomes: ReadonlyArray<Outcome<S>>): void {
     for (const o of outcomes) {
-      if (o.envelope?.wantsReply !== true || o.deferred || this.rt.waiters.has(o.envelope.id)) continue;
+      if (o.envelope?.wantsReply !== true || o.deferred) continue;
+      if (o.envelope.keep === true) keepReply(tx, this.keys, o.envelope.id, replyOf(o));
+      if (this.rt.waiters.has(o.envelope.id)) continue;
       writeReply(tx, this.keys, o.envelope.id, replyOf(o), o.envelope.replyTo);
     }
   }

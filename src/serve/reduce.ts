@@ -4,7 +4,7 @@
  * @internal
  */
 import { produceWithPatches, type Draft, type Patch } from '../util/immer.js';
-import { Reply, type ActorDefinition, type ReducerContext, type Senders } from '../define/actor.js';
+import { Locked, Reply, type ActorDefinition, type ReducerContext, type Senders } from '../define/actor.js';
 import { DgenError, UnknownActionError, UnknownThunkError } from '../errors.js';
 import type { Envelope } from '../store/message.js';
 import { outgoing, type Outgoing } from '../store/queue.js';
@@ -49,7 +49,7 @@ export function applyMessage<S>(def: ActorDefinition<S>, state: S, message: Enve
   const timers: TimerOp[] = [];
   let replied = false;
   let reply: unknown;
-  const ctx: ReducerContext<S> = {
+  const ctx: ReducerContext<S, never> = {
     actorId,
     messageId: message.id,
     reply: (value) => new Reply(value),
@@ -59,6 +59,7 @@ export function applyMessage<S>(def: ActorDefinition<S>, state: S, message: Enve
       if (lock !== undefined) throw new DgenError('lock_twice', `Actor '${def.name}': ctx.lock may be called once per message (second call: '${thunk}').`);
       validateValue(args, `lock('${thunk}') args`);
       lock = { thunk, args };
+      return new Locked();
     },
     send: (to, id, when) => (when === undefined ? senders(to, id, sends) : delayedSenders(to, id, when, Date.now(), timers)) as never,
     schedule: (when) => scheduleSenders(def, actorId, when, Date.now(), timers),
@@ -69,6 +70,7 @@ export function applyMessage<S>(def: ActorDefinition<S>, state: S, message: Enve
   let replaced = false;
   const recipe = (draft: Draft<S>): Draft<S> | undefined => {
     const result = (reducer as (s: Draft<S>, p: unknown, c: ReducerContext<S>) => unknown)(draft, message.payload, ctx);
+    if (result instanceof Locked) return undefined; // the thunk's reply will answer the call
     if (!(result instanceof Reply)) {
       replaced = result !== undefined && result !== draft;
       return result as Draft<S> | undefined;

@@ -1,22 +1,25 @@
 /**
  * Runs the thunk of a locked actor instance: claim the run (attempt + 1, under this consumer's
- * lease), run the thunk outside any transaction while renewing the lease, then apply its recipe
- * and release the lock in one transaction that checks the fencing token. A thunk that throws is
- * re-run with backoff; after `thunkAttempts` runs its message goes to the dead letters and the
- * caller gets the error. A crash leaves the lock for the next lease holder, which re-runs it.
+ * lease), run the thunk outside any transaction while renewing the lease (it gets the lease's
+ * fencing token), then apply its recipe, release the lock and answer the locking call (with the
+ * thunk's reply if it gave one) in one transaction that checks the fencing token. A thunk that
+ * throws is re-run with backoff; after `thunkAttempts` runs its compensation (`onFailure`) is
+ * applied, its message goes to the dead letters and the caller gets the error, in one transaction.
+ * A crash leaves the lock for the next lease holder, which re-runs it (or gives up).
  * @internal
  */
-import type { Recipe, Thunk, ThunkContext } from '../define/actor.js';
+import type { ActorDefinition, Compensation, Recipe, Thunk, ThunkContext } from '../define/actor.js';
 import type { Transaction } from '../backend/contract.js';
 import { CommitUnknownResultError } from '../backend/errors.js';
 import { storedError, type Commit, type InstanceConsumer } from './consumer.js';
-import { DgenError } from '../errors.js';
-import { produceWithPatches, type Draft } from '../util/immer.js';
+import { ActorError, DgenError } from '../errors.js';
+import { produceWithPatches, type Draft, type Patch } from '../util/immer.js';
 import type { Lease } from '../store/lease.js';
 import { clearLock, readLock, writeLock, type LockRecord } from '../store/lock.js';
-import { toDeadLettersRaw, writeReply, type StoredError } from '../store/queue.js';
+import { toDeadLettersRaw, type StoredError, type StoredReply } from '../store/queue.js';
 import { validateValue } from '../state/codec.js';
 import { decodeVersion } from '../store/version.js';
+import { randomHex } from '../util/random-hex.js';
 
 /** The lock moved on (another consumer took the lease) before this run could apply its result. */
 export class StaleLockError extends DgenError {
@@ -27,11 +30,19 @@ export class StaleLockError extends DgenError {
 
 export type ThunkResult = { readonly kind: 'released' | 'gone' | 'stopped' } | { readonly kind: 'standby'; readonly until: number };
 
+/** What a thunk run finished with: the recipe to apply, and the reply for the locking call if it gave one. */
+interface Finished<S> {
+  readonly recipe: Recipe<S> | undefined;
+  readonly reply?: { readonly value: unknown };
+}
+
 type Claim<S> = { kind: 'run'; lock: LockRecord; state: S } | { kind: 'exhausted'; lock: LockRecord } | { kind: 'gone' } | { kind: 'standby'; until: number };
 
 export async function runLockedThunk<S>(c: InstanceConsumer<S>): Promise<ThunkResult> {
   for (;;) {
-    const claim = await c.rt.backend.transact((tx) => claimRun(c, tx));
+    // An ambiguous claim is claimed again under the same id: it never burns an attempt.
+    const claimId = randomHex(8);
+    const claim = await untilDecided(() => c.rt.backend.transact((tx) => claimRun(c, tx, claimId)));
     if (claim.kind === 'gone' || claim.kind === 'standby') return claim;
     if (claim.kind === 'exhausted') {
       // The last run crashed (or its consumer stopped) after it failed: give up now.
@@ -40,33 +51,36 @@ export async function runLockedThunk<S>(c: InstanceConsumer<S>): Promise<ThunkRe
       emitFailed(c, claim.lock, error);
       return { kind: 'released' };
     }
-    const outcome = await runWithLease(c, claim.lock, claim.state);
+    let outcome = await runWithLease(c, claim.lock, claim.state);
     if (c.stopping.aborted) return { kind: 'stopped' };
-    if ('recipe' in outcome) {
+    if ('finished' in outcome) {
       try {
         const { messageId, action, thunk, attempt } = claim.lock;
         // Emitted before the caller is answered, so whoever awaits the call sees the event already.
-        await complete(c, claim.lock, outcome.recipe, () => c.rt.emit({ type: 'thunk-succeeded', actor: c.def.name, id: c.id, messageId, action, thunk, attempt }));
+        await complete(c, claim.lock, outcome.finished, () => c.rt.emit({ type: 'thunk-succeeded', actor: c.def.name, id: c.id, messageId, action, thunk, attempt }));
         return { kind: 'released' };
       } catch (e) {
         if (e instanceof StaleLockError) return { kind: 'standby', until: Date.now() + c.def.options.leaseMs };
-        outcome.error = e;
+        outcome = { error: e };
       }
     }
-    if (outcome.error !== undefined) {
+    if ('error' in outcome) {
       const error = storedError(outcome.error, 'thunk_failed');
       const willRetry = claim.lock.attempt < c.def.options.thunkAttempts;
       const { messageId, action, thunk, attempt } = claim.lock;
       c.rt.emit({ type: 'thunk-failed', actor: c.def.name, id: c.id, messageId, action, thunk, attempt, willRetry, error: outcome.error });
+      // Kept with the lock, so that whoever gives up after a crash reports this error.
+      await untilDecided(() =>
+        c.rt.backend.transact(async (tx) => {
+          const lock = await readLock(tx, c.keys);
+          if (lock?.messageId === claim.lock.messageId) writeLock(tx, c.keys, { ...lock, lastError: error });
+        }),
+      );
       if (!willRetry) {
         await fail(c, claim.lock, error);
         emitFailed(c, claim.lock, outcome.error);
         return { kind: 'released' };
       }
-      await c.rt.backend.transact(async (tx) => {
-        const lock = await readLock(tx, c.keys);
-        if (lock?.messageId === claim.lock.messageId) writeLock(tx, c.keys, { ...lock, lastError: error });
-      });
       await new Promise((r) => setTimeout(r, c.def.options.thunkRetryMs * 2 ** (claim.lock.attempt - 1)));
     }
   }
@@ -78,11 +92,14 @@ function emitFailed<S>(c: InstanceConsumer<S>, lock: LockRecord, error: unknown)
 }
 
 /** Takes the next run of the lock for this consumer, with the committed state it runs on. */
-async function claimRun<S>(c: InstanceConsumer<S>, tx: Transaction): Promise<Claim<S>> {
+async function claimRun<S>(c: InstanceConsumer<S>, tx: Transaction, claimId: string): Promise<Claim<S>> {
   const lease = await c.lease(tx);
   if (typeof lease === 'number') return { kind: 'standby', until: lease };
   const lock = await readLock(tx, c.keys);
   if (lock === undefined) return { kind: 'gone' };
+  if (lock.claim === claimId && lock.owner === c.owner && lock.token === lease.token) {
+    return { kind: 'run', lock, state: await c.baseState(tx, decodeVersion(await tx.get(c.keys.version))) }; // our claim committed
+  }
   if (lock.attempt >= c.def.options.thunkAttempts) {
     // The last run may have been another consumer's (it crashed): take the lock over, so that
     // `fail` passes the fence and releases it.
@@ -90,7 +107,7 @@ async function claimRun<S>(c: InstanceConsumer<S>, tx: Transaction): Promise<Cla
     if (lock.owner !== c.owner || lock.token !== lease.token) writeLock(tx, c.keys, owned);
     return { kind: 'exhausted', lock: owned };
   }
-  const claimed: LockRecord = { ...lock, owner: c.owner, token: lease.token, attempt: lock.attempt + 1 };
+  const claimed: LockRecord = { ...lock, owner: c.owner, token: lease.token, attempt: lock.attempt + 1, claim: claimId };
   writeLock(tx, c.keys, claimed);
   const state = await c.baseState(tx, decodeVersion(await tx.get(c.keys.version)));
   return { kind: 'run', lock: claimed, state };
@@ -100,7 +117,7 @@ async function claimRun<S>(c: InstanceConsumer<S>, tx: Transaction): Promise<Cla
  * Runs the thunk outside any transaction, renewing the lease; the signal fires if the lease is
  * lost or the consumer stops (then the thunk is abandoned: the lock stays for the next owner).
  */
-async function runWithLease<S>(c: InstanceConsumer<S>, lock: LockRecord, state: S): Promise<{ recipe: Recipe<S> | undefined; error?: unknown } | { error: unknown }> {
+async function runWithLease<S>(c: InstanceConsumer<S>, lock: LockRecord, state: S): Promise<{ finished: Finished<S> } | { error: unknown }> {
   const controller = new AbortController();
   const onStop = () => controller.abort(c.stopping.reason);
   c.stopping.addEventListener('abort', onStop, { once: true });
@@ -118,13 +135,11 @@ async function runWithLease<S>(c: InstanceConsumer<S>, lock: LockRecord, state: 
       .finally(() => (renewing = false));
   }, c.def.options.leaseMs / 3);
   try {
-    const thunk = c.def.thunks[lock.thunk] as Thunk<S> | undefined;
-    if (thunk === undefined) throw new DgenError('unknown_thunk', `Actor '${c.def.name}' has no thunk named '${lock.thunk}' (the lock was written by another version of the code).`);
-    const ctx: ThunkContext<S> = { state, key: `${c.def.name}/${c.id}/${lock.messageId}`, actorId: c.id, signal: controller.signal, attempt: lock.attempt };
-    const run = (thunk as (args: unknown, ctx: ThunkContext<S>) => Promise<Recipe<S> | void> | Recipe<S> | void)(lock.args, ctx);
-    const recipe = await Promise.race([run, abandoned]);
-    if (recipe !== undefined && typeof recipe !== 'function') throw new DgenError('invalid_recipe', `Thunk '${lock.thunk}' of '${c.def.name}' must return a recipe function or nothing.`);
-    return { recipe: recipe ?? undefined };
+    const { run } = thunkParts(c.def, lock.thunk);
+    if (run === undefined) throw new DgenError('unknown_thunk', `Actor '${c.def.name}' has no thunk named '${lock.thunk}' (the lock was written by another version of the code).`);
+    const ctx: ThunkContext<S> = { state, key: `${c.def.name}/${c.id}/${lock.messageId}`, actorId: c.id, signal: controller.signal, attempt: lock.attempt, fencingToken: lock.token };
+    const result = await Promise.race([(run as (args: unknown, ctx: ThunkContext<S>) => unknown)(lock.args, ctx), abandoned]);
+    return { finished: finishedOf(c, lock.thunk, result) };
   } catch (error) {
     return { error };
   } finally {
@@ -143,38 +158,94 @@ async function fence<S>(c: InstanceConsumer<S>, tx: Transaction, lock: LockRecor
   return lease;
 }
 
-/** Applies the recipe, releases the lock and delivers the locking message's reply, in one transaction. */
-async function complete<S>(c: InstanceConsumer<S>, lock: LockRecord, recipe: Recipe<S> | undefined, committed: () => void): Promise<void> {
-  await c.commitChange(async (tx, batchId): Promise<Commit<S>> => {
+/** A thunk declared as a function or as `{ run, onFailure }`. */
+function thunkParts<S>(def: ActorDefinition<S>, name: string): { run?: Thunk<S>; onFailure?: Compensation<S> } {
+  const entry = Object.hasOwn(def.thunks, name) ? def.thunks[name] : undefined;
+  return typeof entry === 'function' ? { run: entry } : (entry ?? {});
+}
+
+/** Checks what a thunk returned: a recipe, `{ recipe, reply }` or nothing; the reply must be storable. */
+function finishedOf<S>(c: InstanceConsumer<S>, thunk: string, result: unknown): Finished<S> {
+  if (result === undefined || typeof result === 'function') return { recipe: result as Recipe<S> | undefined };
+  const r = result as { recipe?: unknown; reply?: unknown } | null;
+  const keys = r !== null && typeof r === 'object' && !Array.isArray(r) ? Object.keys(r) : ['?'];
+  if (keys.some((k) => k !== 'recipe' && k !== 'reply') || (r!.recipe !== undefined && typeof r!.recipe !== 'function')) {
+    throw new DgenError('invalid_recipe', `Thunk '${thunk}' of '${c.def.name}' must return a recipe function, { recipe, reply }, or nothing.`);
+  }
+  if (!('reply' in r!)) return { recipe: r!.recipe as Recipe<S> | undefined };
+  validateValue(r!.reply, `reply of thunk '${thunk}'`);
+  return { recipe: r!.recipe as Recipe<S> | undefined, reply: { value: r!.reply } };
+}
+
+/** The locking message, as the outcome its caller waits for. */
+function outcomeOf(lock: LockRecord, reply: StoredReply) {
+  return { envelope: { id: lock.messageId, action: lock.action, wantsReply: lock.wantsReply, replyTo: lock.replyTo, keep: lock.keep }, reply };
+}
+
+/**
+ * Applies the recipe, releases the lock and delivers the locking message's reply (the thunk's,
+ * else the reducer's), in one transaction.
+ */
+async function complete<S>(c: InstanceConsumer<S>, lock: LockRecord, finished: Finished<S>, committed: () => void): Promise<void> {
+  const { recipe } = finished;
+  const reply: StoredReply = finished.reply === undefined ? lock.reply : { ok: true, value: finished.reply.value };
+  await untilDecided(() => c.commitChange(async (tx, batchId): Promise<Commit<S>> => {
     await fence(c, tx, lock);
     const version = decodeVersion(await tx.get(c.keys.version));
     const base = await c.baseState(tx, version);
     const [state, patches] = recipe === undefined ? [base, []] : produceWithPatches(base, (draft: Draft<S>) => void recipe(draft));
     for (const p of patches) if (p.op !== 'remove') validateValue(p.value, `state (recipe of ${lock.thunk})`);
     clearLock(tx, c.keys);
-    return c.writeState(tx, batchId, version, base, state as S, patches, [{ envelope: { id: lock.messageId, action: lock.action, wantsReply: lock.wantsReply, replyTo: lock.replyTo }, reply: lock.reply }]);
-  }, committed);
+    return c.writeState(tx, batchId, version, base, state as S, patches, [outcomeOf(lock, reply)]);
+  }, committed));
 }
 
-/** Gives up: the message goes to the dead letters, the caller gets the error, the lock is released. */
-async function fail<S>(c: InstanceConsumer<S>, lock: LockRecord, error: StoredError): Promise<void> {
-  const outcome = { envelope: { id: lock.messageId, action: lock.action, wantsReply: lock.wantsReply, replyTo: lock.replyTo }, reply: { ok: false as const, error } };
-  try {
-    await c.rt.backend.transact(async (tx) => {
-      await fence(c, tx, lock);
-      clearLock(tx, c.keys);
-      toDeadLettersRaw(tx, c.keys, lock.items, lock.raw, error, lock.attempt);
-      if (lock.wantsReply && !c.rt.waiters.has(lock.messageId)) writeReply(tx, c.keys, lock.messageId, outcome.reply, lock.replyTo);
-    });
-  } catch (e) {
-    // A caller in this process has no stored reply: answer it if the ambiguous commit applied.
-    if (!(e instanceof CommitUnknownResultError) || !(await c.rt.backend.transact((tx) => deadLettered(c, tx, lock), { idempotent: true }))) throw e;
+/**
+ * Runs a commit again while it ends in `commit_unknown_result` that did not apply (commitChange
+ * has checked that): a storage fault while releasing the lock is not the thunk's failure, and must
+ * not make a thunk that succeeded give up, nor a compensation be skipped.
+ */
+async function untilDecided<T>(commit: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      return await commit();
+    } catch (e) {
+      if (!(e instanceof CommitUnknownResultError)) throw e;
+    }
   }
-  c.settle(outcome);
 }
 
-/** Is the locking message in the dead letters, its lock released? */
-async function deadLettered<S>(c: InstanceConsumer<S>, tx: Transaction, lock: LockRecord): Promise<boolean> {
-  if ((await tx.get(c.keys.deadLetters.pack(lock.items))) === undefined) return false;
-  return (await readLock(tx, c.keys))?.messageId !== lock.messageId;
+/**
+ * Gives up: runs the thunk's compensation (`onFailure`), moves the message to the dead letters,
+ * answers the caller with the error and releases the lock, all in one transaction, so the
+ * compensation is applied exactly once (an ambiguous commit is resolved by the version key).
+ */
+async function fail<S>(c: InstanceConsumer<S>, lock: LockRecord, error: StoredError): Promise<void> {
+  await untilDecided(() => c.commitChange(async (tx, batchId): Promise<Commit<S>> => {
+    await fence(c, tx, lock);
+    const version = decodeVersion(await tx.get(c.keys.version));
+    const base = await c.baseState(tx, version);
+    const { state, patches, letter } = compensate(c, lock, base, error);
+    clearLock(tx, c.keys);
+    toDeadLettersRaw(tx, c.keys, lock.items, lock.raw, letter, lock.attempt);
+    return c.writeState(tx, batchId, version, base, state, patches, [outcomeOf(lock, { ok: false, error })]);
+  }));
+}
+
+/**
+ * Applies the thunk's `onFailure` to the state. A compensation that throws (or makes a state
+ * that cannot be stored) changes nothing, like a reducer that throws; the dead letter says why.
+ */
+function compensate<S>(c: InstanceConsumer<S>, lock: LockRecord, base: S, error: StoredError): { state: S; patches: Patch[]; letter: StoredError } {
+  const { onFailure } = thunkParts(c.def, lock.thunk);
+  if (onFailure === undefined) return { state: base, patches: [], letter: error };
+  try {
+    const thrown = new ActorError({ ...error, action: lock.action });
+    const [state, patches] = produceWithPatches(base, (draft: Draft<S>) => void (onFailure as (d: Draft<S>, e: ActorError, a: unknown) => void)(draft, thrown, lock.args));
+    for (const p of patches) if (p.op !== 'remove') validateValue(p.value, `state (onFailure of ${lock.thunk})`);
+    return { state: state as S, patches, letter: error };
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    return { state: base, patches: [], letter: { ...error, message: `${error.message} (and its compensation onFailure failed, changing nothing: ${why})` } };
+  }
 }

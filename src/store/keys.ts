@@ -13,7 +13,8 @@
  * (prefix, 'a', name, id, 'l', …)         lock of a running thunk (a chunked value)
  * (prefix, 'a', name, id, 'e')            consumer lease
  * (prefix, 'a', name, id, 'x')            halt record: the failed message that paused the actor (policy 'halt')
- * (prefix, 'a', name, id, 'k', key)       idempotency keys of dispatches, with (…, 't', time, key) to expire them
+ * (prefix, 'a', name, id, 'k', key)       idempotency keys of dispatches and calls, with (…, 't', time, key[, msgId]) to expire them
+ * (prefix, 'a', name, id, 'c', msgId)     replies of idempotent calls, kept (not consumed) as long as their key
  * (prefix, 'w', name, id)                 "has work" index, so serve() finds instances with messages
  * (prefix, 'x', name, id)                 index of instances with stored state or dead letters (admin listing)
  * (prefix, 'n', name)                     notify counter, bumped by every enqueue (watched by consumers)
@@ -47,6 +48,8 @@ export interface ActorKeys {
   readonly halt: Buffer;
   readonly idempotency: Subspace;
   readonly idempotencyByTime: Subspace;
+  /** Replies of calls sent with an idempotency key, kept for retries with the same key. */
+  readonly keptReplies: Subspace;
   /** The "has work" marker of this instance. */
   readonly work: Buffer;
   /** This instance's entry in the index of instances with state or dead letters. */
@@ -90,6 +93,7 @@ export class Layout {
       halt: a.pack(['x']),
       idempotency: a.at('k'),
       idempotencyByTime: a.at('t'),
+      keptReplies: a.at('c'),
       work: this.root.pack(['w', name, id]),
       index: this.root.pack(['x', name, id]),
       notify: this.notify(name),

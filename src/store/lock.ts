@@ -22,6 +22,8 @@ export interface LockRecord {
   readonly wantsReply: boolean;
   /** The reply inbox of the caller's process (see runtime/replies.ts). */
   readonly replyTo?: string | undefined;
+  /** An idempotent call: its reply is also kept (see idempotency.ts). */
+  readonly keep?: true | undefined;
   /** The reducer's reply, delivered once the thunk has finished. */
   readonly reply: StoredReply;
   /** The message as it was queued, and its queue position, for the dead letters if the thunk keeps failing. */
@@ -32,6 +34,8 @@ export interface LockRecord {
   readonly token: number;
   /** Runs started so far. */
   readonly attempt: number;
+  /** The id of the claim that started the current run (a claim retried after an ambiguous commit finds itself). */
+  readonly claim?: string | undefined;
   readonly lastError?: StoredError | undefined;
 }
 

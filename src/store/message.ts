@@ -20,6 +20,8 @@ export interface Envelope {
    * the call leaves a pointer there, so one listener per process finds every reply it waits for.
    */
   readonly replyTo?: string | undefined;
+  /** A call sent with an idempotency key: its reply is also kept for retries (see idempotency.ts). */
+  readonly keep?: true | undefined;
 }
 
 /** A fresh message id: 12 hex digits of ms time, 20 of randomness. @internal */
@@ -36,7 +38,8 @@ export function idFloor(time: number): string {
 export function encodeEnvelope(e: Envelope): Buffer {
   validateValue(e.payload, 'payload');
   const fields: unknown[] = [e.id, e.action, e.payload, e.at, e.wantsReply];
-  if (e.replyTo !== undefined) fields.push(e.replyTo);
+  if (e.replyTo !== undefined || e.keep === true) fields.push(e.replyTo ?? null);
+  if (e.keep === true) fields.push(true);
   return encodeValue(fields);
 }
 
@@ -48,11 +51,11 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
   } catch (cause) {
     throw new CorruptMessageError('the stored bytes do not decode', cause);
   }
-  if (!Array.isArray(v) || (v.length !== 5 && v.length !== 6) || typeof v[0] !== 'string' || typeof v[1] !== 'string' || typeof v[3] !== 'number') {
+  if (!Array.isArray(v) || v.length < 5 || v.length > 7 || typeof v[0] !== 'string' || typeof v[1] !== 'string' || typeof v[3] !== 'number') {
     throw new CorruptMessageError('the stored value is not a message envelope');
   }
   const replyTo = typeof v[5] === 'string' ? v[5] : undefined;
-  return { id: v[0], action: v[1], payload: v[2], at: v[3], wantsReply: v[4] === true, ...(replyTo === undefined ? {} : { replyTo }) };
+  return { id: v[0], action: v[1], payload: v[2], at: v[3], wantsReply: v[4] === true, ...(replyTo === undefined ? {} : { replyTo }), ...(v[6] === true ? { keep: true as const } : {}) };
 }
 
 /** A stored message that cannot be decoded. It is moved to the dead letters instead of blocking the queue. */

@@ -22,6 +22,11 @@ export interface Outgoing {
   readonly bytes: Buffer;
   /** Enqueue at most once per key (see idempotency.ts). */
   readonly idempotencyKey?: string | undefined;
+  /**
+   * Set by the sender when the key was already used: the id of the message that used it first
+   * ('' for a dispatch's), whose reply a retried call waits for. This message was not enqueued.
+   */
+  duplicateOf?: string | undefined;
 }
 
 /**
@@ -29,7 +34,8 @@ export interface Outgoing {
  * for a payload that cannot be stored and `message_too_large` over MAX_MESSAGE_BYTES.
  */
 export function outgoing(action: string, payload: unknown, wantsReply: boolean, idempotencyKey?: string, replyTo?: string): Outgoing {
-  const envelope: Envelope = { id: newMessageId(), action, payload, at: Date.now(), wantsReply, ...(replyTo === undefined ? {} : { replyTo }) };
+  const keep = wantsReply && idempotencyKey !== undefined ? { keep: true as const } : {};
+  const envelope: Envelope = { id: newMessageId(), action, payload, at: Date.now(), wantsReply, ...(replyTo === undefined ? {} : { replyTo }), ...keep };
   const bytes = encodeEnvelope(envelope);
   if (bytes.length > MAX_MESSAGE_BYTES) throw new MessageTooLargeError(bytes.length, MAX_MESSAGE_BYTES);
   return { envelope, bytes, idempotencyKey };

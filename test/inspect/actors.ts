@@ -29,17 +29,17 @@ export const lockerStarted = new Promise<void>((resolve) => (started = resolve))
 export const Locker = defineActor({
   name: 'locker',
   initialState: () => ({ held: 0 }),
-  reducers: {
-    hold(state, _: void, ctx) {
-      state.held += 1;
-      ctx.lock('wait', {});
-    },
-  },
   thunks: {
     async wait(_args: Record<string, never>, { signal }) {
       started();
       if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
       throw new Error('abandoned');
+    },
+  },
+  reducers: {
+    hold(state, _: void, ctx) {
+      state.held += 1;
+      ctx.lock('wait', {});
     },
   },
 });

@@ -20,6 +20,15 @@ class Point {
 const Bad = defineActor({
   name: 'bad',
   initialState: () => ({ n: 0, data: {} as Record<string, unknown> }),
+  thunks: {
+    noop(_args?: unknown) {},
+    async replyFunction() {
+      return { reply: () => 1 };
+    },
+    async returnNumber() {
+      return 42 as never;
+    },
+  },
   reducers: {
     ok(state) {
       state.n += 1;
@@ -59,7 +68,7 @@ const Bad = defineActor({
       return ctx.reply(() => 1);
     },
     lockUnknown(_state, _: void, ctx) {
-      ctx.lock('nope');
+      (ctx.lock as (thunk: string) => void)('nope'); // untyped caller: checked at run time
     },
     lockTwice(_state, _: void, ctx) {
       ctx.lock('noop');
@@ -104,10 +113,14 @@ const Bad = defineActor({
     sendAtTooFar(_state, _: void, ctx) {
       ctx.send(Counter, 'x', { at: Date.now() + 11 * 365 * 86_400_000 }).increment(1);
     },
+    thunkReplyFunction(_state, _: void, ctx) {
+      return ctx.lock('replyFunction');
+    },
+    thunkReturnsNumber(_state, _: void, ctx) {
+      ctx.lock('returnNumber');
+    },
   },
-  thunks: {
-    noop() {},
-  },
+  options: { thunkRetryMs: 1 },
 });
 
 let backend: MemoryBackend;
@@ -156,11 +169,16 @@ const refused: Case[] = [
   ['id over 1,000 bytes', 'invalid_id', () => system.ref(Counter, 'é'.repeat(501))],
   ['serve with a bad id', 'invalid_id', () => system.serve(Counter, { ids: [''] })],
   ['empty idempotency key', 'invalid_idempotency_key', () => system.ref(Counter, 'c').dispatch.increment(1, { idempotencyKey: '' })],
+  ['call idempotency key that is a number', 'invalid_idempotency_key', () => system.ref(Counter, 'c').call.add(1, { idempotencyKey: 7 as never })],
+  ['call idempotency key over 1,000 bytes', 'invalid_idempotency_key', () => system.ref(Counter, 'c').call.add(1, { idempotencyKey: 'k'.repeat(1_001) })],
   ['definition without name', 'invalid_definition', () => defineActor({ name: '', initialState: 0, reducers: { a() {} } })],
   ['definition name with a slash', 'invalid_definition', () => defineActor({ name: 'a/b', initialState: 0, reducers: { a() {} } })],
   ['definition without reducers', 'invalid_definition', () => defineActor({ name: 'x', initialState: 0, reducers: {} })],
   ['reducer that is not a function', 'invalid_definition', () => defineActor({ name: 'x', initialState: 0, reducers: { a: 1 as never } })],
   ['thunk that is not a function', 'invalid_definition', () => defineActor({ name: 'x', initialState: 0, reducers: { a() {} }, thunks: { t: 'no' as never } })],
+  ['thunk onFailure that is not a function', 'invalid_definition', () => defineActor({ name: 'x', initialState: 0, thunks: { t: { run: async () => {}, onFailure: 'undo' as never } }, reducers: { a() {} } })],
+  ['thunk spec without run', 'invalid_definition', () => defineActor({ name: 'x', initialState: 0, thunks: { t: { onFailure() {} } as never }, reducers: { a() {} } })],
+  ['thunk spec with an unknown field', 'invalid_definition', () => defineActor({ name: 'x', initialState: 0, thunks: { t: { run: async () => {}, onFailur() {} } as never }, reducers: { a() {} } })],
   ['unknown failure policy', 'invalid_definition', () => defineActor({ name: 'x', initialState: 0, reducers: { a() {} }, options: { failurePolicy: 'retry' as never } })],
   ['batch size of 0', 'invalid_definition', () => defineActor({ name: 'x', initialState: 0, reducers: { a() {} }, options: { maxBatchMessages: 0 } })],
   ['two definitions with one name', 'definition_conflict', () => system.ref(defineActor({ name: 'bad', initialState: 0, reducers: { ok() {} } }), 'a')],
@@ -288,6 +306,8 @@ const failing: Case[] = [
   ['cancel with a numeric timer key', 'invalid_timer_key', () => bad().call.cancelNumericKey()],
   ['delayed send with a NaN delay', 'invalid_options', () => bad().call.sendDelayNaN()],
   ['delayed send over 10 years ahead', 'invalid_options', () => bad().call.sendAtTooFar()],
+  ['thunk reply with a function (after its attempts)', 'unserializable_value', () => bad().call.thunkReplyFunction()],
+  ['thunk returning neither a recipe nor { recipe, reply }', 'invalid_recipe', () => bad().call.thunkReturnsNumber()],
 ];
 
 describe('bad input refused at the boundary leaves the store unchanged', () => {

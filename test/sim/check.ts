@@ -97,11 +97,13 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
   for (const [actor, log] of logs) {
     log.forEach((entry, index) => {
       const tag = tagOf(entry);
-      if (tag.endsWith('!')) {
+      if (tag.endsWith('!') || tag.endsWith('~')) {
+        // A recipe (`!`) or a compensation (`~`): applied right after its locking message, the queue paused between.
         const base = tag.slice(0, -1);
         const s = sent.get(base);
-        if (s?.action !== 'lockOp' || s.actor !== actor) fail(`${actor}[${index}]: recipe ${tag} of no locking message of this actor`);
-        else if (at(actor, index - 1) !== base) fail(`${actor}[${index}]: recipe ${tag} does not follow its locking message (previous: ${at(actor, index - 1)})`);
+        const what = tag.endsWith('!') ? 'recipe' : 'compensation';
+        if (s?.action !== 'lockOp' || s.actor !== actor) fail(`${actor}[${index}]: ${what} ${tag} of no locking message of this actor`);
+        else if (at(actor, index - 1) !== base) fail(`${actor}[${index}]: ${what} ${tag} does not follow its locking message (previous: ${at(actor, index - 1)})`);
       } else if (tag.endsWith('@')) {
         // The message of a timer set by an `arm` of this actor, which was applied before it.
         const base = tag.slice(0, -1);
@@ -125,20 +127,21 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
   // The final state is a sequential replay of the log; keep each prefix for the replies.
   const prefixes = new Map<string, Array<{ sum: number; hash: number }>>();
   for (const [actor, f] of final) {
-    const replay = { sum: 0, hash: 0, recipes: 0, blob: '' };
+    const replay = { sum: 0, hash: 0, recipes: 0, compensations: 0, blob: '' };
     const states = [{ sum: 0, hash: 0 }];
     for (const entry of f.state.log) {
       const tag = tagOf(entry);
       step(replay, tag, delta(sent, tag));
       if (tag.endsWith('!')) replay.recipes++;
+      if (tag.endsWith('~')) replay.compensations++;
       const s = sent.get(tag);
       if (s?.action === 'blob') replay.blob = blobOf(tag, s.v);
       states.push({ sum: replay.sum, hash: replay.hash });
     }
     prefixes.set(actor, states);
     const s = f.state;
-    if (s.sum !== replay.sum || s.hash !== replay.hash || s.recipes !== replay.recipes) {
-      fail(`${actor}: final state (sum ${s.sum}, hash ${s.hash}, recipes ${s.recipes}) differs from the replay of its log (sum ${replay.sum}, hash ${replay.hash}, recipes ${replay.recipes})`);
+    if (s.sum !== replay.sum || s.hash !== replay.hash || s.recipes !== replay.recipes || s.compensations !== replay.compensations) {
+      fail(`${actor}: final state (sum ${s.sum}, hash ${s.hash}, recipes ${s.recipes}, compensations ${s.compensations}) differs from the replay of its log (sum ${replay.sum}, hash ${replay.hash}, recipes ${replay.recipes}, compensations ${replay.compensations})`);
     }
     if (s.blob !== replay.blob) fail(`${actor}: final blob (${s.blob.length} chars) differs from the replay (${replay.blob.length} chars)`);
   }
@@ -224,9 +227,15 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
         if (recipe === undefined && !dead.has(s.tag)) fail(`locking message ${s.tag} applied but its recipe never was (and it is not dead-lettered)`);
         if (recipe !== undefined && dead.has(s.tag)) fail(`locking message ${s.tag} both completed and dead-lettered`);
         if (s.reply?.ok === true && recipe === undefined) fail(`call ${s.tag} got a reply but its thunk never completed`);
+        // A thunk that gave up is compensated exactly once (twice is "applied twice"), one that completed never:
+        // after a give-up the state is never left between lock and release.
+        const compensation = where.get(`${s.tag}~`);
+        if (dead.has(s.tag) && compensation === undefined) fail(`locking message ${s.tag} dead-lettered but never compensated`);
+        if (!dead.has(s.tag) && compensation !== undefined) fail(`locking message ${s.tag} compensated but not dead-lettered`);
+        if (s.thunkReply === true && s.reply?.ok === true && s.reply.value !== `${s.tag}!`) fail(`call ${s.tag} got ${JSON.stringify(s.reply.value)}, not its thunk's reply`);
       }
     }
-    if (s.action !== 'fail' && s.action !== 'poison' && s.reply?.ok === true && pos !== undefined) {
+    if (s.action !== 'fail' && s.action !== 'poison' && s.thunkReply !== true && s.reply?.ok === true && pos !== undefined) {
       const value = s.reply.value as Snap | undefined;
       if (s.action === 'add') {
         if (value !== undefined) fail(`call ${s.tag}: add replied ${JSON.stringify(value)}`);
@@ -279,7 +288,7 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
   const byRef = new Map<string, Sent[]>();
   for (const s of sent.values()) {
     // A delayed dispatch (`ring`) is not ordered with the ref's other messages.
-    if (!where.has(s.tag) || (s.via === 'dispatch' && s.firstAcked !== true) || s.action === 'ring') continue;
+    if (!where.has(s.tag) || (s.via === 'dispatch' && s.firstAcked !== true) || s.firstRefused === true || s.action === 'ring') continue;
     const list = byRef.get(s.ref) ?? [];
     list.push(s);
     byRef.set(s.ref, list);
@@ -327,7 +336,7 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
   for (const [actor, log] of logs) {
     for (const entry of log) {
       const tag = tagOf(entry);
-      if (tag.endsWith('!') || world.effects.has(`${actor}/${tag}`)) continue;
+      if (tag.endsWith('!') || tag.endsWith('~') || world.effects.has(`${actor}/${tag}`)) continue; // recipes and compensations have no effects
       if (!world.crashed.has(procOf(entry))) fail(`effect of ${actor}/${tag} never ran, yet ${procOf(entry)} did not crash`);
     }
   }
@@ -362,6 +371,12 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
     if (!r.key.startsWith(`${nameOf(r.actor)}/${r.actor}/`)) fail(`idempotency key ${r.key} does not name its actor ${r.actor}`);
   }
   for (const [tag, keys] of keysByTag) if (keys.size > 1) fail(`thunk of ${tag} ran under ${keys.size} idempotency keys`);
+  // Fencing: a later run of a thunk holds a lease at least as recent as an earlier one's.
+  const runs = new Map<string, Array<{ attempt: number; token: number }>>();
+  for (const r of world.requests) runs.set(r.key, [...(runs.get(r.key) ?? []), { attempt: r.attempt, token: r.fencingToken }]);
+  for (const [key, list] of runs) {
+    for (const a of list) for (const b of list) if (a.attempt < b.attempt && a.token > b.token) fail(`thunk ${key}: run ${b.attempt} had fencing token ${b.token}, lower than run ${a.attempt}'s ${a.token}`);
+  }
   for (const tag of where.keys()) if (tag.endsWith('!') && !keysByTag.has(tag.slice(0, -1))) fail(`recipe ${tag} applied without any service request`);
 
   return out;
@@ -370,6 +385,7 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
 /** How a logged tag changes `sum`, from what was sent. */
 function delta(sent: ReadonlyMap<string, Sent>, tag: string): number {
   if (tag.endsWith('!') || tag.endsWith('@')) return 1;
+  if (tag.endsWith('~')) return -1;
   if (tag.endsWith('>')) return sent.get(tag.slice(0, -1))?.v ?? NaN;
   const s = sent.get(tag);
   if (s === undefined) return NaN;

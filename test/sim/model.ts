@@ -7,7 +7,7 @@
  * Each simulated process gets its own definition object (same name, same reducers): reducers,
  * effects and thunks then know which process runs them, as they would in separate OS processes.
  */
-import { defineActor, type ActorOptions, type Reply } from '../../src/index.js';
+import { defineActor, type ActorOptions, type Locked, type Reply } from '../../src/index.js';
 
 export interface SimState {
   log: string[];
@@ -15,6 +15,8 @@ export interface SimState {
   hash: number;
   /** Thunk recipes applied. */
   recipes: number;
+  /** Compensations (`onFailure`) of thunks that gave up, applied. */
+  compensations: number;
   /** A large value (up to 200 kB, stored in chunks), replaced by `blob` messages. */
   blob: string;
   /** Timer messages applied (`ring`): tag -> [ctx.now() (its due time), the clock when it was applied]. */
@@ -40,6 +42,8 @@ export interface Payload {
   /** `arm`: the timer's delay; `arm` / `disarm`: its key (unnamed when absent). */
   readonly delay?: number;
   readonly key?: string;
+  /** `lockOp`: the call is answered by the thunk's reply (`<tag>!`), not the reducer's. */
+  readonly thunkReply?: true;
 }
 
 /** What a process does when its actors commit and run thunks. */
@@ -49,7 +53,7 @@ export interface ProcEnv {
   /** An after-commit effect ran for `tag` on `actor` with the committed `state`. */
   effect(tag: string, actor: string, state: SimState): void;
   /** The thunk of `tag`: calls the external service; may crash the process or fail. */
-  external(tag: string, actor: string, ctx: { key: string; attempt: number; signal: AbortSignal }): Promise<void>;
+  external(tag: string, actor: string, ctx: { key: string; attempt: number; signal: AbortSignal; fencingToken: number }): Promise<void>;
 }
 
 /** The actor with the default failure policy (dead letters): instances `a0`, `a1`, … */
@@ -59,7 +63,7 @@ export const STRICT = 'sim.strict';
 /** The definition name of an instance id. */
 export const nameOf = (id: string): string => (id.startsWith('s') ? STRICT : ACTOR);
 
-export const initialSimState = (): SimState => ({ log: [], sum: 0, hash: 0, recipes: 0, blob: '', rings: {}, armed: {} });
+export const initialSimState = (): SimState => ({ log: [], sum: 0, hash: 0, recipes: 0, compensations: 0, blob: '', rings: {}, armed: {} });
 
 /** The large value a `blob` message of size `v` stores. */
 export const blobOf = (tag: string, v: number): string => (tag + '#').repeat(Math.ceil(v / (tag.length + 1))).slice(0, v);
@@ -90,6 +94,23 @@ export function simActor(env: ProcEnv, options: ActorOptions, name: string = ACT
   const Acct = defineActor({
     name,
     initialState: initialSimState,
+    thunks: {
+      external: {
+        async run({ tag, thunkReply }: { tag: string; thunkReply?: true }, ctx) {
+          await env.external(tag, ctx.actorId, ctx);
+          const recipe = (draft: SimState) => {
+            apply(draft, `${tag}!`, 1);
+            draft.recipes += 1;
+          };
+          return thunkReply === true ? { recipe, reply: `${tag}!` } : recipe;
+        },
+        // The thunk gave up: undo in the transaction that dead-letters its message (`<tag>~`).
+        onFailure(draft, _error, { tag }: { tag: string }) {
+          apply(draft, `${tag}~`, -1);
+          draft.compensations += 1;
+        },
+      },
+    },
     reducers: {
       add(state, p: Payload, ctx): void {
         apply(state, p.tag, p.v);
@@ -103,11 +124,11 @@ export function simActor(env: ProcEnv, options: ActorOptions, name: string = ACT
       fail(_state, p: Payload): void {
         throw Object.assign(new Error(`refused ${p.tag}`), { code: 'sim_refused' });
       },
-      lockOp(state, p: Payload, ctx): Reply<Snap> {
+      lockOp(state, p: Payload, ctx): Reply<Snap> | Locked<string> {
         apply(state, p.tag, p.v);
-        ctx.lock('external', { tag: p.tag });
+        const locked = ctx.lock('external', p.thunkReply === true ? { tag: p.tag, thunkReply: true } : { tag: p.tag });
         ctx.after((s) => env.effect(p.tag, ctx.actorId, s));
-        return ctx.reply(snap(state));
+        return p.thunkReply === true ? locked : ctx.reply(snap(state));
       },
       forward(state, p: Payload, ctx): void {
         apply(state, p.tag, -p.v);
@@ -149,15 +170,6 @@ export function simActor(env: ProcEnv, options: ActorOptions, name: string = ACT
       recv(state, p: Payload, ctx): void {
         apply(state, p.tag, p.v);
         ctx.after((s) => env.effect(p.tag, ctx.actorId, s));
-      },
-    },
-    thunks: {
-      async external({ tag }: { tag: string }, ctx) {
-        await env.external(tag, ctx.actorId, ctx);
-        return (draft: SimState) => {
-          apply(draft, `${tag}!`, 1);
-          draft.recipes += 1;
-        };
       },
     },
     options,

@@ -51,8 +51,8 @@ export class TxView implements Transaction {
     if (t.size === 0) return 'read-only';
     if (t.has('v') && t.has('q')) return t.has('l+') ? 'batch-locking' : 'batch';
     if (t.has('v') && t.has('i') && !t.has('l-')) return 'inline';
+    if (t.has('d') && t.has('l-')) return 'thunk-fail'; // gives up: dead letter and compensation (a new version)
     if (t.has('v') && t.has('l-')) return 'thunk-complete';
-    if (t.has('d') && t.has('l-')) return 'thunk-fail';
     if (t.has('l+')) return 'thunk-claim';
     if (t.has('q+')) return 'enqueue';
     if (t.has('w-')) return 'settle-idle';

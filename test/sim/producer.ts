@@ -4,7 +4,7 @@
  * as if it had been lost), calls, locking messages, forwards between actors and failing messages,
  * some awaited one by one and some in bursts without awaiting, and records what happened to each.
  */
-import type { ActorRef, CallOptions, DispatchOptions } from '../../src/index.js';
+import { isDgenError, type ActorRef, type CallOptions, type DispatchOptions } from '../../src/index.js';
 import { type Payload, type SimActor, type SimState } from './model.js';
 import { Rng } from './random.js';
 import type { Incarnation, Slot, World } from './world.js';
@@ -19,6 +19,10 @@ export interface Sent {
   readonly action: Action;
   readonly via: 'dispatch' | 'call';
   readonly keyed: boolean;
+  /** `lockOp` answered by its thunk's reply; such calls carry an idempotency key and are retried with it. */
+  readonly thunkReply?: boolean;
+  /** An idempotent call whose first send was refused (`overloaded`, nothing stored): its retry is not ordered with the ref's messages. */
+  firstRefused?: boolean;
   readonly v: number;
   readonly actor: string;
   readonly to: string | undefined;
@@ -48,6 +52,8 @@ const KINDS = {
   forward: 12,
   lockOp: 5,
   lockCall: 5,
+  /** A call answered by the thunk's reply, with an idempotency key: retried with the key after a timeout. */
+  lockReplyCall: 4,
   fail: 3,
   failCall: 2,
   query: 5,
@@ -99,20 +105,21 @@ export class Producers {
     const actor = rng.pick(cfg.actors);
     if (kind === 'query') return this.query(inc, actor);
     const action: Action =
-      kind === 'addKeyed' || kind === 'addCall' ? 'add' : kind === 'lockCall' ? 'lockOp' : kind === 'failCall' ? 'fail' : kind === 'poisonCall' ? 'poison' : kind === 'armKeyed' ? 'arm' : kind === 'delayed' ? 'ring' : kind;
+      kind === 'addKeyed' || kind === 'addCall' ? 'add' : kind === 'lockCall' || kind === 'lockReplyCall' ? 'lockOp' : kind === 'failCall' ? 'fail' : kind === 'poisonCall' ? 'poison' : kind === 'armKeyed' ? 'arm' : kind === 'delayed' ? 'ring' : kind;
     const key = kind === 'armKeyed' || kind === 'disarm' ? rng.pick(TIMER_KEYS) : undefined;
     const delay = action === 'arm' || action === 'ring' ? rng.int(0, 1_500) : undefined;
-    const via = kind === 'addCall' || kind === 'take' || kind === 'lockCall' || kind === 'failCall' || kind === 'poisonCall' ? 'call' : 'dispatch';
+    const via = kind === 'addCall' || kind === 'take' || kind === 'lockCall' || kind === 'lockReplyCall' || kind === 'failCall' || kind === 'poisonCall' ? 'call' : 'dispatch';
     const to = action === 'forward' ? rng.pick(cfg.actors.filter((id) => id[0] === actor[0])) : undefined;
     const v = action === 'blob' ? rng.int(0, 200_000) : rng.int(1, 9);
     // Now and then a message too large for one value: it is queued in chunks.
     const pad = rng.chance(0.005) ? 'x'.repeat(rng.int(90_000, 200_000)) : undefined;
-    const payload: Payload = { tag, v, ...(to === undefined ? {} : { to }), ...(pad === undefined ? {} : { pad }), ...(action === 'arm' ? { delay } : {}), ...(key === undefined ? {} : { key }) };
+    const thunkReply = kind === 'lockReplyCall';
+    const payload: Payload = { tag, v, ...(thunkReply ? { thunkReply: true as const } : {}), ...(to === undefined ? {} : { to }), ...(pad === undefined ? {} : { pad }), ...(action === 'arm' ? { delay } : {}), ...(key === undefined ? {} : { key }) };
     const refKey = `${inc.name}/${actor}`;
     const issue = this.issued.get(refKey) ?? 0;
     this.issued.set(refKey, issue + 1);
     const sent: Sent = {
-      tag, action, via, keyed: kind === 'addKeyed', v, actor, to, key, delay, ref: refKey, issue,
+      tag, action, via, keyed: kind === 'addKeyed', thunkReply, v, actor, to, key, delay, ref: refKey, issue,
       sends: 1, firstAcked: undefined, acked: false, reply: undefined, settledAt: undefined, rejections: [],
     };
     this.sent.set(tag, sent);
@@ -126,9 +133,9 @@ export class Producers {
       return sent.keyed ? this.resend(sent, (r) => (r.dispatch.add as (p: Payload, o?: DispatchOptions) => Promise<void>)(payload, { idempotencyKey: `key-${tag}` }), rng) : Promise.resolve();
     }
     if (via === 'call') {
-      const options: CallOptions = { timeout: cfg.callTimeoutMs };
+      const options: CallOptions = { timeout: cfg.callTimeoutMs, ...(thunkReply ? { idempotencyKey: `call-${tag}` } : {}) };
       const call = ref.call[action] as (p: Payload, o: CallOptions) => Promise<unknown>;
-      return call(payload, options).then(
+      return (thunkReply ? this.keyedCall(sent, (r) => (r.call[action] as (p: Payload, o: CallOptions) => Promise<unknown>)(payload, options), call(payload, options)) : call(payload, options)).then(
         (value) => {
           sent.settledAt = this.world.elapsed;
           sent.reply = { ok: true, value };
@@ -169,6 +176,32 @@ export class Producers {
       (state) => void this.world.queries.push({ proc: inc.name, actor, atLeast, log: state.log }),
       () => {},
     );
+  }
+
+  /**
+   * An idempotent call: after a `call_timeout` or `overloaded` it is sent again with the same key
+   * (by the same process, while it lives) until it settles otherwise, a few times; the
+   * retry gets the first message's reply and enqueues nothing.
+   */
+  private async keyedCall(sent: Sent, call: (r: SimRef) => Promise<unknown>, first: Promise<unknown>): Promise<unknown> {
+    const inc = this.world.incarnations.get(sent.ref.split('/')[0]!)!;
+    let pending = first;
+    for (let i = 0; ; i++) {
+      try {
+        return await pending;
+      } catch (error) {
+        // Retried by the same process only: a call of a process that closed settles by its close.
+        if (i >= 3 || !inc.alive || !(isDgenError(error, 'call_timeout') || isDgenError(error, 'overloaded'))) throw error;
+        if (i === 0 && isDgenError(error, 'overloaded')) sent.firstRefused = true;
+      }
+      // At once: a process that is closing settles the retry by its close, as it did the first call.
+      sent.sends++;
+      try {
+        pending = call(inc.system.ref(inc.def(sent.actor), sent.actor));
+      } catch (error) {
+        pending = Promise.reject(error);
+      }
+    }
   }
 
   /** Sends an idempotent dispatch again (same key, same payload) until one send is acknowledged. */

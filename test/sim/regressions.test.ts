@@ -57,14 +57,6 @@ describe('found by the simulation', () => {
     const Mailer = defineActor({
       name: 'mailer',
       initialState: { sent: 0 },
-      reducers: {
-        send(_state, _: void, ctx) {
-          ctx.lock('mail');
-        },
-        ping(state, _: void, ctx) {
-          return ctx.reply(state.sent);
-        },
-      },
       thunks: {
         async mail() {
           runs++;
@@ -75,6 +67,14 @@ describe('found by the simulation', () => {
             throw new CrashError('doomed');
           }
           return (draft: { sent: number }) => void (draft.sent += 1);
+        },
+      },
+      reducers: {
+        send(_state, _: void, ctx) {
+          ctx.lock('mail');
+        },
+        ping(state, _: void, ctx) {
+          return ctx.reply(state.sent);
         },
       },
       options: { thunkAttempts: 1, leaseMs: 60, thunkRetryMs: 5 },
@@ -256,15 +256,15 @@ describe('found by the simulation', () => {
     const Mailer = defineActor({
       name: 'mailer',
       initialState: { n: 0 },
+      thunks: {
+        async mail() {
+          throw new Error('mail failed');
+        },
+      },
       reducers: {
         send(_state, _: void, ctx) {
           ctx.lock('mail');
           return ctx.reply(0);
-        },
-      },
-      thunks: {
-        async mail() {
-          throw new Error('mail failed');
         },
       },
       options: { thunkAttempts: 1, thunkRetryMs: 5 },

@@ -55,6 +55,8 @@ export interface ServiceRequest {
   readonly actor: string;
   readonly proc: string;
   readonly attempt: number;
+  /** The fencing token of the run's lease (`ctx.fencingToken`). */
+  readonly fencingToken: number;
 }
 
 /** A `query` and the least log length it had to see (committed before it was issued). */
@@ -355,11 +357,11 @@ export class World {
   }
 
   /** The thunk: calls the external service with its idempotency key; may crash its process around the call. */
-  private async external(inc: Incarnation, tag: string, actor: string, ctx: { key: string; attempt: number; signal: AbortSignal }): Promise<void> {
+  private async external(inc: Incarnation, tag: string, actor: string, ctx: { key: string; attempt: number; signal: AbortSignal; fencingToken: number }): Promise<void> {
     const rate = this.cfg.crash.thunkRate / 2;
     if (!inc.alive) throw new CrashError(inc.name);
     if (this.chaos && this.crashRng.chance(rate) && this.crash(inc, 'thunkBeforeService', 'thunk')) throw new CrashError(inc.name);
-    await this.service(inc, { key: ctx.key, tag, actor, proc: inc.name, attempt: ctx.attempt });
+    await this.service(inc, { key: ctx.key, tag, actor, proc: inc.name, attempt: ctx.attempt, fencingToken: ctx.fencingToken });
     if (!inc.alive) throw new CrashError(inc.name);
     if (this.chaos && this.crashRng.chance(rate) && this.crash(inc, 'thunkAfterService', 'thunk')) throw new CrashError(inc.name);
   }

@@ -20,6 +20,19 @@ export const Audit = defineActor({
 export const Counter = defineActor({
   name: 'counter',
   initialState: () => ({ count: 0, sent: 0 }),
+  thunks: {
+    async email(_args: { to: string }, { state, key, fencingToken }) {
+      same<typeof state, { count: number; sent: number }>(true);
+      same<typeof key, string>(true);
+      same<typeof fencingToken, number>(true);
+      return {
+        recipe: (draft) => {
+          draft.sent += 1;
+        },
+        reply: key.length,
+      };
+    },
+  },
   reducers: {
     increment(state, by: number = 1) {
       state.count += by;
@@ -47,16 +60,11 @@ export const Counter = defineActor({
       ctx.send(Audit, 'log').note();
     },
     notify(_state, to: string, ctx) {
-      ctx.lock('email', { to });
-    },
-  },
-  thunks: {
-    async email(_args: { to: string }, { state, key }) {
-      same<typeof state, { count: number; sent: number }>(true);
-      same<typeof key, string>(true);
-      return (draft) => {
-        draft.sent += 1;
-      };
+      // @ts-expect-error no thunk named emial
+      ctx.lock('emial', { to });
+      // @ts-expect-error the thunk's args are { to: string }
+      ctx.lock('email', { to: 1 });
+      return ctx.lock('email', { to });
     },
   },
 });
@@ -88,6 +96,8 @@ export async function use(): Promise<void> {
   // replies
   same<Awaited<ReturnType<typeof counter.call.add>>, number>(true);
   same<Awaited<ReturnType<typeof counter.call.increment>>, void>(true);
+  same<Awaited<ReturnType<typeof counter.call.notify>>, number>(true); // the thunk's reply
+  await counter.call.notify('a@example.com', { idempotencyKey: 'n-1' });
   const total: number = await counter.call.add(1, { timeout: 1_000 });
   // @ts-expect-error the reply is a number
   const wrong: string = await counter.call.add(1);
