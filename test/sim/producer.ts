@@ -23,6 +23,8 @@ export interface Sent {
   readonly thunkReply?: boolean;
   /** An idempotent call whose first send was refused (`overloaded`, nothing stored): its retry is not ordered with the ref's messages. */
   firstRefused?: boolean;
+  /** A send of this idempotent call ended in a way that may have stored its message (a later refusal speaks for itself only). */
+  earlierMayHaveStored?: boolean;
   readonly v: number;
   readonly actor: string;
   readonly to: string | undefined;
@@ -193,6 +195,7 @@ export class Producers {
         // Retried by the same process only: a call of a process that closed settles by its close.
         if (i >= 3 || !inc.alive || !(isDgenError(error, 'call_timeout') || isDgenError(error, 'overloaded'))) throw error;
         if (i === 0 && isDgenError(error, 'overloaded')) sent.firstRefused = true;
+        if (!isDgenError(error, 'overloaded')) sent.earlierMayHaveStored = true;
       }
       // At once: a process that is closing settles the retry by its close, as it did the first call.
       sent.sends++;
