@@ -12,20 +12,13 @@ import { remember, seen } from '../store/idempotency.js';
 import type { ActorKeys } from '../store/keys.js';
 import { enqueue, mark, wasEnqueued, type Outgoing } from '../store/queue.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { Batcher } from '../util/batcher.js';
 
 /** Most messages / bytes one enqueue transaction carries (far below FoundationDB's 10 MB). */
-const MAX_FLUSH_MESSAGES = 1_000;
-const MAX_FLUSH_BYTES = 4_000_000;
-
-interface Pending {
-  readonly out: Outgoing;
-  readonly resolve: () => void;
-  readonly reject: (e: unknown) => void;
-}
+const LIMITS = { items: 1_000, bytes: 4_000_000 };
 
 export class Sender {
-  private pending: Pending[] = [];
-  private flushing = false;
+  private readonly batcher: Batcher<Outgoing>;
   /** Its turn in admission control (see runtime/admission.ts): sends queue fairly per instance. */
   private readonly lane: { readonly verb: string; readonly key: string };
 
@@ -36,46 +29,16 @@ export class Sender {
     private readonly keys: ActorKeys,
   ) {
     this.lane = { verb: 'send', key: `${name}/${id}` };
+    this.batcher = new Batcher((batch) => this.commit(batch), (out) => out.bytes.length, LIMITS, (flushed) => trackSending(rt, flushed));
   }
 
   /** Resolves once `out` is durably enqueued. */
   send(out: Outgoing): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ out, resolve, reject });
-      if (!this.flushing) {
-        this.flushing = true;
-        const flushed = new Promise<void>((done) => queueMicrotask(() => void this.flush().finally(done)));
-        this.rt.sending.add(flushed);
-        void flushed.then(() => this.rt.sending.delete(flushed));
-      }
-    });
-  }
-
-  private async flush(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.next();
-      try {
-        await this.commit(batch.map((p) => p.out));
-        for (const p of batch) p.resolve();
-      } catch (e) {
-        for (const p of batch) p.reject(e);
-      }
-    }
-    this.flushing = false;
-  }
-
-  private next(): Pending[] {
-    let bytes = 0;
-    let n = 0;
-    while (n < this.pending.length && n < MAX_FLUSH_MESSAGES && (n === 0 || bytes + this.pending[n]!.out.bytes.length <= MAX_FLUSH_BYTES)) {
-      bytes += this.pending[n]!.out.bytes.length;
-      n++;
-    }
-    return this.pending.splice(0, n);
+    return this.batcher.add(out);
   }
 
   /** The messages whose idempotency key (if any) was not used yet; remembers their keys. */
-  private async fresh(tx: Transaction, messages: Outgoing[]): Promise<Outgoing[]> {
+  private async fresh(tx: Transaction, messages: readonly Outgoing[]): Promise<Outgoing[]> {
     const keyed = messages.filter((m) => m.idempotencyKey !== undefined);
     const used = new Set<string>();
     const seenKeys = await Promise.all(keyed.map((m) => seen(tx, this.keys, m.idempotencyKey!)));
@@ -97,7 +60,7 @@ export class Sender {
    * the contract, `engine_failed`). Waiting for admission past its deadline fails with `overloaded`
    * before anything is written.
    */
-  private async commit(messages: Outgoing[]): Promise<void> {
+  private async commit(messages: readonly Outgoing[]): Promise<void> {
     const backend = this.rt.backend;
     for (;;) {
       const consumer = this.rt.inlineConsumer(this.name, this.id);
@@ -123,4 +86,10 @@ export class Sender {
       return;
     }
   }
+}
+
+/** Closing the system waits for flushes in flight (see client/system.ts). */
+export function trackSending(rt: Runtime, flushed: Promise<void>): void {
+  rt.sending.add(flushed);
+  void flushed.then(() => rt.sending.delete(flushed));
 }
