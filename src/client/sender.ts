@@ -11,7 +11,7 @@ import { isDgenError } from '../errors.js';
 import { remember, seen } from '../store/idempotency.js';
 import type { ActorKeys } from '../store/keys.js';
 import { enqueue, mark, wasEnqueued, type Outgoing } from '../store/queue.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { Inlined, Runtime } from '../runtime/runtime.js';
 import { Batcher } from '../util/batcher.js';
 
 /** Most messages / bytes one enqueue transaction carries (far below FoundationDB's 10 MB). */
@@ -65,7 +65,7 @@ export class Sender {
     for (;;) {
       const consumer = this.rt.inlineConsumer(this.name, this.id);
       let written: Outgoing[] = [];
-      let processed: (() => void) | undefined;
+      let processed: Inlined | undefined;
       try {
         await backend.transact(
           async (tx) => {
@@ -81,7 +81,7 @@ export class Sender {
         const first = written[0];
         if (first !== undefined && !(await backend.transact((tx) => wasEnqueued(tx, this.keys, first.envelope.id), { idempotent: true, lane: this.lane }))) continue;
       }
-      if (processed !== undefined) processed();
+      if (processed !== undefined) processed.run();
       else if (written.length > 0) this.rt.enqueued$.next({ name: this.name, id: this.id });
       return;
     }

@@ -4,11 +4,19 @@
  * message (versionstamped, like any other) in the same transaction. Running it twice, on two
  * hosts, or again after `commit_unknown_result` is safe: a timer that was moved is no longer there
  * to be read, and a concurrent move makes one of the two transactions conflict.
+ *
+ * When the due timers are few, an instance that this process serves and whose consumer is idle
+ * gets its timers' messages processed in the firing transaction itself (the inline path of
+ * serve/inline.ts, as a send to an idle instance): one commit instead of a firing commit and then
+ * the consumer's batch, its idle check and their fsyncs. This is what keeps a steady stream of
+ * timers within tens of milliseconds of their due time (BENCHMARKS.md, section 7).
  * @internal
  */
 import type { Transaction } from '../backend/contract.js';
 import type { Layout } from '../store/keys.js';
-import { enqueue, type Outgoing } from '../store/queue.js';
+import { decodeEnvelope } from '../store/message.js';
+import { enqueue, mark, type Outgoing } from '../store/queue.js';
+import type { InlineConsumer, Inlined } from '../runtime/runtime.js';
 import { dueEntries, readTimer, type IndexEntry, type TimerRecord } from '../store/timers.js';
 
 /** Most timers one firing transaction moves. */
@@ -16,10 +24,23 @@ export const FIRE_BATCH = 1_000;
 /** Most message bytes one firing transaction moves (far below FoundationDB's 10 MB). */
 export const FIRE_BATCH_BYTES = 4_000_000;
 
+/**
+ * Most due timers a firing transaction processes inline: a larger batch is a backlog, which goes
+ * through the queues (consumers drain them in their own batches while the host fires the next).
+ */
+export const INLINE_MAX = 100;
+
+/** An idle consumer of this process for instance `id` of the definition, if any (runtime.inlineConsumer). */
+export type InlineLookup = (id: string) => InlineConsumer | undefined;
+
 /** What one firing transaction did. */
 export interface Fired {
-  /** Instances that got messages, with how many. */
+  /** Instances whose queues got messages, with how many (their consumers are to be woken). */
   readonly ids: ReadonlyMap<string, number>;
+  /** Messages processed inline, by instance: run `processed` once the transaction committed. */
+  readonly inlined: ReadonlyMap<string, number>;
+  /** The instances' inline commits: run each once the transaction committed (publish states, after-commit effects). */
+  readonly processed: readonly Inlined[];
   /** More timers may be due: run again. */
   readonly more: boolean;
 }
@@ -29,7 +50,7 @@ export interface Fired {
  * (due, instance, key) order, so each instance receives them in due order. Stale index entries
  * (cancelled, replaced or destroyed timers) are cleared without firing.
  */
-export async function fireDue(tx: Transaction, layout: Layout, name: string, now: number): Promise<Fired> {
+export async function fireDue(tx: Transaction, layout: Layout, name: string, now: number, inline?: InlineLookup): Promise<Fired> {
   const entries = await dueEntries(tx, layout, name, now, FIRE_BATCH);
   const records = await Promise.all(entries.map((e) => (e.id === '' ? undefined : readTimer(tx, layout, name, e.id, e.timer))));
   const byId = new Map<string, Outgoing[]>();
@@ -51,8 +72,35 @@ export async function fireDue(tx: Transaction, layout: Layout, name: string, now
     }
     tx.clear(entry.key);
   }
-  for (const [id, outs] of byId) enqueue(tx, layout.actor(name, id), outs);
-  return { ids: new Map([...byId].map(([id, outs]) => [id, outs.length])), more };
+  const ids = new Map<string, number>();
+  const inlined = new Map<string, number>();
+  const processed: Inlined[] = [];
+  const mayInline = inline !== undefined && entries.length <= INLINE_MAX;
+  for (const [id, outs] of byId) {
+    const done = mayInline ? await processHere(tx, inline(id), outs) : undefined;
+    if (done === undefined) {
+      enqueue(tx, layout.actor(name, id), outs);
+      ids.set(id, outs.length);
+      continue;
+    }
+    mark(tx, layout.actor(name, id), done.outs);
+    inlined.set(id, outs.length);
+    processed.push(done.inlined);
+  }
+  return { ids, inlined, processed, more };
+}
+
+/** Processes an instance's fired messages with its idle consumer, in `tx`; undefined when they must be enqueued. */
+async function processHere(tx: Transaction, consumer: InlineConsumer | undefined, stored: readonly Outgoing[]): Promise<{ outs: Outgoing[]; inlined: Inlined } | undefined> {
+  if (consumer === undefined) return undefined;
+  let outs: Outgoing[];
+  try {
+    outs = stored.map((o) => ({ envelope: decodeEnvelope(o.bytes), bytes: o.bytes }));
+  } catch {
+    return undefined; // a message that no longer decodes: the queue's consumer dead-letters it
+  }
+  const inlined = await consumer.processInline(tx, outs);
+  return inlined === undefined ? undefined : { outs, inlined };
 }
 
 /** The record is the one this index entry was written for (not cancelled, replaced or destroyed since). */
