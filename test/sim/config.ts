@@ -43,6 +43,11 @@ export interface SimConfig {
    * The invariant (check.ts): every error's `stored` claim is true.
    */
   readonly admission: AdmissionOptions | undefined;
+  /**
+   * Clock skew: each process's clock runs ahead of true time by an offset drawn in [0, skewMs]
+   * (0: every clock true), from its own stream so the rest of a seed's configuration is unchanged.
+   */
+  readonly skewMs: number;
 }
 
 export interface ScaleOptions {
@@ -91,6 +96,7 @@ export function configure(seed: number, options: ScaleOptions = {}): SimConfig {
     partition: r.chance(0.5) ? { everyMs: r.pick([200, 600]), maxMs: r.int(leaseMs, 3 * leaseMs) } : { everyMs: 0, maxMs: 0 },
     service: { failRate: r.pick([0, 0.1, 0.25]), maxLatencyMs: r.int(0, 60) },
     admission: undefined,
+    skewMs: Rng.derive(seed, 'skew').pick([0, 0, 20, 250, 1_500]),
   };
   const o = overload(seed);
   // Commits that take (virtual) time, so that operations really wait for their turn.
