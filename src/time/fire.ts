@@ -13,6 +13,7 @@
  * @internal
  */
 import type { Transaction } from '../backend/contract.js';
+import { isDgenError } from '../errors.js';
 import type { Layout } from '../store/keys.js';
 import { decodeEnvelope } from '../store/message.js';
 import { enqueue, mark, type Outgoing } from '../store/queue.js';
@@ -23,6 +24,31 @@ import { dueEntries, readTimer, type IndexEntry, type TimerRecord } from '../sto
 export const FIRE_BATCH = 1_000;
 /** Most message bytes one firing transaction moves (far below FoundationDB's 10 MB). */
 export const FIRE_BATCH_BYTES = 4_000_000;
+
+/** The smallest firing transaction the host falls back to. */
+const MIN_FIRE_BATCH = 10;
+
+/**
+ * How many timers the next firing transaction takes. A transaction of FIRE_BATCH timers reads a
+ * thousand records; on a slow or loaded cluster it can run past the 5 s limit (`timed_out`,
+ * `transaction_too_old`) and would fail the same way forever, so the host halves the batch after
+ * such a failure (or a retried attempt), down to MIN_FIRE_BATCH, and doubles it back after each commit.
+ */
+export class FireBatchSize {
+  size = FIRE_BATCH;
+
+  /** A firing transaction committed. */
+  committed(): void {
+    this.size = Math.min(FIRE_BATCH, this.size * 2);
+  }
+
+  /** An attempt failed or was retried; true when `error` (if given) is one a smaller batch avoids. */
+  shrink(error?: unknown): boolean {
+    if (error !== undefined && !isDgenError(error, 'timed_out') && !isDgenError(error, 'transaction_too_old')) return false;
+    this.size = Math.max(MIN_FIRE_BATCH, Math.floor(this.size / 2));
+    return true;
+  }
+}
 
 /**
  * Most due timers a firing transaction processes inline: a larger batch is a backlog, which goes
@@ -46,16 +72,16 @@ export interface Fired {
 }
 
 /**
- * Fires the timers of `name` due at or before `now` (at most FIRE_BATCH / FIRE_BATCH_BYTES), in
+ * Fires the timers of `name` due at or before `now` (at most `limit` / FIRE_BATCH_BYTES), in
  * (due, instance, key) order, so each instance receives them in due order. Stale index entries
  * (cancelled, replaced or destroyed timers) are cleared without firing.
  */
-export async function fireDue(tx: Transaction, layout: Layout, name: string, now: number, inline?: InlineLookup): Promise<Fired> {
-  const entries = await dueEntries(tx, layout, name, now, FIRE_BATCH);
+export async function fireDue(tx: Transaction, layout: Layout, name: string, now: number, inline?: InlineLookup, limit = FIRE_BATCH): Promise<Fired> {
+  const entries = await dueEntries(tx, layout, name, now, limit);
   const records = await Promise.all(entries.map((e) => (e.id === '' ? undefined : readTimer(tx, layout, name, e.id, e.timer))));
   const byId = new Map<string, Outgoing[]>();
   let bytes = 0;
-  let more = entries.length === FIRE_BATCH;
+  let more = entries.length === limit;
   for (const [i, entry] of entries.entries()) {
     const record = records[i];
     if (live(entry, record)) {

@@ -13,7 +13,7 @@ import { CommitUnknownResultError } from '../backend/errors.js';
 import { isDgenError } from '../errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { firstEntry, timerWakeKey } from '../store/timers.js';
-import { fireDue, type Fired } from './fire.js';
+import { FireBatchSize, fireDue, type Fired } from './fire.js';
 
 /**
  * Whether hosts process the timers they fire inline when the instance's consumer is idle in the
@@ -28,6 +28,7 @@ const MAX_SLEEP_MS = 2 ** 31 - 1;
 export class Timekeeper {
   private stopped = false;
   private wake: (() => void) | undefined;
+  private readonly batch = new FireBatchSize();
   private readonly running: Promise<void>;
 
   constructor(
@@ -82,14 +83,18 @@ export class Timekeeper {
     const inline = firing.inline ? (id: string) => this.rt.inlineConsumer(this.name, id) : undefined;
     for (;;) {
       let attempt: Fired | undefined;
+      let attempts = 0;
       try {
         const fired = await backend.transact(async (tx) => {
           attempt = undefined;
-          return (attempt = await fireDue(tx, layout, this.name, Date.now(), inline));
+          if (attempts++ > 0) this.batch.shrink(); // too old or in conflict: a smaller batch is likelier to commit
+          return (attempt = await fireDue(tx, layout, this.name, Date.now(), inline, this.batch.size));
         });
+        this.batch.committed();
         for (const p of fired.processed) p.run();
         return fired;
       } catch (e) {
+        if (this.batch.shrink(e)) continue;
         if (!(e instanceof CommitUnknownResultError) && !isDgenError(e, 'engine_failed')) throw e;
         const probe = attempt?.processed[0];
         if (probe === undefined || !(await probe.committed())) continue;
