@@ -5,8 +5,8 @@
  * hosts, or again after `commit_unknown_result` is safe: a timer that was moved is no longer there
  * to be read, and a concurrent move makes one of the two transactions conflict.
  *
- * When the due timers are few, an instance that this process serves and whose consumer is idle
- * gets its timers' messages processed in the firing transaction itself (the inline path of
+ * An instance that this process serves and whose consumer is idle gets its timers' messages
+ * processed in the firing transaction itself (the inline path of
  * serve/inline.ts, as a send to an idle instance): one commit instead of a firing commit and then
  * the consumer's batch, its idle check and their fsyncs. This is what keeps a steady stream of
  * timers within tens of milliseconds of their due time (BENCHMARKS.md, section 7).
@@ -30,9 +30,11 @@ const MIN_FIRE_BATCH = 10;
 
 /**
  * How many timers the next firing transaction takes. A transaction of FIRE_BATCH timers reads a
- * thousand records; on a slow or loaded cluster it can run past the 5 s limit (`timed_out`,
- * `transaction_too_old`) and would fail the same way forever, so the host halves the batch after
- * such a failure (or a retried attempt), down to MIN_FIRE_BATCH, and doubles it back after each commit.
+ * thousand records (and, inline, writes the states of their instances); on a slow or loaded
+ * cluster it can run past the 5 s limit (`timed_out`, `transaction_too_old`) or past 10 MB of
+ * writes (`transaction_too_large`) and would fail the same way forever, so the host halves the
+ * batch after such a failure (or a retried attempt), down to MIN_FIRE_BATCH, and doubles it back
+ * after each commit.
  */
 export class FireBatchSize {
   size = FIRE_BATCH;
@@ -44,17 +46,11 @@ export class FireBatchSize {
 
   /** An attempt failed or was retried; true when `error` (if given) is one a smaller batch avoids. */
   shrink(error?: unknown): boolean {
-    if (error !== undefined && !isDgenError(error, 'timed_out') && !isDgenError(error, 'transaction_too_old')) return false;
+    if (error !== undefined && !['timed_out', 'transaction_too_old', 'transaction_too_large'].some((code) => isDgenError(error, code))) return false;
     this.size = Math.max(MIN_FIRE_BATCH, Math.floor(this.size / 2));
     return true;
   }
 }
-
-/**
- * Most due timers a firing transaction processes inline: a larger batch is a backlog, which goes
- * through the queues (consumers drain them in their own batches while the host fires the next).
- */
-export const INLINE_MAX = 100;
 
 /** An idle consumer of this process for instance `id` of the definition, if any (runtime.inlineConsumer). */
 export type InlineLookup = (id: string) => InlineConsumer | undefined;
@@ -101,9 +97,8 @@ export async function fireDue(tx: Transaction, layout: Layout, name: string, now
   const ids = new Map<string, number>();
   const inlined = new Map<string, number>();
   const processed: Inlined[] = [];
-  const mayInline = inline !== undefined && entries.length <= INLINE_MAX;
   for (const [id, outs] of byId) {
-    const done = mayInline ? await processHere(tx, inline(id), outs) : undefined;
+    const done = inline === undefined ? undefined : await processHere(tx, inline(id), outs);
     if (done === undefined) {
       enqueue(tx, layout.actor(name, id), outs);
       ids.set(id, outs.length);

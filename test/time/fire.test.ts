@@ -10,7 +10,7 @@ import { groupBlobs } from '../../src/store/blob.js';
 import { decodeEnvelope } from '../../src/store/message.js';
 import { listTimers, timerIndex } from '../../src/store/timers.js';
 import { FireBatchSize, fireDue, FIRE_BATCH } from '../../src/time/fire.js';
-import { CommitUnknownResultError, TimedOutError, TransactionTooOldError } from '../../src/backend/errors.js';
+import { CommitUnknownResultError, TimedOutError, TransactionTooLargeError, TransactionTooOldError } from '../../src/backend/errors.js';
 import { timedOutgoing, unnamed, writeTimerOps, type TimerOp } from '../../src/time/schedule.js';
 import { actorEngines } from '../support/actor-engines.js';
 
@@ -113,7 +113,7 @@ describe('the firing transaction under ambiguous commits (memory engine faults)'
 });
 
 describe('the size of firing transactions', () => {
-  it('halves after a transaction that timed out or grew too old, down to a floor, and doubles back after each commit', () => {
+  it('halves after a transaction that timed out, grew too old or too large, down to a floor, and doubles back after each commit', () => {
     const batch = new FireBatchSize();
     expect(batch.size).toBe(FIRE_BATCH);
     expect(batch.shrink(new TimedOutError())).toBe(true);
@@ -121,7 +121,8 @@ describe('the size of firing transactions', () => {
     expect(batch.shrink(new TransactionTooOldError())).toBe(true);
     expect(batch.size).toBe(FIRE_BATCH / 4);
     expect(batch.shrink(new CommitUnknownResultError())).toBe(false); // a smaller batch does not avoid it
-    expect(batch.size).toBe(FIRE_BATCH / 4);
+    expect(batch.shrink(new TransactionTooLargeError(11_000_000, 10_000_000))).toBe(true);
+    expect(batch.size).toBe(FIRE_BATCH / 8);
     for (let i = 0; i < 20; i++) batch.shrink();
     expect(batch.size).toBe(10);
     batch.committed();
