@@ -12,21 +12,14 @@ import { isLimitError } from '../serve/consumer.js';
 import { firstUse, remember } from '../store/idempotency.js';
 import type { ActorKeys } from '../store/keys.js';
 import { enqueue, guardMarkers, landed, mark, type Outgoing } from '../store/queue.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { Inlined, Runtime } from '../runtime/runtime.js';
+import { Batcher } from '../util/batcher.js';
 
 /** Most messages / bytes one enqueue transaction carries (far below FoundationDB's 10 MB). */
-const MAX_FLUSH_MESSAGES = 1_000;
-const MAX_FLUSH_BYTES = 4_000_000;
-
-interface Pending {
-  readonly out: Outgoing;
-  readonly resolve: () => void;
-  readonly reject: (e: unknown) => void;
-}
+const LIMITS = { items: 1_000, bytes: 4_000_000 };
 
 export class Sender {
-  private pending: Pending[] = [];
-  private flushing = false;
+  private readonly batcher: Batcher<Outgoing>;
   /** Its turn in admission control (see runtime/admission.ts): sends queue fairly per instance. */
   private readonly lane: { readonly verb: string; readonly key: string };
 
@@ -37,49 +30,22 @@ export class Sender {
     private readonly keys: ActorKeys,
   ) {
     this.lane = { verb: 'send', key: `${name}/${id}` };
+    this.batcher = new Batcher((batch) => this.commit(batch), (out) => out.bytes.length, LIMITS, {
+      started: (flushed) => trackSending(rt, flushed),
+      failure: (e, out) => aboutMessage(e, out.envelope.id),
+    });
   }
 
   /** Resolves once `out` is durably enqueued. */
   send(out: Outgoing): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ out, resolve, reject });
-      if (!this.flushing) {
-        this.flushing = true;
-        const flushed = new Promise<void>((done) => queueMicrotask(() => void this.flush().finally(done)));
-        this.rt.sending.add(flushed);
-        void flushed.then(() => this.rt.sending.delete(flushed));
-      }
-    });
-  }
-
-  private async flush(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.next();
-      try {
-        await this.commit(batch.map((p) => p.out));
-        for (const p of batch) p.resolve();
-      } catch (e) {
-        for (const p of batch) p.reject(aboutMessage(e, p.out.envelope.id));
-      }
-    }
-    this.flushing = false;
-  }
-
-  private next(): Pending[] {
-    let bytes = 0;
-    let n = 0;
-    while (n < this.pending.length && n < MAX_FLUSH_MESSAGES && (n === 0 || bytes + this.pending[n]!.out.bytes.length <= MAX_FLUSH_BYTES)) {
-      bytes += this.pending[n]!.out.bytes.length;
-      n++;
-    }
-    return this.pending.splice(0, n);
+    return this.batcher.add(out);
   }
 
   /**
    * The messages whose idempotency key (if any) was not used yet; remembers their keys (a call's
    * with its message id). A message left out learns which message used its key first.
    */
-  private async fresh(tx: Transaction, messages: Outgoing[]): Promise<Outgoing[]> {
+  private async fresh(tx: Transaction, messages: readonly Outgoing[]): Promise<Outgoing[]> {
     const keyed = messages.filter((m) => m.idempotencyKey !== undefined);
     const used = new Map<string, string>();
     const firsts = await Promise.all(keyed.map((m) => firstUse(tx, this.keys, m.idempotencyKey!)));
@@ -106,18 +72,18 @@ export class Sender {
    * unavailable past the deadline fails with `store_unavailable` saying whether the messages may be
    * stored; waiting for admission past its deadline fails with `overloaded` before anything is written.
    */
-  private async commit(messages: Outgoing[]): Promise<void> {
+  private async commit(messages: readonly Outgoing[]): Promise<void> {
     const backend = this.rt.backend;
     const started = Date.now();
     const until = this.rt.storeDeadline();
     const what = `Sending to '${this.name}/${this.id}'`;
     let uncertain = false;
     let inline = true;
-    let inlineCommit: (() => void) | undefined;
+    let inlineCommit: Inlined | undefined;
     for (;;) {
       const consumer = inline && !uncertain ? this.rt.inlineConsumer(this.name, this.id) : undefined;
       let written: Outgoing[] = [];
-      let processed: (() => void) | undefined;
+      let processed: Inlined | undefined;
       let before: 'inline' | 'queue' | undefined;
       try {
         await backend.transact(
@@ -151,11 +117,17 @@ export class Sender {
         if (ambiguous && Date.now() < until) continue;
         throw uncertain ? new StoreUnavailableError(what, Date.now() - started, 'unknown', e) : e;
       }
-      if (before === 'inline') inlineCommit?.();
+      if (before === 'inline') inlineCommit?.run();
       else if (before === 'queue') this.rt.enqueued$.next({ name: this.name, id: this.id });
-      else if (processed !== undefined) processed();
+      else if (processed !== undefined) processed.run();
       else if (written.length > 0) this.rt.enqueued$.next({ name: this.name, id: this.id });
       return;
     }
   }
+}
+
+/** Closing the system waits for flushes in flight (see client/system.ts). */
+export function trackSending(rt: Runtime, flushed: Promise<void>): void {
+  rt.sending.add(flushed);
+  void flushed.then(() => rt.sending.delete(flushed));
 }

@@ -35,10 +35,18 @@ export interface LocalServer {
 export interface InlineConsumer {
   /**
    * Applies `messages` in `tx` and returns what to run once `tx` has committed (publish the new
-   * state, answer local callers), or undefined when they must be enqueued instead. `messages` may
+   * state, answer local callers) and how to learn whether it did, or undefined when they must be enqueued instead. `messages` may
    * still be read (the idempotency check): the inline path's own reads go out meanwhile.
    */
-  processInline(tx: Transaction, messages: readonly Outgoing[] | Promise<readonly Outgoing[]>): Promise<(() => void) | undefined>;
+  processInline(tx: Transaction, messages: readonly Outgoing[] | Promise<readonly Outgoing[]>): Promise<Inlined | undefined>;
+}
+
+/** Messages processed inline in a transaction. */
+export interface Inlined {
+  /** Publishes the new state and answers local callers: run once the transaction committed. */
+  readonly run: () => void;
+  /** After `commit_unknown_result`: did that transaction commit? (The instance's version and history say.) */
+  readonly committed: () => Promise<boolean>;
 }
 
 export type { Waiter } from './replies.js';

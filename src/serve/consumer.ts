@@ -225,7 +225,7 @@ export class InstanceConsumer<S> {
   }
 
   /** Did the batch `batchId`, which wrote version `n`, commit? The version key says so until a later batch moves it; the history entry of `n` after that. */
-  private async committed(batchId: string, n: number): Promise<boolean> {
+  async committed(batchId: string, n: number): Promise<boolean> {
     return this.rt.backend.transact(
       async (tx) => {
         const current = decodeVersion(await tx.get(this.keys.version));

@@ -199,7 +199,7 @@ export class Server<S> implements Serving {
     return {
       async processInline(tx, messages) {
         const commit = await processInline(c, tx, messages);
-        return commit === undefined ? undefined : () => c.publish(commit);
+        return commit === undefined ? undefined : { run: () => c.publish(commit), committed: () => c.committed(commit.version.batch, commit.version.n) };
       },
     };
   }

@@ -19,9 +19,10 @@ import type { Runtime } from '../runtime/runtime.js';
 import { InvalidTimingError } from './errors.js';
 import { dueOf } from './timing.js';
 import { timedOutgoing, unnamed, writeTimerOps } from './schedule.js';
+import { Batcher } from '../util/batcher.js';
 
-const MAX_FLUSH_TIMERS = 1_000;
-const MAX_FLUSH_BYTES = 4_000_000;
+/** Most timers / message bytes one transaction of delayed dispatches writes. */
+const LIMITS = { items: 1_000, bytes: 4_000_000 };
 
 interface Pending {
   readonly name: string;
@@ -29,47 +30,18 @@ interface Pending {
   readonly due: number;
   readonly out: Outgoing;
   readonly idempotencyKey: string | undefined;
-  readonly resolve: () => void;
-  readonly reject: (e: unknown) => void;
 }
 
 /** The delayed dispatches of one system waiting for their transaction. */
 class TimerSender {
-  private pending: Pending[] = [];
-  private flushing = false;
+  private readonly batcher = new Batcher<Pending>((batch) => this.commit(batch), (p) => p.out.bytes.length, LIMITS, {
+    failure: (e, p) => aboutMessage(e, p.out.envelope.id),
+  });
 
   constructor(private readonly rt: Runtime) {}
 
-  send(p: Omit<Pending, 'resolve' | 'reject'>): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ ...p, resolve, reject });
-      if (this.flushing) return;
-      this.flushing = true;
-      queueMicrotask(() => void this.flush());
-    });
-  }
-
-  private async flush(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.next();
-      try {
-        await this.commit(batch);
-        for (const p of batch) p.resolve();
-      } catch (e) {
-        for (const p of batch) p.reject(aboutMessage(e, p.out.envelope.id));
-      }
-    }
-    this.flushing = false;
-  }
-
-  private next(): Pending[] {
-    let bytes = 0;
-    let n = 0;
-    while (n < this.pending.length && n < MAX_FLUSH_TIMERS && (n === 0 || bytes + this.pending[n]!.out.bytes.length <= MAX_FLUSH_BYTES)) {
-      bytes += this.pending[n]!.out.bytes.length;
-      n++;
-    }
-    return this.pending.splice(0, n);
+  send(p: Pending): Promise<void> {
+    return this.batcher.add(p);
   }
 
   /**

@@ -9,9 +9,18 @@
  * @internal
  */
 import type { Watch } from '../backend/contract.js';
+import { CommitUnknownResultError } from '../backend/errors.js';
+import { isDgenError } from '../errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { firstEntry, timerWakeKey } from '../store/timers.js';
-import { fireDue } from './fire.js';
+import { FireBatchSize, fireDue, type Fired } from './fire.js';
+
+/**
+ * Whether hosts process the timers they fire inline when the instance's consumer is idle in the
+ * same process (see fire.ts). Only the benchmark turns it off, to measure the queue's path beside it.
+ * @internal
+ */
+export const firing = { inline: true };
 
 /** setTimeout's longest delay; a timer further away is looked at again after this. */
 const MAX_SLEEP_MS = 2 ** 31 - 1;
@@ -19,6 +28,7 @@ const MAX_SLEEP_MS = 2 ** 31 - 1;
 export class Timekeeper {
   private stopped = false;
   private wake: (() => void) | undefined;
+  private readonly batch = new FireBatchSize();
   private readonly running: Promise<void>;
 
   constructor(
@@ -55,10 +65,42 @@ export class Timekeeper {
   /** Fires batch after batch while timers are due, yielding between batches so queues keep draining. */
   private async fireBacklog(): Promise<void> {
     for (;;) {
-      const fired = await this.rt.backend.transact((tx) => fireDue(tx, this.rt.layout, this.name, Date.now()), { idempotent: true });
+      const fired = await this.fireOnce();
       if (fired.ids.size > 0) this.onFired(fired.ids);
       if (!fired.more || this.stopped) return;
       await this.pause(0);
+    }
+  }
+
+  /**
+   * One firing transaction, exactly once. Firing alone is idempotent (run it again after
+   * `commit_unknown_result`); messages processed inline have after-commit work, so an ambiguous
+   * commit is resolved first by one inlined instance's version and history, as a consumer's batch
+   * is (the marker of a fired message would not do: another host may have moved it meanwhile).
+   */
+  private async fireOnce(): Promise<Fired> {
+    const { backend, layout } = this.rt;
+    const inline = firing.inline ? (id: string) => this.rt.inlineConsumer(this.name, id) : undefined;
+    for (;;) {
+      let attempt: Fired | undefined;
+      let attempts = 0;
+      try {
+        const fired = await backend.transact(async (tx) => {
+          attempt = undefined;
+          if (attempts++ > 0) this.batch.shrink(); // too old or in conflict: a smaller batch is likelier to commit
+          return (attempt = await fireDue(tx, layout, this.name, Date.now(), inline, this.batch.size));
+        });
+        this.batch.committed();
+        for (const p of fired.processed) p.run();
+        return fired;
+      } catch (e) {
+        if (this.batch.shrink(e)) continue;
+        if (!(e instanceof CommitUnknownResultError) && !isDgenError(e, 'engine_failed')) throw e;
+        const probe = attempt?.processed[0];
+        if (probe === undefined || !(await probe.committed())) continue;
+        for (const p of attempt!.processed) p.run();
+        return attempt!;
+      }
     }
   }
 

@@ -150,17 +150,30 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
   checkTimers();
 
   /**
-   * Timers: a timer's message is applied never before its due time. An `arm` not superseded in
-   * its log by a later `arm` or `disarm` of the same key fired exactly once (at most once is the
-   * "applied twice" check); a superseded one may have fired only if it came due before the
-   * superseding message committed, which follows its processing by at most a partition and a
-   * commit delay.
+   * Timers, with every process's clock running ahead of true time by its own offset (up to
+   * `skew.max`; `skew.spread` between the fastest and the slowest clock):
+   * - a timer's message is applied never before its due time on the fastest clock (a host fires
+   *   when its own clock reaches the due time), and never earlier than the true time it was meant
+   *   for (set time + delay) by more than the spread of the clocks;
+   * - an `arm` not superseded in its log by a later `arm` or `disarm` of the same key fired
+   *   exactly once (at most once is the "applied twice" check), with its own payload (its tag);
+   * - a superseded one may have fired only if it came due (on the fastest clock) before the
+   *   superseding message committed, which follows its processing by at most a partition and a
+   *   commit delay.
    */
   function checkTimers(): void {
     const slack = world.cfg.partition.maxMs + 100;
+    const skew = world.skew;
+    const ms = (t: number) => `${t - world.clock.start} ms`;
     for (const [actor, f] of final) {
       for (const [tag, [due, appliedAt]] of Object.entries(f.state.rings)) {
-        if (appliedAt < due) fail(`${actor}: timer message ${tag} applied at ${appliedAt - world.clock.start} ms, before its due time ${due - world.clock.start} ms`);
+        if (appliedAt < due - skew.max) fail(`${actor}: timer message ${tag} applied at ${ms(appliedAt)} (true time), before its due time ${ms(due)} less the largest clock offset (${skew.max} ms)`);
+        const base = tag.endsWith('@') ? tag.slice(0, -1) : tag;
+        const s = sent.get(base);
+        const setAt = s?.action === 'arm' ? f.state.armed[base] : s?.action === 'ring' ? s.issuedAt : undefined;
+        if (setAt !== undefined && s?.delay !== undefined && appliedAt < setAt + s.delay - skew.spread) {
+          fail(`${actor}: timer message ${tag} applied at ${ms(appliedAt)} (true time), more than the clock spread (${skew.spread} ms) before ${ms(setAt + s.delay)} (set at ${ms(setAt)} + ${s.delay} ms)`);
+        }
       }
       const log = f.state.log.map(tagOf);
       log.forEach((tag, index) => {
@@ -176,8 +189,8 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
           return;
         }
         const supersededAt = f.state.armed[supersededBy];
-        if (ring !== undefined && supersededAt !== undefined && ring[0] > supersededAt + slack) {
-          fail(`${actor}: timer of ${tag} (key ${s.key}) fired at due ${ring[0] - world.clock.start} ms although ${supersededBy} cancelled or replaced it at ${supersededAt - world.clock.start} ms`);
+        if (ring !== undefined && supersededAt !== undefined && ring[0] - skew.max > supersededAt + slack) {
+          fail(`${actor}: timer of ${tag} (key ${s.key}) fired at due ${ms(ring[0])} although ${supersededBy} cancelled or replaced it at ${ms(supersededAt)} (true time; largest clock offset ${skew.max} ms)`);
         }
       });
     }

@@ -7,7 +7,13 @@
  *
  * Idleness is detected with the real `setImmediate`: Node drains the whole microtask queue before
  * it runs an immediate callback.
+ *
+ * Clock skew: code run through {@link VirtualClock.within} reads `Date.now()` as virtual time plus
+ * that process's offset, as a machine whose clock is off would. The offset follows the code
+ * through promises and timers (AsyncLocalStorage), so every loop a simulated process starts keeps
+ * its clock; `now` (and `performance.now`, a monotonic clock) stay true time.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 
 const real = {
   setTimeout: globalThis.setTimeout,
@@ -54,6 +60,9 @@ class VirtualTimer {
     return this.id;
   }
 }
+
+/** The clock offset (ms) of the simulated process running the current code. */
+const offsets = new AsyncLocalStorage<number>();
 
 /** The run ended badly: nothing left to happen before the workload finished, or time ran out. */
 export class ClockError extends Error {}
@@ -105,6 +114,16 @@ export class VirtualClock {
     }
   }
 
+  /** Runs `fn` as code of a process whose clock is `offset` ms ahead of true (virtual) time. */
+  within<T>(offset: number, fn: () => T): T {
+    return offsets.run(offset, fn);
+  }
+
+  /** The offset of the process running the current code (0 outside any). */
+  get offset(): number {
+    return offsets.getStore() ?? 0;
+  }
+
   /** Sleeps `ms` of virtual time (only meaningful inside {@link run}). */
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => void this.add(ms, false, () => resolve(), []));
@@ -120,7 +139,7 @@ export class VirtualClock {
     g.setTimeout = (fn: (...a: unknown[]) => void, delay?: number, ...args: unknown[]) => this.add(delay, false, fn, args);
     g.setInterval = (fn: (...a: unknown[]) => void, delay?: number, ...args: unknown[]) => this.add(delay, true, fn, args);
     g.clearTimeout = g.clearInterval = (t: unknown) => this.clear(t);
-    Date.now = () => this.now;
+    Date.now = () => this.now + (offsets.getStore() ?? 0);
     performance.now = () => this.now - this.start;
     Math.random = this.random;
     return () => {
@@ -138,7 +157,8 @@ export class VirtualClock {
     if (typeof fn !== 'function') throw new TypeError('The "callback" argument must be of type function');
     let d = Number(delay);
     if (!(d >= 1 && d <= 2_147_483_647)) d = 1; // as Node does
-    const t = new VirtualTimer(this, this.nextId++, this.now + d, this.seq++, d, repeat, fn, args);
+    // The callback runs as code of the process that set the timer (its clock offset), as Node's own timers keep their async context.
+    const t = new VirtualTimer(this, this.nextId++, this.now + d, this.seq++, d, repeat, offsets.getStore() === undefined ? fn : AsyncLocalStorage.bind(fn), args);
     this.byId.set(t.id, t);
     this.push(t);
     return t;

@@ -52,6 +52,11 @@ export interface SimConfig {
    * flight), or are lost. Drawn from its own stream, so the rest of a seed's configuration is unchanged.
    */
   readonly recovery: { readonly everyMs: number; readonly downMs: readonly [number, number] } | undefined;
+  /**
+   * Clock skew: each process's clock runs ahead of true time by an offset drawn in [0, skewMs]
+   * (0: every clock true), from its own stream so the rest of a seed's configuration is unchanged.
+   */
+  readonly skewMs: number;
 }
 
 export interface ScaleOptions {
@@ -101,6 +106,7 @@ export function configure(seed: number, options: ScaleOptions = {}): SimConfig {
     service: { failRate: r.pick([0, 0.1, 0.25]), maxLatencyMs: r.int(0, 60) },
     admission: undefined,
     recovery: recovery(seed),
+    skewMs: Rng.derive(seed, 'skew').pick([0, 0, 20, 250, 1_500]),
   };
   const o = overload(seed);
   // Commits that take (virtual) time, so that operations really wait for their turn.

@@ -32,11 +32,29 @@ describe('simulation harness', () => {
     expect(seen).toEqual(['a@1010', 'i@1015', 'b@1020', 'i@1030', 'i@1045']);
   });
 
+  it('gives each simulated process its own clock offset, kept through timers and promises', async () => {
+    const clock = new VirtualClock(1_000, () => 0.5);
+    const seen: string[] = [];
+    await clock.run(async () => {
+      const proc = (name: string, offset: number) =>
+        clock.within(offset, async () => {
+          seen.push(`${name}@${Date.now()}`);
+          await new Promise<void>((resolve) => setTimeout(resolve, 10));
+          seen.push(`${name}@${Date.now()}`);
+          setTimeout(() => seen.push(`${name} timer@${Date.now()}`), 5);
+        });
+      await Promise.all([proc('fast', 300), proc('true', 0)]);
+      await clock.sleep(20);
+      seen.push(`outside@${Date.now()}`);
+    }, 1_000);
+    expect(seen).toEqual(['fast@1300', 'true@1000', 'fast@1310', 'true@1010', 'fast timer@1315', 'true timer@1015', 'outside@1030']);
+  });
+
   describe('the checker', () => {
-    const cfg = { ...configure(1), actors: ['a0'] };
+    const cfg = { ...configure(1), actors: ['a0'], skewMs: 0 };
     const world = () => new World(cfg, new VirtualClock(0, Math.random), memory());
     const sent = (tag: string, over: Partial<Sent> = {}): Sent => ({
-      tag, action: 'add', via: 'dispatch', keyed: false, v: 1, actor: 'a0', to: undefined, ref: 'p0#0/a0', issue: Number(tag.split('.')[1]),
+      tag, action: 'add', via: 'dispatch', keyed: false, v: 1, actor: 'a0', to: undefined, issuedAt: 0, ref: 'p0#0/a0', issue: Number(tag.split('.')[1]),
       sends: 1, firstAcked: true, acked: true, reply: undefined, settledAt: undefined, rejections: [], ...over,
     });
     const finalOf = (tags: string[], proc = 'c0#0'): Map<string, FinalActor> => {
@@ -110,6 +128,24 @@ describe('simulation harness', () => {
       expect(violations).toMatch(/timer of p0\.1 \(key k1\) fired .* although p0\.2 cancelled or replaced it/);
       expect(violations).toMatch(/a0: 1 timer\(s\) still pending/);
       expect(violations).toMatch(/timer message p0\.3@ applied at .*, before its due time/);
+    });
+
+    it('allows a timer early by at most the clock skew, and reports one earlier', () => {
+      const skewed = () => {
+        const w = withEffects(world(), ['p0.3', 'p0.4', 'p0.3@', 'p0.4@']);
+        // Two clocks: one true, one 100 ms ahead (largest offset 100, spread 100).
+        w.slots.forEach((s, i) => Object.assign(s, { offset: i === 0 ? 100 : 0 }));
+        return w;
+      };
+      const msgs = new Map([sent('p0.3', { action: 'arm', delay: 100 }), sent('p0.4', { action: 'arm', delay: 100 })].map((s) => [s.tag, s]));
+      const final = finalOf(['p0.3', 'p0.4', 'p0.3@', 'p0.4@']);
+      final.get('a0')!.state.armed = { 'p0.3': 900, 'p0.4': 900 };
+      // Due at 1,000 on the clock that set them: one applied at 950 (true time), within the skew; one at 850.
+      final.get('a0')!.state.rings = { 'p0.3@': [1_000, 950], 'p0.4@': [1_000, 850] };
+      const violations = check(skewed(), msgs, final).join('\n');
+      expect(violations).not.toMatch(/p0\.3@/);
+      expect(violations).toMatch(/timer message p0\.4@ applied at .* before its due time .* less the largest clock offset \(100 ms\)/);
+      expect(violations).toMatch(/timer message p0\.4@ applied at .* more than the clock spread \(100 ms\) before/);
     });
   });
 });

@@ -19,9 +19,9 @@ export interface SimState {
   compensations: number;
   /** A large value (up to 200 kB, stored in chunks), replaced by `blob` messages. */
   blob: string;
-  /** Timer messages applied (`ring`): tag -> [ctx.now() (its due time), the clock when it was applied]. */
+  /** Timer messages applied (`ring`): tag -> [ctx.now() (its due time, on the clock of the process that set it), the true time when it was applied]. */
   rings: Record<string, [number, number]>;
-  /** When `arm` and `disarm` messages were applied (the clock in the reducer), by tag. */
+  /** When `arm` and `disarm` messages were applied (true time), by tag. */
   armed: Record<string, number>;
 }
 
@@ -50,6 +50,8 @@ export interface Payload {
 export interface ProcEnv {
   /** The incarnation of the process (`c1#3`): recorded in the log entries it applies. */
   readonly name: string;
+  /** True (virtual) time, whatever the process's clock says: only the checks use it, as an outside observer would. */
+  trueNow(): number;
   /** An after-commit effect ran for `tag` on `actor` with the committed `state`. */
   effect(tag: string, actor: string, state: SimState): void;
   /** The thunk of `tag`: calls the external service; may crash the process or fail. */
@@ -151,20 +153,20 @@ export function simActor(env: ProcEnv, options: ActorOptions, name: string = ACT
       arm(state, p: Payload, ctx): void {
         // Sets a timer (named by p.key, replacing a pending one of that key) whose message is `ring <tag>@`.
         apply(state, p.tag, p.v);
-        state.armed[p.tag] = Date.now();
+        state.armed[p.tag] = env.trueNow();
         ctx.schedule(p.key === undefined ? { delay: p.delay! } : { delay: p.delay!, key: p.key }).ring({ tag: `${p.tag}@`, v: 1 });
         ctx.after((s) => env.effect(p.tag, ctx.actorId, s));
       },
       disarm(state, p: Payload, ctx): void {
         apply(state, p.tag, p.v);
-        state.armed[p.tag] = Date.now();
+        state.armed[p.tag] = env.trueNow();
         ctx.cancel(p.key!);
         ctx.after((s) => env.effect(p.tag, ctx.actorId, s));
       },
       ring(state, p: Payload, ctx): void {
         // A timer's message (from `arm`, or a delayed dispatch): ctx.now() is its due time.
         apply(state, p.tag, p.v);
-        state.rings[p.tag] = [ctx.now(), Date.now()];
+        state.rings[p.tag] = [ctx.now(), env.trueNow()];
         ctx.after((s) => env.effect(p.tag, ctx.actorId, s));
       },
       recv(state, p: Payload, ctx): void {

@@ -31,6 +31,8 @@ export interface Sent {
   /** `arm` / `disarm`: the timer key; `arm` and a delayed `ring` dispatch: the delay. */
   readonly key?: string | undefined;
   readonly delay?: number | undefined;
+  /** True (virtual) time when it was issued. */
+  readonly issuedAt: number;
   /** The ref of the first send (incarnation/actor) and the order of that send through it. */
   readonly ref: string;
   readonly issue: number;
@@ -92,7 +94,8 @@ export class Producers {
       const inc = await this.world.alive(slot);
       const burst = rng.chance(0.4) ? rng.int(2, 8) : 1;
       const ops: Promise<void>[] = [];
-      for (let b = 0; b < burst && seq < cfg.opsPerProducer; b++) ops.push(this.op(inc, rng, `${slot.base}.${seq++}`));
+      // Issued as code of the producing process: its clock (skewed) sets the due time of a delayed dispatch.
+      for (let b = 0; b < burst && seq < cfg.opsPerProducer; b++) ops.push(this.world.within(slot, () => this.op(inc, rng, `${slot.base}.${seq++}`)));
       if (rng.chance(0.7)) await Promise.all(ops);
       else pending.push(...ops);
       if (rng.chance(0.5)) await clock.sleep(rng.int(0, 30));
@@ -121,7 +124,7 @@ export class Producers {
     const issue = this.issued.get(refKey) ?? 0;
     this.issued.set(refKey, issue + 1);
     const sent: Sent = {
-      tag, action, via, keyed: kind === 'addKeyed', thunkReply, v, actor, to, key, delay, ref: refKey, issue,
+      tag, action, via, keyed: kind === 'addKeyed', thunkReply, v, actor, to, key, delay, issuedAt: this.world.clock.now, ref: refKey, issue,
       sends: 1, firstAcked: undefined, acked: false, reply: undefined, settledAt: undefined, rejections: [],
     };
     this.sent.set(tag, sent);
@@ -215,7 +218,7 @@ export class Producers {
       const inc = await this.world.alive(slot);
       sent.sends++;
       try {
-        await dispatch(inc.system.ref(inc.def(sent.actor), sent.actor));
+        await this.world.within(slot, () => dispatch(inc.system.ref(inc.def(sent.actor), sent.actor)));
         sent.acked = true;
         return;
       } catch (error) {

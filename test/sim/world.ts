@@ -39,6 +39,8 @@ export class Slot {
   constructor(
     readonly base: string,
     readonly role: Role,
+    /** How far (ms) this process's clock runs ahead of true time, in every incarnation (its machine's clock). */
+    readonly offset: number,
   ) {}
 }
 
@@ -122,9 +124,22 @@ export class World {
   ) {
     this.crashRng = Rng.derive(cfg.seed, 'crash');
     this.serviceRng = Rng.derive(cfg.seed, 'service');
-    for (let i = 0; i < cfg.producers; i++) this.slots.push(new Slot(`p${i}`, 'producer'));
-    for (let i = 0; i < cfg.consumers; i++) this.slots.push(new Slot(`c${i}`, 'consumer'));
-    for (let i = 0; i < cfg.mixed; i++) this.slots.push(new Slot(`m${i}`, 'mixed'));
+    const skew = Rng.derive(cfg.seed, 'skew offsets');
+    const offset = () => (cfg.skewMs === 0 ? 0 : skew.int(0, cfg.skewMs));
+    for (let i = 0; i < cfg.producers; i++) this.slots.push(new Slot(`p${i}`, 'producer', offset()));
+    for (let i = 0; i < cfg.consumers; i++) this.slots.push(new Slot(`c${i}`, 'consumer', offset()));
+    for (let i = 0; i < cfg.mixed; i++) this.slots.push(new Slot(`m${i}`, 'mixed', offset()));
+  }
+
+  /** The largest clock offset of any process, and the spread between the fastest and the slowest clock. */
+  get skew(): { readonly max: number; readonly spread: number } {
+    const offsets = this.slots.map((s) => s.offset);
+    return { max: Math.max(...offsets), spread: Math.max(...offsets) - Math.min(...offsets) };
+  }
+
+  /** Runs `fn` as code of `slot`'s process: its `Date.now()` reads that process's clock. */
+  within<T>(slot: Slot, fn: () => T): T {
+    return this.clock.within(slot.offset, fn);
   }
 
   get elapsed(): number {
@@ -134,7 +149,7 @@ export class World {
   /** Starts the next incarnation of `slot`. */
   start(slot: Slot): Promise<Incarnation> {
     if (slot.current?.alive) return Promise.resolve(slot.current);
-    slot.starting ??= this.boot(slot).finally(() => (slot.starting = undefined));
+    slot.starting ??= this.within(slot, () => this.boot(slot)).finally(() => (slot.starting = undefined));
     return slot.starting;
   }
 
@@ -146,6 +161,7 @@ export class World {
     const defs = simDefs(
       {
         name,
+        trueNow: () => this.clock.now,
         effect: (tag, actor, state) => this.effect(name, tag, actor, state),
         external: (tag, actor, ctx) => this.external(inc!, tag, actor, ctx),
       },

@@ -9,7 +9,8 @@ import { Layout } from '../../src/store/keys.js';
 import { groupBlobs } from '../../src/store/blob.js';
 import { decodeEnvelope } from '../../src/store/message.js';
 import { listTimers, timerIndex } from '../../src/store/timers.js';
-import { fireDue, FIRE_BATCH } from '../../src/time/fire.js';
+import { FireBatchSize, fireDue, FIRE_BATCH } from '../../src/time/fire.js';
+import { CommitUnknownResultError, TimedOutError, TransactionTooLargeError, TransactionTooOldError } from '../../src/backend/errors.js';
 import { timedOutgoing, unnamed, writeTimerOps, type TimerOp } from '../../src/time/schedule.js';
 import { actorEngines } from '../support/actor-engines.js';
 
@@ -107,6 +108,36 @@ describe('the firing transaction under ambiguous commits (memory engine faults)'
     }
     expect((await queued(db, 'x')).map(Number)).toEqual(ops.map((_, i) => i));
     expect(db.faults.injected[kind]).toBeGreaterThan(0);
+    await db.close();
+  });
+});
+
+describe('the size of firing transactions', () => {
+  it('halves after a transaction that timed out, grew too old or too large, down to a floor, and doubles back after each commit', () => {
+    const batch = new FireBatchSize();
+    expect(batch.size).toBe(FIRE_BATCH);
+    expect(batch.shrink(new TimedOutError())).toBe(true);
+    expect(batch.size).toBe(FIRE_BATCH / 2);
+    expect(batch.shrink(new TransactionTooOldError())).toBe(true);
+    expect(batch.size).toBe(FIRE_BATCH / 4);
+    expect(batch.shrink(new CommitUnknownResultError())).toBe(false); // a smaller batch does not avoid it
+    expect(batch.shrink(new TransactionTooLargeError(11_000_000, 10_000_000))).toBe(true);
+    expect(batch.size).toBe(FIRE_BATCH / 8);
+    for (let i = 0; i < 20; i++) batch.shrink();
+    expect(batch.size).toBe(10);
+    batch.committed();
+    expect(batch.size).toBe(20);
+    for (let i = 0; i < 20; i++) batch.committed();
+    expect(batch.size).toBe(FIRE_BATCH);
+  });
+
+  it('fires at most `limit` timers a transaction', async () => {
+    const db = memory();
+    await db.transact((tx) => writeTimerOps(tx, layout, Array.from({ length: 25 }, (_, i) => set('x', i, String(i)))));
+    const first = await db.transact((tx) => fireDue(tx, layout, NAME, 1e9, undefined, 10));
+    expect(first).toMatchObject({ more: true });
+    expect(first.ids.get('x')).toBe(10);
+    expect((await queued(db, 'x')).map(Number)).toEqual(Array.from({ length: 10 }, (_, i) => i));
     await db.close();
   });
 });

@@ -5,13 +5,43 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { firstValueFrom, filter } from 'rxjs';
-import { createSystem, type Backend, type System } from '../../src/index.js';
+import { createSystem, type Backend, type System, type Transaction } from '../../src/index.js';
 import { Hold } from '../fixtures/timers.js';
 import { actorEngines } from '../support/actor-engines.js';
 
 /** Resolves once the instance's state satisfies `done`. */
 function until<T>(s: System, id: string, done: (state: ReturnType<typeof Hold.initialState>) => T) {
   return firstValueFrom(s.ref(Hold, id).state$.pipe(filter((st) => Boolean(done(st)))));
+}
+
+const WRITES = new Set(['set', 'clear', 'clearRange', 'add', 'setVersionstampedKey', 'setVersionstampedValue']);
+
+/** `db` counting the transactions that committed writes. */
+function countingWrites(db: Backend): { backend: Backend; writes: () => number } {
+  let n = 0;
+  const transact: Backend['transact'] = (fn, options) => {
+    let wrote = false;
+    const body = (tx: Transaction) => {
+      wrote = false;
+      const watched = new Proxy(tx, {
+        get(target, prop) {
+          const v = Reflect.get(target, prop) as unknown;
+          if (typeof v !== 'function') return v;
+          return (...args: unknown[]) => {
+            if (WRITES.has(String(prop))) wrote = true;
+            return (v as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      });
+      return fn(watched);
+    };
+    return db.transact(body, options).then((r) => {
+      if (wrote) n++;
+      return r;
+    });
+  };
+  const backend = new Proxy(db, { get: (target, prop) => (prop === 'transact' ? transact : typeof Reflect.get(target, prop) === 'function' ? (Reflect.get(target, prop) as (...a: unknown[]) => unknown).bind(target) : Reflect.get(target, prop)) });
+  return { backend, writes: () => n };
 }
 
 describe.each(actorEngines())('timers on $name', (engine) => {
@@ -48,6 +78,24 @@ describe.each(actorEngines())('timers on $name', (engine) => {
     expect(st.fired[0]).toMatchObject({ tag: 'd', now: timer!.due });
     expect(st.fired[0]!.processedAt).toBeGreaterThanOrEqual(timer!.due);
     expect(await s.admin.timers(Hold, 'a')).toEqual([]);
+  });
+
+  it('processes the timer of an idle instance served in the same process in its firing commit (inline path)', async () => {
+    backend = await engine.open();
+    const counted = countingWrites(backend);
+    const s = await createSystem({ backend: counted.backend, closeBackend: false });
+    open.push(s);
+    s.serve(Hold);
+    const ref = s.ref(Hold, 'inline');
+    await ref.call.reserve({ item: 'warm', delay: 60_000 }); // the consumer takes the lease
+    await ref.call.reserve({ item: 'warm', delay: 60_000 }); // processed inline: the consumer is idle
+    await ref.dispatch.fired('i', { delay: 50 });
+    const before = counted.writes();
+    const st = await until(s, 'inline', (st) => st.fired.length === 1);
+    expect(st.fired[0]).toMatchObject({ tag: 'i' });
+    // One writing transaction: the firing one, which also processed the message (no consumer batch).
+    expect(counted.writes() - before).toBe(1);
+    expect(await s.admin.queue(Hold, 'inline')).toEqual([]);
   });
 
   it('fires { at } in the past as soon as possible', async () => {
