@@ -101,7 +101,8 @@ export class Sender {
             if (processed !== undefined) mark(tx, this.keys, written, true);
             else if (written.length > 0) enqueue(tx, this.keys, written);
           },
-          { lane: this.lane, deadline: backend.deadline(), until, what },
+          // Settling an ambiguous attempt is not new work: it waits for its turn, as long as it takes.
+          { lane: this.lane, deadline: uncertain ? undefined : backend.deadline(), until, what },
         );
       } catch (e) {
         if (processed !== undefined && !uncertain && isLimitError(e)) {

@@ -93,6 +93,8 @@ export class AdmittedBackend implements Backend {
     options: AdmissionOptions = {},
     /** True once the system is closing: internal loops stop retrying a store in recovery. */
     private readonly stopping: () => boolean = () => false,
+    /** Told of each transient failure before its new try. */
+    private readonly retrying: (error: unknown) => void = () => {},
   ) {
     checkOptions('createSystem({ admission })', options, ADMISSION_OPTIONS);
     this.kind = engine.kind;
@@ -128,6 +130,7 @@ export class AdmittedBackend implements Backend {
       } catch (e) {
         // A user operation rides on while its system closes (close() waits for enqueues in flight); an internal loop stops.
         if (!isTransient(e, options.idempotent ?? false) || this.engine.closed || (options.until === undefined && this.stopping())) throw e;
+        this.retrying(e);
         const pause = pauseMs(tries);
         if (options.until !== undefined && Date.now() + pause > options.until) throw new StoreUnavailableError(options.what ?? 'The operation', Date.now() - started, false, e);
         await new Promise((resolve) => setTimeout(resolve, pause));

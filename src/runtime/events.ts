@@ -52,6 +52,16 @@ export type SystemEvent =
       readonly attempt: number;
     }
   | {
+      /**
+       * A transaction failed in a way that leaves nothing committed and may pass on a new try (a
+       * FoundationDB recovery, an attempt timed out): it is tried again, as long as the system is
+       * open for internal loops, up to `storeDeadlineMs` for user operations. At most one such
+       * event a second per system: the signal that the store is struggling.
+       */
+      readonly type: 'store-retrying';
+      readonly error: unknown;
+    }
+  | {
       /** A consumer's batch failed for a reason other than a reducer (storage error); it will retry. */
       readonly type: 'consumer-error';
       readonly actor: string;

@@ -25,20 +25,12 @@ const MAX_PAUSE_MS = 1_000;
  */
 export function isTransient(error: unknown, idempotent: boolean): boolean {
   if (!isDgenError(error)) return false;
-  switch (error.code) {
-    case 'timed_out':
-    case 'not_committed':
-    case 'transaction_too_old':
-    case 'commit_failed':
-      return true;
-    case 'commit_unknown_result':
-      return idempotent;
-    case 'foundationdb_error':
-      return error.retryable;
-    default:
-      return false;
-  }
+  if (error.code === 'commit_unknown_result') return idempotent;
+  return NOTHING_COMMITTED.has(error.code) || (error.code === 'foundationdb_error' && error.retryable);
 }
+
+/** Failures after which the transaction certainly did not commit, and a new try may succeed. */
+const NOTHING_COMMITTED = new Set(['timed_out', 'not_committed', 'transaction_too_old', 'commit_failed']);
 
 /** Pause before try number `n` (1-based) of a transient failure: 50 ms doubling to 1 s, jittered to [½, 1]×. */
 export function pauseMs(n: number): number {

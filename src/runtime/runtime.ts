@@ -79,9 +79,20 @@ export class Runtime {
   constructor(engine: Backend, prefix: Uint8Array | undefined, admission?: AdmissionOptions, storeDeadlineMs = DEFAULT_STORE_DEADLINE_MS) {
     this.layout = new Layout(prefix);
     this.storeDeadlineMs = storeDeadlineMs;
-    this.backend = new AdmittedBackend(engine, admission, () => this.closed);
+    this.backend = new AdmittedBackend(engine, admission, () => this.closed, (error) => this.storeRetrying(error));
     this.replies = new ReplyInbox(this.backend, this.layout, () => this.closed);
     this.waiters = this.replies.waiters;
+  }
+
+  /** When the last `store-retrying` event went out. */
+  private lastRetryEvent = -Infinity;
+
+  /** Reports a transaction tried again after a transient failure: at most one event a second. */
+  private storeRetrying(error: unknown): void {
+    const now = Date.now();
+    if (now - this.lastRetryEvent < 1_000) return;
+    this.lastRetryEvent = now;
+    this.emit({ type: 'store-retrying', error });
   }
 
   /** The epoch ms until which a user operation starting now retries a store in recovery. */

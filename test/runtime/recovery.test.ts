@@ -116,12 +116,16 @@ describe('through a store recovery', () => {
     expect(outcome.counts).toEqual(new Map([['maybe', 1]]));
   });
 
-  it('consumers, the reply listener and state$ wait through a store that is away for 20 s, with no consumer error; then calls and dispatches resolve', async () => {
+  it('consumers, the reply listener and state$ wait through a store that is away for 20 s, with no consumer error (store-retrying events instead); then calls and dispatches resolve', async () => {
     const away = { down: false };
     const outcome = await inVirtualTime(
       async (_db, system, clock) => {
         const errors: SystemEvent[] = [];
-        system.events$.subscribe((e) => e.type === 'consumer-error' && errors.push(e));
+        let retrying = 0;
+        system.events$.subscribe((e) => {
+          if (e.type === 'consumer-error') errors.push(e);
+          if (e.type === 'store-retrying') retrying++;
+        });
         const serving = system.serve(Log);
         const ref = system.ref(Log, 'e');
         const seen: number[] = [];
@@ -137,12 +141,15 @@ describe('through a store recovery', () => {
         for (let i = 0; i < 100 && seen.at(-1) !== 3; i++) await clock.sleep(100);
         sub.unsubscribe();
         await serving.stop();
-        return { errors, reply, last: seen.at(-1), counts: await applied(system, 'e') };
+        return { errors, retrying, reply, last: seen.at(-1), counts: await applied(system, 'e') };
       },
       undefined,
       away,
     );
     expect(outcome.errors).toEqual([]);
+    // Reported, but at most once a second: 20 s away, a few dozen transactions retrying.
+    expect(outcome.retrying).toBeGreaterThan(0);
+    expect(outcome.retrying).toBeLessThanOrEqual(21);
     expect(outcome.reply).toBe(3);
     expect(outcome.last).toBe(3);
     expect(outcome.counts).toEqual(new Map([['before', 1], ['during', 1], ['asked', 1]]));
