@@ -122,6 +122,8 @@ async function runWithLease<S>(c: InstanceConsumer<S>, lock: LockRecord, state: 
   const onStop = () => controller.abort(c.stopping.reason);
   c.stopping.addEventListener('abort', onStop, { once: true });
   const abandoned = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }));
+  abandoned.catch(() => {}); // raced below; never left unhandled when the thunk throws at once
+  if (c.stopping.aborted) onStop(); // stopped while the claim committed: a listener added now would never fire
   let renewing = false; // one renewal at a time: during a store recovery one rides it out, the next ticks skip
   const renew = setInterval(() => {
     if (renewing) return;
