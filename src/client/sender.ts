@@ -103,9 +103,12 @@ export class Sender {
       const consumer = this.rt.inlineConsumer(this.name, this.id);
       let written: Outgoing[] = [];
       let processed: (() => void) | undefined;
+      // Replies this process read and has not cleared yet: cleared in this commit, not one of their own.
+      const clears = this.rt.replies.clearsToWrite();
       try {
         await backend.transact(
           async (tx) => {
+            for (const [, clear] of clears) clear(tx);
             written = await this.fresh(tx, messages);
             processed = written.length > 0 && consumer !== undefined ? await consumer.processInline(tx, written) : undefined;
             if (processed !== undefined) mark(tx, this.keys, written);
@@ -118,6 +121,7 @@ export class Sender {
         const first = written[0];
         if (first !== undefined && !(await backend.transact((tx) => wasEnqueued(tx, this.keys, first.envelope.id), { idempotent: true, lane: this.lane }))) continue;
       }
+      this.rt.replies.clearsCommitted(clears);
       if (processed !== undefined) processed();
       else if (written.length > 0) this.rt.enqueued$.next({ name: this.name, id: this.id });
       return;

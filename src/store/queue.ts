@@ -149,13 +149,16 @@ export function writeReply(tx: Transaction, keys: ActorKeys, id: string, reply: 
   tx.add(inbox.notify, 1);
 }
 
-/** Reads (and, when present, clears) a call's stored outcome. */
-export async function consumeReply(tx: Transaction, keys: ActorKeys, id: string): Promise<StoredReply | undefined> {
-  const kvs = await tx.getRange(keys.replies.pack([id]), keys.replies.range([id]).end);
+/** Reads a call's stored outcome, if it is there (cleared later with {@link clearReply}). */
+export async function readReply(tx: Transaction, keys: ActorKeys, id: string): Promise<StoredReply | undefined> {
+  const kvs = await tx.getRange(keys.replies.pack([id]), keys.replies.range([id]).end, { snapshot: true });
   const blob = groupBlobs(keys.replies, kvs, 1)[0];
-  if (blob?.bytes === undefined) return undefined;
+  return blob?.bytes === undefined ? undefined : (decodeValue(blob.bytes) as StoredReply);
+}
+
+/** Clears a call's stored outcome (a blind write: it takes no read conflict). */
+export function clearReply(tx: Transaction, keys: ActorKeys, id: string): void {
   clearBlob(tx, keys.replies, [id]);
-  return decodeValue(blob.bytes) as StoredReply;
 }
 
 /** A message moved out of the queue because it failed. */

@@ -1,0 +1,96 @@
+/**
+ * Writing commits per call, counted: on LMDB each is one fsync, so the count is what a call costs
+ * there, pinned by behaviour rather than timing. Two systems on one engine stand for two
+ * processes: the serving system does not hold the caller's waiters, so its consumer stores the
+ * reply and points the caller's inbox at it, as across processes.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Backend, Transaction } from '../../src/backend/contract.js';
+import { createSystem, memory, type System } from '../../src/index.js';
+import { Layout } from '../../src/store/keys.js';
+import { Counter } from '../fixtures/actors.js';
+
+const MUTATIONS = new Set(['set', 'clear', 'clearRange', 'add', 'setVersionstampedKey', 'setVersionstampedValue']);
+
+/** `inner`, counting the transactions that committed writes (the ones that cost an fsync on LMDB). */
+function counting(inner: Backend): Backend & { writingCommits: number } {
+  const counter = {
+    kind: inner.kind,
+    writingCommits: 0,
+    get closed() {
+      return inner.closed;
+    },
+    stats: () => inner.stats(),
+    close: () => inner.close(),
+    async transact<T>(fn: (tx: Transaction) => T | Promise<T>, options?: Parameters<Backend['transact']>[1]): Promise<T> {
+      let wrote = false;
+      const result = await inner.transact((tx) => {
+        wrote = false;
+        const spy = new Proxy(tx, {
+          get(target, prop, receiver) {
+            const value = Reflect.get(target, prop, receiver) as unknown;
+            if (typeof value !== 'function') return value;
+            if (MUTATIONS.has(prop as string)) wrote = true;
+            return (value as (...a: unknown[]) => unknown).bind(target);
+          },
+        });
+        return fn(spy);
+      }, options);
+      if (wrote) counter.writingCommits++;
+      return result;
+    },
+  };
+  return counter;
+}
+
+const systems: System[] = [];
+afterEach(async () => {
+  for (const s of systems.splice(0)) await s.close();
+});
+
+async function settled(): Promise<void> {
+  // Lets the serving consumer finish clearing its "has work" flag after the batch that answered.
+  await new Promise((r) => setTimeout(r, 50));
+}
+
+describe('writing commits per call', () => {
+  it('a call served by another process costs at most 3 writing commits, none of them after its reply is stored', async () => {
+    const engine = memory();
+    const callerEngine = counting(engine);
+    const serverEngine = counting(engine);
+    const server = await createSystem({ backend: serverEngine });
+    const caller = await createSystem({ backend: callerEngine });
+    systems.push(caller, server);
+    server.serve(Counter);
+    const ref = caller.ref(Counter, 'c');
+    expect(await ref.call.add(1)).toBe(1); // warm-up: first state, lease
+    await settled();
+    const calls = 20;
+    const before = callerEngine.writingCommits + serverEngine.writingCommits;
+    for (let i = 2; i <= calls + 1; i++) {
+      expect(await ref.call.add(1)).toBe(i);
+      await settled();
+    }
+    const perCall = (callerEngine.writingCommits + serverEngine.writingCommits - before) / calls;
+    expect(perCall).toBeLessThanOrEqual(3);
+    // The caller's only writing commit per call is its enqueue: clearing the reply it read rides in the next one.
+    expect(callerEngine.writingCommits).toBeLessThanOrEqual(calls + 1);
+  });
+
+  it('replies read are cleared: by the next enqueue, or on their own, or when the system closes', async () => {
+    const engine = memory();
+    const server = await createSystem({ backend: engine });
+    const caller = await createSystem({ backend: engine });
+    systems.push(server);
+    server.serve(Counter);
+    const ref = caller.ref(Counter, 'c');
+    await Promise.all(Array.from({ length: 30 }, () => ref.call.add(1)));
+    await caller.close();
+    const root = new Layout().root;
+    const { begin, end } = root.range();
+    const stored = await engine.transact(async (tx) => (await tx.getRange(begin, end)).map((kv) => root.unpack(kv.key)));
+    expect(stored.some((k) => k[0] === 'a')).toBe(true); // the actor's own records are there
+    // Neither replies (prefix, 'a', name, id, 'r', msgId) nor inbox pointers (prefix, 'y', inbox, msgId) are left behind.
+    expect(stored.filter((k) => (k[0] === 'a' && k[3] === 'r') || (k[0] === 'y' && k.length === 3))).toEqual([]);
+  });
+});
