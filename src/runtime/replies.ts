@@ -156,12 +156,12 @@ export class ReplyInbox {
         if (skip.has(at)) continue;
         const pointer = kv.key;
         const id = inbox.entries.unpack(pointer)[0] as string;
-        if (!this.waiters.has(id)) {
+        const waiter = this.waiters.get(id);
+        if (waiter === undefined) {
           found.push([at, (t) => t.clear(pointer)]);
           continue;
         }
-        const [name, actorId] = tuple.unpack(kv.value) as [string, string];
-        const keys = this.layout.actor(name, actorId);
+        const keys = waiter.keys ?? this.layout.actor(...(tuple.unpack(kv.value) as [string, string]));
         found.push([at, (t) => (t.clear(pointer), clearReply(t, keys, id))]);
         lookups.push(readReply(tx, keys, id).then((r) => [id, r]));
       }
