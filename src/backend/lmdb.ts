@@ -52,6 +52,20 @@ export interface LmdbBackend extends Backend {
   readonly kind: 'lmdb';
   /** The directory of the database. */
   readonly path: string;
+  /**
+   * LMDB write transactions this process has run to commit its transactions, each one fsync
+   * (unless `noSync`): the commits of this process that are ready while LMDB's write lock is
+   * held by another process or commit share one, each keeping its own validation, versionstamp
+   * and outcome. Compare with `stats().commits` to see how many shared one.
+   *
+   * @example
+   * ```ts
+   * const before = db.writeTransactions;
+   * await Promise.all(keys.map((k) => db.transact((tx) => tx.set(k, value))));
+   * console.log(db.writeTransactions - before); // far fewer than keys.length
+   * ```
+   */
+  readonly writeTransactions: number;
 }
 
 /**
@@ -133,6 +147,9 @@ class LmdbEngine implements LmdbBackend {
   private seenVersion = -1;
   private sincePrune = 0;
   private readonly mirror = new CommitLogMirror();
+  private writeTxns = 0;
+  /** Set while lmdb-js runs the callbacks of one write transaction (synchronously, one after another). */
+  private inWriteTxn = false;
   private readonly host = {
     counters: this.counters,
     begin: () => {
@@ -242,7 +259,21 @@ class LmdbEngine implements LmdbBackend {
     });
   }
 
+  get writeTransactions(): number {
+    return this.writeTxns;
+  }
+
+  /** Counts the LMDB write transaction this callback runs in, once (see `writeTransactions`). */
+  private noteWriteTxn(): void {
+    if (this.inWriteTxn) return;
+    this.inWriteTxn = true;
+    this.writeTxns++;
+    // lmdb-js runs the callbacks of one write transaction in one synchronous loop: a microtask runs after the last.
+    queueMicrotask(() => (this.inWriteTxn = false));
+  }
+
   private validateAndApply(tx: LmdbTransaction, checkFrom: number | undefined, baselineKeys: readonly KeyString[]): Outcome {
+    this.noteWriteTxn();
     if (!tx.committing) return ABORTED;
     const current = readVersionBytes(this.meta.get(VERSION_KEY));
     const pruned = readVersionBytes(this.meta.get(PRUNED_KEY));
