@@ -24,7 +24,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createSystem, isDgenError, lmdb, type Backend, type System } from '../src/index.js';
+import { createSystem, isDgenError, lmdb, type Backend, type LmdbBackend, type System } from '../src/index.js';
 import { Counter } from './lib/actors.js';
 import { distribution, now, round, sleep } from './lib/measure.js';
 
@@ -39,9 +39,9 @@ type Message = { readonly [k: string]: unknown };
 
 /** A child process running `role` of this script; resolves once it said `ready`. */
 async function child(role: string, ...args: string[]): Promise<ChildProcess & { next(): Promise<Message> }> {
-  // DGEN_BENCH_PROFILE=DIR: serving processes write a CPU profile there (`npx tsx bench/profile-summary.ts DIR/*.cpuprofile`).
+  // DGEN_BENCH_PROFILE=DIR: every child process writes a CPU profile there (`npx tsx bench/profile-summary.ts DIR/*.cpuprofile`).
   const profile = process.env.DGEN_BENCH_PROFILE;
-  const execArgv = [...process.execArgv, ...(profile !== undefined && (role === 'serve' || role === 'caller') ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [])];
+  const execArgv = [...process.execArgv, ...(profile !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [])];
   const c = fork(SELF, [role, ...args], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }) as ChildProcess & { next(): Promise<Message> };
   const inbox: Message[] = [];
   const waiting: Array<(m: Message) => void> = [];
@@ -62,9 +62,18 @@ async function stop(c: ChildProcess): Promise<void> {
 
 // Roles (child processes).
 
+/** Answers `{ stats: true }` with this process's writing commits and LMDB write transactions. */
+function reportStats(db: LmdbBackend): void {
+  process.on('message', (m: Message) => {
+    if (m.stats === true) process.send!({ commits: db.stats().commits, writeTransactions: db.writeTransactions });
+  });
+}
+
 async function serveRole(path: string): Promise<void> {
-  const system = await createSystem({ backend: lmdb({ path }), closeBackend: true });
+  const db = lmdb({ path });
+  const system = await createSystem({ backend: db, closeBackend: true });
   system.serve(Counter);
+  reportStats(db);
   process.on('message', (m: Message) => {
     if (m.stop === true) void system.close().then(() => process.exit(0));
   });
@@ -103,7 +112,9 @@ async function callerRole(path: string, n: number, actors: number, tag: string):
 
 /** Keeps `inflight` dispatches in flight to random actors of `actors` until told to stop; reports how many were acknowledged. */
 async function producerRole(path: string, inflight: number, actors: number): Promise<void> {
-  const system = await createSystem({ backend: lmdb({ path }), closeBackend: true });
+  const db = lmdb({ path });
+  const system = await createSystem({ backend: db, closeBackend: true });
+  reportStats(db);
   let running = true;
   let sent = 0;
   let failed = 0;
@@ -187,6 +198,10 @@ interface PipelineFigure {
   readonly enqueuedPerSec: number;
   readonly endToEndPerSec: number;
   readonly backlogAtStop: number;
+  /** Over the whole run, all processes: transactions committed, LMDB write transactions (fsyncs) they took, and their rate. */
+  readonly commits: number;
+  readonly writeTransactions: number;
+  readonly writeTransactionsPerSec: number;
 }
 
 async function pipeline(producers: number, inflight: number, consumers: number, actors: number, seconds: number): Promise<PipelineFigure> {
@@ -212,7 +227,13 @@ async function pipeline(producers: number, inflight: number, consumers: number, 
         processed = await sumCounts(check, 'p', actors);
       }
       const end = now();
+      const stats = await Promise.all([...consumerKids, ...producerKids].map((k) => (k.send({ stats: true }), k.next())));
+      const commits = stats.reduce((a, x) => a + (x.commits as number), 0);
+      const writeTransactions = stats.reduce((a, x) => a + (x.writeTransactions as number), 0);
       return {
+        commits,
+        writeTransactions,
+        writeTransactionsPerSec: round((writeTransactions / (end - t0)) * 1_000),
         producers,
         inflight,
         consumers,
@@ -291,7 +312,7 @@ async function main(): Promise<void> {
   const p = seconds > 0 ? await pipeline(producers, inflight, consumers, actors, seconds) : undefined;
   if (p !== undefined) {
     log(
-      `pipeline: ${producers} producer processes × ${inflight} in flight → ${actors} actors, ${consumers} consumer processes, together for ${seconds} s: ${p.endToEndPerSec.toLocaleString('en-US')} msg/s end to end (${round(p.endToEndPerSec / bare)}× bare), enqueued ${p.enqueuedPerSec.toLocaleString('en-US')} msg/s, backlog at stop ${p.backlogAtStop}`,
+      `pipeline: ${producers} producer processes × ${inflight} in flight → ${actors} actors, ${consumers} consumer processes, together for ${seconds} s: ${p.endToEndPerSec.toLocaleString('en-US')} msg/s end to end (${round(p.endToEndPerSec / bare)}× bare), enqueued ${p.enqueuedPerSec.toLocaleString('en-US')} msg/s, backlog at stop ${p.backlogAtStop}; ${p.commits.toLocaleString('en-US')} commits in ${p.writeTransactions.toLocaleString('en-US')} LMDB write transactions (${round(p.commits / p.writeTransactions)} a write transaction, ${p.writeTransactionsPerSec} write transactions/s across the processes)`,
     );
   }
   process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), loadavg: loadavg(), cores: cpus().length, bare, calls: callFigures, pipeline: p }, null, 2)}\n`);
