@@ -276,9 +276,10 @@ class LmdbEngine implements LmdbBackend {
     this.noteWriteTxn();
     if (!tx.committing) return ABORTED;
     const current = readVersionBytes(this.meta.get(VERSION_KEY));
-    const pruned = readVersionBytes(this.meta.get(PRUNED_KEY));
-    this.mirror.sync(current, pruned, (from) => this.logEntries(from, current));
+    // Only a commit with reads to check needs the mirror: a blind one (an enqueue) leaves it behind, to catch up when one does.
     if (checkFrom !== undefined && current > checkFrom) {
+      const pruned = readVersionBytes(this.meta.get(PRUNED_KEY));
+      this.mirror.sync(current, pruned, (from) => this.logEntries(from, current));
       if (checkFrom < pruned) return TOO_OLD;
       if (this.mirror.conflicts(checkFrom, tx.readPoints, tx.readRanges)) return CONFLICT;
     }
@@ -320,7 +321,7 @@ class LmdbEngine implements LmdbBackend {
     this.meta.putSync(VERSION_KEY, versionBytes(version));
     const points = [...touched];
     this.log.putSync(versionBytes(version), encodeWriteSet({ time: Date.now(), points, ranges }));
-    this.mirror.add({ version, points, ranges });
+    this.mirror.addIfCurrent({ version, points, ranges });
     if (++this.sincePrune >= PRUNE_EVERY) this.prune();
     const baselines = baselineKeys.map((k) => this.read(k));
     return { kind: 'applied', version, stamp, touched, ranges, baselines };
@@ -345,7 +346,7 @@ class LmdbEngine implements LmdbBackend {
     if (old.length === 0) return;
     for (const key of old) this.log.removeSync(key);
     this.meta.putSync(PRUNED_KEY, old[old.length - 1]!);
-    this.mirror.sync(readVersionBytes(this.meta.get(VERSION_KEY)), readVersionBytes(old[old.length - 1]), () => []);
+    this.mirror.forgetThrough(readVersionBytes(old[old.length - 1]));
   }
 
   // Watches.
