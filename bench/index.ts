@@ -1,6 +1,7 @@
 /**
  * dgen benchmarks: dispatch, processing, call latency, write amplification, cold start, many
- * actors and load (bursts of concurrent operations), on every engine available, each figure beside its baselines (the bare engine doing the
+ * actors, load (bursts of concurrent operations), timers and multi-process (every role its own OS
+ * process; LMDB with fsync only), on every engine available, each figure beside its baselines (the bare engine doing the
  * same reads and writes, a naive JSON-blob actor, an in-memory Redux store).
  *
  *   npm run bench                                  # everything, about 4 minutes on 2 cores
@@ -10,6 +11,7 @@
  *   npm run bench -- --seconds=2                   # longer measurement windows (default 1)
  *   npm run bench -- --sections=load --load-sizes=1,1000,50000 --load-actors=100
  *                                                  # bursts of concurrent calls and dispatches (see sections/load.ts)
+ *   npm run bench -- --sections=multi-process --engines=lmdb   # caller, producer and consumer processes (about 1 min)
  *
  * Prints one JSON document to stdout (`npm run -s bench > report.json` keeps npm's banner out of
  * it) and a table to stderr. FoundationDB is measured when FDB_CLUSTER_FILE is set, and reported
@@ -26,6 +28,7 @@ import { dispatchSection } from './sections/dispatch.js';
 import { latencySection } from './sections/latency.js';
 import { loadSection } from './sections/load.js';
 import { manyActorsSection } from './sections/many-actors.js';
+import { multiProcessSection } from './sections/multi-process.js';
 import { processingSection } from './sections/processing.js';
 import { timersSection } from './sections/timers.js';
 import { benchEngines } from './lib/engine.js';
@@ -41,6 +44,7 @@ const SECTIONS: ReadonlyArray<readonly [string, Section]> = [
   ['many-actors', manyActorsSection],
   ['load', loadSection],
   ['timers', timersSection],
+  ['multi-process', multiProcessSection],
 ];
 
 function arg(name: string): string | undefined {

@@ -17,12 +17,13 @@
  *   npm run bench:multi -- [--calls=1x10000,4x10000,1x50000] [--producers=4] [--inflight=50] [--consumers=2] [--actors=1000] [--seconds=5]
  *
  * Compiled with the rest of bench/ (like `npm run bench`); prints one JSON document to stdout and
- * a summary to stderr.
+ * a summary to stderr. `npm run bench` runs the same figures as its `multi-process` section (LMDB
+ * with fsync only; bench/sections/multi-process.ts).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSystem, isDgenError, lmdb, type Backend, type LmdbBackend, type System } from '../src/index.js';
 import { Counter } from './lib/actors.js';
@@ -148,7 +149,7 @@ async function sumCounts(system: System, prefix: string, actors: number): Promis
   return counts.reduce((a, b) => a + b, 0);
 }
 
-interface CallsFigure {
+export interface CallsFigure {
   readonly callers: number;
   readonly callsEach: number;
   readonly callsPerSec: number;
@@ -158,7 +159,7 @@ interface CallsFigure {
   readonly appliedOnce: boolean;
 }
 
-async function calls(callers: number, each: number, actors: number): Promise<CallsFigure> {
+export async function calls(callers: number, each: number, actors: number): Promise<CallsFigure> {
   const path = mkdtempSync(join(tmpdir(), 'dgen-bench-mp-'));
   const kids: ChildProcess[] = [];
   try {
@@ -188,7 +189,7 @@ async function calls(callers: number, each: number, actors: number): Promise<Cal
   }
 }
 
-interface PipelineFigure {
+export interface PipelineFigure {
   readonly producers: number;
   readonly inflight: number;
   readonly consumers: number;
@@ -204,7 +205,7 @@ interface PipelineFigure {
   readonly writeTransactionsPerSec: number;
 }
 
-async function pipeline(producers: number, inflight: number, consumers: number, actors: number, seconds: number): Promise<PipelineFigure> {
+export async function pipeline(producers: number, inflight: number, consumers: number, actors: number, seconds: number): Promise<PipelineFigure> {
   const path = mkdtempSync(join(tmpdir(), 'dgen-bench-mp-'));
   const kids: ChildProcess[] = [];
   try {
@@ -259,7 +260,7 @@ async function pipeline(producers: number, inflight: number, consumers: number, 
  * state (40 B) and version (30 B) keys set; batches of 256 messages, one transaction (one fsync)
  * each, one after another. Messages per second.
  */
-async function bareLimit(backend: Backend, messages: number, actors: number): Promise<number> {
+export async function bareLimit(backend: Backend, messages: number, actors: number): Promise<number> {
   const BATCH = 256;
   const key = (kind: string, i: number) => Buffer.from(`${kind}/${String(i).padStart(10, '0')}`);
   const t0 = now();
@@ -318,8 +319,11 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), loadavg: loadavg(), cores: cpus().length, bare, calls: callFigures, pipeline: p }, null, 2)}\n`);
 }
 
-const [role, ...rest] = process.argv.slice(2);
-if (role === 'serve') await serveRole(rest[0]!);
-else if (role === 'caller') await callerRole(rest[0]!, Number(rest[1]), Number(rest[2]), rest[3]!);
-else if (role === 'producer') await producerRole(rest[0]!, Number(rest[1]), Number(rest[2]));
-else await main();
+// Run as a script (the parent, or a child in its role); imported by the bench's multi-process section, it runs nothing.
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === SELF) {
+  const [role, ...rest] = process.argv.slice(2);
+  if (role === 'serve') await serveRole(rest[0]!);
+  else if (role === 'caller') await callerRole(rest[0]!, Number(rest[1]), Number(rest[2]), rest[3]!);
+  else if (role === 'producer') await producerRole(rest[0]!, Number(rest[1]), Number(rest[2]));
+  else await main();
+}
