@@ -15,7 +15,7 @@ import { groupBlobs, writeBlob } from '../store/blob.js';
 import { decodeHistory, encodeHistory } from '../store/history.js';
 import type { Patch } from '../util/immer.js';
 import type { ActorKeys } from '../store/keys.js';
-import { holdLease, type Lease } from '../store/lease.js';
+import { holdLease, readLease, type Lease } from '../store/lease.js';
 import { readLock, writeLock } from '../store/lock.js';
 import type { Envelope } from '../store/message.js';
 import { clearWorkIfIdle, enqueue, pruneOld, remove, take, toDeadLetters, writeReply, type Outgoing, type Queued, type StoredError, type StoredReply } from '../store/queue.js';
@@ -176,33 +176,48 @@ export class InstanceConsumer<S> {
     this.single = false;
     const failed = this.tried;
     const stored = storedError(error);
-    let letter: { items: Queued['items']; outcome: Outcome<S> } | undefined;
+    let letter: { items: Queued['items']; outcome: Outcome<S>; token: number } | undefined;
     let outcome: Outcome<S> | undefined;
     try {
       outcome = await this.rt.backend.transact(async (tx) => {
         letter = undefined;
         // Only the message that failed alone, and only while this consumer may process the queue:
         // another consumer may have taken the lease over, isolated it and moved on meanwhile.
-        if (typeof (await this.lease(tx)) === 'number' || (await tx.get(this.keys.halt)) !== undefined || (await readLock(tx, this.keys)) !== undefined) return undefined;
+        const lease = await this.lease(tx);
+        if (typeof lease === 'number' || (await tx.get(this.keys.halt)) !== undefined || (await readLock(tx, this.keys)) !== undefined) return undefined;
         const [message] = await take(tx, this.keys, 1, Infinity);
         if (message === undefined || failed === undefined || !message.keys[0]!.equals(failed)) return undefined;
         const o: Outcome<S> = { envelope: message.envelope instanceof Error ? undefined : message.envelope, error: stored };
         toDeadLetters(tx, this.keys, message, stored, 1);
         this.writeReplies(tx, [o]);
-        letter = { items: message.items, outcome: o };
+        letter = { items: message.items, outcome: o, token: lease.token };
         return o;
       });
     } catch (e) {
       // A caller in this process has no stored reply: answer it if the ambiguous commit applied.
       const written = letter;
       if (!(e instanceof CommitUnknownResultError) || written === undefined) throw e;
-      if (!(await this.rt.backend.transact(async (tx) => (await tx.get(this.keys.deadLetters.pack(written.items))) !== undefined, { idempotent: true }))) throw e;
+      if (!(await this.rt.backend.transact((tx) => this.isolatedHere(tx, written.items, written.token), { idempotent: true }))) throw e;
       outcome = written.outcome;
     }
     if (outcome === undefined) return { kind: 'processed', count: 0 }; // look at the queue again
     this.rt.emit({ type: 'message-failed', actor: this.def.name, id: this.id, messageId: outcome.envelope?.id ?? '', action: outcome.envelope?.action ?? '', error, policy: 'dead-letter', attempts: 1 });
     this.settle(outcome);
     return { kind: 'processed', count: 1 };
+  }
+
+  /**
+   * Did this consumer's ambiguous isolation commit? The dead letter alone does not say so: when
+   * the commit did not apply, another consumer may have taken the lease and dead-lettered the same
+   * message meanwhile (found by the simulation, seed 837). Only while the lease is still this
+   * consumer's, with the token the attempt held, can nobody else have written it. When the lease
+   * moved on the answer is "not known": the event is not reported and the local caller, if any,
+   * hears nothing (its call times out saying its message is stored).
+   */
+  private async isolatedHere(tx: Transaction, items: Queued['items'], token: number): Promise<boolean> {
+    if ((await tx.get(this.keys.deadLetters.pack(items))) === undefined) return false;
+    const lease = await readLease(tx, this.keys);
+    return lease?.owner === this.owner && lease.token === token;
   }
 
   /** Clears the "has work" flag when the queue is empty; false when messages arrived meanwhile. */
