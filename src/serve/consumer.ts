@@ -18,7 +18,7 @@ import type { ActorKeys } from '../store/keys.js';
 import { holdLease, readLease, type Lease } from '../store/lease.js';
 import { readLock, writeLock } from '../store/lock.js';
 import type { Envelope } from '../store/message.js';
-import { clearWorkIfIdle, enqueue, pruneOld, remove, take, toDeadLetters, writeReply, type Outgoing, type Queued, type StoredError, type StoredReply } from '../store/queue.js';
+import { clearWorkIfIdle, clearWorkInBatch, enqueue, pruneOld, remove, take, toDeadLetters, writeReply, type Outgoing, type Queued, type StoredError, type StoredReply } from '../store/queue.js';
 import { applyMessage, type Applied } from './reduce.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { decodeValue, encodeValue } from '../state/codec.js';
@@ -70,12 +70,13 @@ export interface Commit<S> {
 }
 
 type Attempt<S> =
-  | { readonly kind: 'done'; readonly commit: Commit<S>; readonly took: number; readonly elapsedMs: number }
+  | { readonly kind: 'done'; readonly commit: Commit<S>; readonly took: number; readonly elapsedMs: number; readonly idle: boolean }
   | { readonly kind: 'empty' | 'locked' }
   | { readonly kind: 'halted'; readonly outcome?: Outcome<S> }
   | { readonly kind: 'standby'; readonly until: number };
 
-export type BatchResult = { readonly kind: 'processed'; readonly count: number } | { readonly kind: 'empty' | 'halted' | 'locked' } | { readonly kind: 'standby'; readonly until: number };
+/** `idle`: the batch took the whole queue and cleared the "has work" flag in its commit. */
+export type BatchResult = { readonly kind: 'processed'; readonly count: number; readonly idle?: boolean } | { readonly kind: 'empty' | 'halted' | 'locked' } | { readonly kind: 'standby'; readonly until: number };
 
 export class InstanceConsumer<S> {
   readonly keys: ActorKeys;
@@ -118,8 +119,9 @@ export class InstanceConsumer<S> {
   /** Processes one batch. */
   async batch(): Promise<BatchResult> {
     let a: Attempt<S>;
+    let attempts = 0;
     try {
-      a = await this.once((tx, batchId) => this.attempt(tx, batchId), (a) => (a.kind === 'done' ? a.commit.version.n : undefined));
+      a = await this.once((tx, batchId) => this.attempt(tx, batchId, ++attempts), (a) => (a.kind === 'done' ? a.commit.version.n : undefined));
     } catch (e) {
       if (isLimitError(e)) return this.isolate(e);
       throw e;
@@ -132,7 +134,7 @@ export class InstanceConsumer<S> {
     }
     if (a.kind !== 'done') return a;
     this.publish(a.commit);
-    return { kind: 'processed', count: a.commit.outcomes.length };
+    return { kind: 'processed', count: a.commit.outcomes.length, idle: a.idle };
   }
 
   /** Runs `body` as one transaction that ends in a state change; see {@link batch}. Used by thunks. */
@@ -246,7 +248,7 @@ export class InstanceConsumer<S> {
     return lease.held ? lease.lease : lease.until;
   }
 
-  private async attempt(tx: Transaction, batchId: string): Promise<Attempt<S>> {
+  private async attempt(tx: Transaction, batchId: string, attemptNo: number): Promise<Attempt<S>> {
     const o = this.def.options;
     const lease = await this.lease(tx);
     if (typeof lease === 'number') return { kind: 'standby', until: lease };
@@ -254,7 +256,8 @@ export class InstanceConsumer<S> {
     if (halt !== undefined) return { kind: 'halted', outcome: haltedOutcome(halt) };
     if ((await readLock(tx, this.keys)) !== undefined) return { kind: 'locked' };
     const version = decodeVersion(await tx.get(this.keys.version));
-    const messages = await take(tx, this.keys, this.single ? 1 : this.limit, o.maxBatchBytes);
+    const seen = { whole: false };
+    const messages = await take(tx, this.keys, this.single ? 1 : this.limit, o.maxBatchBytes, seen);
     this.tried = messages[0]?.keys[0];
     if (messages.length === 0) return { kind: 'empty' };
     const base = await this.baseState(tx, version);
@@ -267,11 +270,15 @@ export class InstanceConsumer<S> {
     }
     if (outcomes.length === 0) return halted === undefined ? { kind: 'empty' } : { kind: 'halted', outcome: halted };
     const commit = this.writeState(tx, batchId, version, base, state, patches, outcomes);
+    // Took and applied every queued message: clear the "has work" flag in this commit rather than
+    // in one of its own after it. Only on a first attempt: a retry (an enqueue landed meanwhile) goes without.
+    const idle = seen.whole && attemptNo === 1 && halted === undefined && outcomes.length === messages.length && !outcomes.some((x) => x.deferred === true);
+    if (idle) clearWorkInBatch(tx, this.keys);
     this.writeSends(tx, outcomes);
     await writeTimerOps(tx, this.rt.layout, outcomes.flatMap((o) => o.applied?.timers ?? []));
     if (halted !== undefined) commit.outcomes.push(halted);
     if (++this.batches % PRUNE_EVERY === 0) await this.prune(tx);
-    return { kind: 'done', commit, took: messages.length, elapsedMs };
+    return { kind: 'done', commit, took: messages.length, elapsedMs, idle };
   }
 
   private adapt(took: number, elapsedMs: number): void {

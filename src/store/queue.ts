@@ -85,11 +85,13 @@ export async function wasEnqueued(tx: Transaction, keys: ActorKeys, id: string):
  * Reads the next messages (snapshot read) and adds a read conflict on exactly the keys taken,
  * so producers appending meanwhile never abort the batch.
  */
-export async function take(tx: Transaction, keys: ActorKeys, maxMessages: number, maxBytes: number): Promise<Queued[]> {
+export async function take(tx: Transaction, keys: ActorKeys, maxMessages: number, maxBytes: number, seen?: { whole: boolean }): Promise<Queued[]> {
   const { begin, end } = keys.queue.range();
   const kvs = await tx.getRange(begin, end, { limit: maxMessages, snapshot: true });
   let blobs = groupBlobs(keys.queue, kvs, 1);
+  if (seen !== undefined) seen.whole = kvs.length < maxMessages; // the read reached the end of the queue
   if (blobs[0] !== undefined && blobs[0].bytes === undefined) {
+    if (seen !== undefined) seen.whole = false;
     // The first message is chunked beyond the read: fetch it whole, alone.
     const whole = await tx.getRange(begin, keys.queue.range(blobs[0].items).end, { snapshot: true });
     blobs = groupBlobs(keys.queue, whole, 1).slice(0, 1);
@@ -102,7 +104,19 @@ export async function take(tx: Transaction, keys: ActorKeys, maxMessages: number
     out.push({ items: b.items, keys: b.keys, raw: b.bytes, envelope: decodeOrError(b.bytes) });
   }
   if (out.length > 0) tx.addReadConflictRange(begin, keyAfter(out[out.length - 1]!.keys.at(-1)!));
+  if (seen !== undefined && out.length < blobs.length) seen.whole = false; // some left for the next batch
   return out;
+}
+
+/**
+ * In the transaction of a batch that took every queued message: clears the instance's "has work"
+ * flag, which saves the commit of {@link clearWorkIfIdle}. It reads the flag, so an enqueue (which
+ * sets it) committing meanwhile fails the batch with a conflict instead of leaving a message
+ * without its flag. Call it before the batch enqueues anything (a reducer sending to its own actor).
+ */
+export function clearWorkInBatch(tx: Transaction, keys: ActorKeys): void {
+  tx.addReadConflictKey(keys.work);
+  tx.clear(keys.work);
 }
 
 function decodeOrError(bytes: Buffer): Envelope | CorruptMessageError {
