@@ -77,6 +77,64 @@ describe('writing commits per call', () => {
     expect(callerEngine.writingCommits).toBeLessThanOrEqual(calls + 1);
   });
 
+  it('a batch that clears the "has work" flag fails if an enqueue commits meanwhile, and the message it brought is processed', async () => {
+    const engine = memory();
+    const { work, version } = new Layout().actor(Counter.name, 'c');
+    let meanwhile: (() => Promise<void>) | undefined;
+    let interrupted = 0;
+    // The serving system's engine: once, between the body of a batch (it writes the version) that clears the flag and its commit, another system enqueues.
+    const serving: Backend = {
+      kind: engine.kind,
+      get closed() {
+        return engine.closed;
+      },
+      stats: () => engine.stats(),
+      close: () => engine.close(),
+      transact: (fn, options) =>
+        engine.transact(async (tx) => {
+          let clearsFlag = false;
+          let writesState = false;
+          const spy = new Proxy(tx, {
+            get(target, prop, receiver) {
+              const value = Reflect.get(target, prop, receiver) as unknown;
+              if (typeof value !== 'function') return value;
+              return (...args: unknown[]) => {
+                if (prop === 'clear' && Buffer.from(args[0] as Uint8Array).equals(work)) clearsFlag = true;
+                if (prop === 'set' && Buffer.from(args[0] as Uint8Array).equals(version)) writesState = true;
+                return (value as (...a: unknown[]) => unknown).apply(target, args);
+              };
+            },
+          });
+          const result = await fn(spy);
+          const run = meanwhile;
+          if (clearsFlag && writesState && run !== undefined) {
+            meanwhile = undefined;
+            interrupted++;
+            await run();
+          }
+          return result;
+        }, options),
+    };
+    const server = await createSystem({ backend: serving });
+    const other = await createSystem({ backend: engine });
+    systems.push(other, server);
+    server.serve(Counter);
+    const callerRef = other.ref(Counter, 'c');
+    expect(await callerRef.call.add(1)).toBe(1);
+    await settled();
+    meanwhile = () => callerRef.dispatch.increment(10);
+    const conflicts = engine.stats().conflicts;
+    expect(await callerRef.call.add(1)).toBe(2); // its batch clears the flag; the increment lands before it commits
+    expect(interrupted).toBe(1);
+    // The interrupted batch did not commit: it conflicted on the flag the enqueue set, and ran again without clearing it.
+    expect(engine.stats().conflicts - conflicts).toBeGreaterThanOrEqual(1);
+    for (let i = 0; i < 100 && (await callerRef.query((s) => s.count)) !== 12; i++) await settled();
+    expect(await callerRef.query((s) => s.count)).toBe(12);
+    await settled();
+    // Settled: nothing queued, and the flag is down again.
+    expect(await engine.transact(async (tx) => tx.get(work))).toBeUndefined();
+  });
+
   it('replies read are cleared: by the next enqueue, or on their own, or when the system closes', async () => {
     const engine = memory();
     const server = await createSystem({ backend: engine });
