@@ -7,8 +7,8 @@
  * watches that one key; when it changes it reads the pointers in pages and, in the same read-only
  * transaction, the replies they point to, and settles the callers at once. Clearing what it read
  * rides in the process's next commit (the sender's next enqueue), or commits on its own a second
- * later, so a cross-process call costs three writing commits (enqueue, batch, the consumer's idle
- * flag) and none of them after its reply is stored. A wake-up costs a read-only
+ * later, so no writing commit of the caller stands between its reply being stored and its caller
+ * hearing of it. A wake-up costs a read-only
  * transaction per page of replies that arrived, whatever the number of callers waiting; a waiting
  * call costs a map entry (see BENCHMARKS.md, "memory per pending call"), and the process holds one
  * watch per engine instead of one per call.
