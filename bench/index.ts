@@ -11,6 +11,7 @@
  *   npm run bench -- --seconds=2                   # longer measurement windows (default 1)
  *   npm run bench -- --sections=load --load-sizes=1,1000,50000 --load-actors=100
  *                                                  # bursts of concurrent calls and dispatches (see sections/load.ts)
+ *   npm run bench -- --sections=multi-process --engines=lmdb   # caller, producer and consumer processes (about 1 min)
  *
  * Prints one JSON document to stdout (`npm run -s bench > report.json` keeps npm's banner out of
  * it) and a table to stderr. FoundationDB is measured on the cluster of FDB_CLUSTER_FILE, or, when
@@ -28,6 +29,7 @@ import { dispatchSection } from './sections/dispatch.js';
 import { latencySection } from './sections/latency.js';
 import { loadSection } from './sections/load.js';
 import { manyActorsSection } from './sections/many-actors.js';
+import { lmdbProcessesSection } from './sections/lmdb-processes.js';
 import { multiProcessSection } from './sections/multi-process.js';
 import { processingSection } from './sections/processing.js';
 import { roundTripsSection } from './sections/round-trips.js';
@@ -51,6 +53,7 @@ const SECTIONS: ReadonlyArray<readonly [string, Section]> = [
   ['multi-process', multiProcessSection],
   ['inspector', inspectorSection],
   ['side-effects', sideEffectsSection],
+  ['lmdb-processes', lmdbProcessesSection],
 ];
 
 function arg(name: string): string | undefined {

@@ -1,6 +1,7 @@
 /**
  * The LMDB engine's commit log, mirrored in the memory of each process that commits: every entry
- * since the last pruning, decoded once (this process's own commits are never decoded at all), with
+ * since the last pruning, decoded once (this process's own commits are not decoded while the mirror
+ * is current; a process whose commits read nothing lets it fall behind and never decodes), with
  * the keys they wrote indexed by {@link RecentWrites}. A commit is then validated in O(keys and
  * ranges it read) instead of decoding every entry written since its read version.
  *
@@ -52,7 +53,16 @@ export class CommitLogMirror {
     this.forgetThrough(pruned);
   }
 
-  /** Records a commit of this process (the next version), inside its write transaction. */
+  /**
+   * Records a commit of this process, inside its write transaction, when the mirror holds every
+   * version before it; otherwise the mirror stays behind and the next {@link sync} reads this
+   * commit from the log with the others.
+   */
+  addIfCurrent(commit: LoggedCommit): void {
+    if (this.through === commit.version - 1) this.add(commit);
+  }
+
+  /** Records the commit at the version after the last mirrored. */
   add(commit: LoggedCommit): void {
     this.entries.push(commit);
     for (const key of commit.points) this.writes.record(key, commit.version);
@@ -84,7 +94,7 @@ export class CommitLogMirror {
   }
 
   /** Forgets the entries through version `pruned` (they left the MVCC window). */
-  private forgetThrough(pruned: number): void {
+  forgetThrough(pruned: number): void {
     const { entries } = this;
     while (this.head < entries.length && entries[this.head]!.version <= pruned) {
       const e = entries[this.head++]!;

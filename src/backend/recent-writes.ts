@@ -15,6 +15,8 @@ import { lowerBound } from './ranges.js';
 
 /** Keys a chunk holds before it splits in two; small, so the scan of a partial chunk stays short. */
 const MAX_CHUNK = 128;
+/** Keys recorded and not yet ordered, at most (past twice the keys known). */
+const PENDING_MAX = 65_536;
 
 /** @internal */
 export class RecentWrites {
@@ -30,10 +32,34 @@ export class RecentWrites {
     return this.byKey.size;
   }
 
+  /**
+   * Keys recorded since the chunks were last brought up to date: a process whose commits check
+   * only keys (no ranges) never pays for ordering them, and one that checks ranges pays once per
+   * check, not once per commit it learns of.
+   */
+  private pending: KeyString[] = [];
+
   /** Records that the commit at `version` (newer than every one recorded before) wrote `key`. */
   record(key: KeyString, version: number): void {
-    const known = this.byKey.has(key);
     this.byKey.set(key, version);
+    this.pending.push(key);
+    // Bounded: a process that never checks a range orders its keys now and then all the same.
+    if (this.pending.length > PENDING_MAX && this.pending.length > 2 * this.byKey.size) this.order();
+  }
+
+  /** Brings the chunks up to date with the keys recorded since the last call. */
+  private order(): void {
+    const pending = this.pending;
+    if (pending.length === 0) return;
+    this.pending = [];
+    for (const key of pending) {
+      const version = this.byKey.get(key);
+      if (version !== undefined) this.place(key, version);
+    }
+  }
+
+  /** Puts `key` in its chunk with `version` (a newer one than it had there, if any). */
+  private place(key: KeyString, version: number): void {
     const { chunks, lasts } = this;
     if (chunks.length === 0) {
       chunks.push([key]);
@@ -47,7 +73,7 @@ export class RecentWrites {
     const chunk = chunks[ci]!;
     const vs = this.versions[ci]!;
     const i = lowerBound(chunk, key);
-    if (known) vs[i] = version;
+    if (chunk[i] === key) vs[i] = version;
     else if (i === chunk.length) {
       chunk.push(key);
       vs.push(version);
@@ -64,9 +90,12 @@ export class RecentWrites {
   forget(key: KeyString, version: number): void {
     if (this.byKey.get(key) !== version) return;
     this.byKey.delete(key);
+    // Not placed yet: ordering skips it, as it is no longer in byKey.
     const ci = lowerBound(this.lasts, key);
-    const chunk = this.chunks[ci]!;
+    const chunk = this.chunks[ci];
+    if (chunk === undefined) return;
     const i = lowerBound(chunk, key);
+    if (chunk[i] !== key) return;
     chunk.splice(i, 1);
     this.versions[ci]!.splice(i, 1);
     if (chunk.length === 0) {
@@ -82,6 +111,7 @@ export class RecentWrites {
 
   /** Did a commit after `version` write a key of [begin, end)? */
   writtenInRangeAfter(begin: KeyString, end: KeyString, version: number): boolean {
+    this.order();
     const { chunks, lasts } = this;
     for (let ci = lowerBound(lasts, begin); ci < chunks.length; ci++) {
       const chunk = chunks[ci]!;

@@ -85,11 +85,14 @@ export class Sender {
       let written: Outgoing[] = [];
       let processed: Inlined | undefined;
       let before: 'inline' | 'queue' | undefined;
+      // Replies this process read and has not cleared yet: cleared in this commit, not one of their own.
+      const clears = this.rt.replies.clearsToWrite();
       try {
         await backend.transact(
           async (tx) => {
             written = [];
             processed = undefined;
+            for (const [, clear] of clears) clear(tx);
             guardMarkers(tx, this.keys, messages);
             if (uncertain && (before = await landed(tx, this.keys, messages)) !== undefined) return;
             // The idempotency check's reads and the inline path's go out together (one round trip on FoundationDB).
@@ -118,6 +121,7 @@ export class Sender {
         if (ambiguous && Date.now() < until) continue;
         throw uncertain ? new StoreUnavailableError(what, Date.now() - started, 'unknown', e) : e;
       }
+      this.rt.replies.clearsCommitted(clears);
       if (before === 'inline') inlineCommit?.run();
       else if (before === 'queue') this.rt.enqueued$.next({ name: this.name, id: this.id });
       else if (processed !== undefined) processed.run();

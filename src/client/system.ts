@@ -179,6 +179,7 @@ async function closeSystem(rt: Runtime, closeBackend: boolean): Promise<void> {
   rt.closed = true;
   await Promise.allSettled([...rt.sending]);
   await Promise.allSettled([...rt.servers.values()].flatMap((group) => [...group].map((s) => s.stop())));
+  await rt.replies.flushClears();
   rt.failWaiters((id) => new SystemClosedError(`The dgen system closed before this call got its reply; message ${id} is stored and processed exactly once by whichever consumer serves the actor (ref.reply from a new system awaits its reply).`, id));
   rt.backend.failQueued(new SystemClosedError());
   rt.shutdown.abort();

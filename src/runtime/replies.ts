@@ -4,8 +4,11 @@
  * Every call this process makes carries its inbox id (`Envelope.replyTo`). A consumer in another
  * process that answers it writes the reply under the actor (as always), plus a pointer under this
  * inbox and a bump of the inbox's notify key, in the batch's own transaction. This listener
- * watches that one key; when it changes it reads the pointers in pages and, in the same
- * transaction, the replies they point to, clears both and settles the callers. A wake-up costs a
+ * watches that one key; when it changes it reads the pointers in pages and, in the same read-only
+ * transaction, the replies they point to, and settles the callers at once. Clearing what it read
+ * rides in the process's next commit (the sender's next enqueue), or commits on its own a second
+ * later, so no writing commit of the caller stands between its reply being stored and its caller
+ * hearing of it. A wake-up costs a read-only
  * transaction per page of replies that arrived, whatever the number of callers waiting; a waiting
  * call costs a map entry (see BENCHMARKS.md, "memory per pending call"), and the process holds one
  * watch per engine instead of one per call.
@@ -17,15 +20,19 @@
  */
 import { randomHex } from '../util/random-hex.js';
 import * as tuple from 'fdb-tuple';
-import type { Backend, Watch } from '../backend/contract.js';
-import { isDgenError } from '../errors.js';
+import type { Backend, Transaction, Watch } from '../backend/contract.js';
 import type { ActorKeys, Layout } from '../store/keys.js';
-import { consumeReply, type StoredReply } from '../store/queue.js';
+import { clearReply, readReply, type StoredReply } from '../store/queue.js';
 
 /** Pointers (and late replies) read per transaction. */
 const PAGE = 512;
 /** How often replies of messages sent by other processes are looked for. */
 const LATE_POLL_MS = 100;
+/**
+ * Replies read are cleared with this process's next commit, or on their own after this long: a
+ * caller does not wait for a clearing commit before it has its reply.
+ */
+const CLEAR_AFTER_MS = 1_000;
 /** A safety net: the inbox is read at least this often while calls wait, even without a wake-up. */
 const FALLBACK_MS = 2_000;
 
@@ -40,6 +47,10 @@ export interface Waiter {
   readonly late?: boolean;
 }
 
+/** Clears one reply read (its pointer, and the reply itself). @internal */
+export type Clear = (tx: Transaction) => void;
+const NONE: ReadonlyArray<readonly [string, Clear]> = [];
+
 type ReadPage = { readonly replies: Array<[string, StoredReply]>; readonly more: boolean; readonly watch: Watch | undefined };
 
 export class ReplyInbox {
@@ -49,6 +60,9 @@ export class ReplyInbox {
   private late = 0;
   private running: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  /** Replies read and not yet cleared, by pointer key (latin1) or `late:<id>`. */
+  private readonly clears = new Map<string, Clear>();
+  private clearTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly backend: Backend,
@@ -120,43 +134,100 @@ export class ReplyInbox {
   }
 
   /**
-   * One transaction: the next page of pointers and the replies they point to (cleared, for
-   * callers still waiting; a pointer without a waiter is dropped and its reply left for
-   * `ref.reply`), the replies of late waiters, and a watch on the notify key when the page was the last.
+   * One read-only transaction (no commit, no fsync): the next page of pointers and the replies they
+   * point to, for callers still waiting; the replies of late waiters; and a watch on the notify key
+   * when the page was the last. What was read is cleared later (see {@link clearsToWrite}); until
+   * then its pointers are skipped. A pointer without a waiter is dropped and its reply left for
+   * `ref.reply`.
    */
   private async readPage(): Promise<ReadPage> {
+    if (this.clears.size >= PAGE) await this.flushClears();
     const inbox = this.layout.inbox(this.id);
-    let read: ReadPage | undefined;
-    const body = async (tx: Parameters<Parameters<Backend['transact']>[0]>[0]): Promise<ReadPage> => {
-      read = undefined;
+    const skip = this.clears;
+    let found: Array<[string, Clear]> = [];
+    const page = await this.backend.transact(async (tx): Promise<ReadPage> => {
+      found = [];
       const { begin, end } = inbox.entries.range();
-      const pointers = await tx.getRange(begin, end, { limit: PAGE });
+      const limit = PAGE + skip.size;
+      const pointers = await tx.getRange(begin, end, { limit, snapshot: true });
       const lookups: Array<Promise<[string, StoredReply | undefined]>> = [];
       for (const kv of pointers) {
-        tx.clear(kv.key);
-        const id = inbox.entries.unpack(kv.key)[0] as string;
-        if (!this.waiters.has(id)) continue;
-        const [name, actorId] = tuple.unpack(kv.value) as [string, string];
-        lookups.push(consumeReply(tx, this.layout.actor(name, actorId), id).then((r) => [id, r]));
+        const at = kv.key.toString('latin1');
+        if (skip.has(at)) continue;
+        const pointer = kv.key;
+        const id = inbox.entries.unpack(pointer)[0] as string;
+        const waiter = this.waiters.get(id);
+        if (waiter === undefined) {
+          found.push([at, (t) => t.clear(pointer)]);
+          continue;
+        }
+        const keys = waiter.keys ?? this.layout.actor(...(tuple.unpack(kv.value) as [string, string]));
+        found.push([at, (t) => (t.clear(pointer), clearReply(t, keys, id))]);
+        lookups.push(readReply(tx, keys, id).then((r) => [id, r]));
       }
       if (this.late > 0) {
         let n = 0;
         for (const [id, w] of this.waiters) {
           if (w.late !== true || w.keys === undefined || n++ >= PAGE) continue;
-          lookups.push(consumeReply(tx, w.keys, id).then((r) => [id, r]));
+          const keys = w.keys;
+          lookups.push(
+            readReply(tx, keys, id).then((r) => {
+              if (r !== undefined) found.push([`late:${id}`, (t) => clearReply(t, keys, id)]);
+              return [id, r];
+            }),
+          );
         }
       }
       const replies = (await Promise.all(lookups)).filter((r): r is [string, StoredReply] => r[1] !== undefined);
-      const more = pointers.length === PAGE;
-      read = { replies, more: true, watch: undefined }; // after an ambiguous commit: look again at once
+      const more = pointers.length === limit;
       return { replies, more, watch: more ? undefined : tx.watch(inbox.notify) };
-    };
+    });
+    for (const [at, clear] of found) this.clears.set(at, clear);
+    this.scheduleClears();
+    return page;
+  }
+
+  /**
+   * The clears of replies already read, for a transaction this process commits anyway (the next
+   * enqueue of its sender, see client/sender.ts): they ride in its commit instead of costing one of
+   * their own. Blind writes: they add no read conflict to that transaction. Pass the same list to
+   * {@link clearsCommitted} once it committed.
+   */
+  clearsToWrite(): ReadonlyArray<readonly [string, Clear]> {
+    return this.clears.size === 0 ? NONE : [...this.clears];
+  }
+
+  /** The clears `written` (from {@link clearsToWrite}) committed: they are no longer pending. */
+  clearsCommitted(written: ReadonlyArray<readonly [string, Clear]>): void {
+    for (const [at, clear] of written) if (this.clears.get(at) === clear) this.clears.delete(at);
+    if (this.clears.size === 0) this.cancelClearTimer();
+  }
+
+  /** Commits the pending clears in a transaction of their own (a page is full, the timer, or close). */
+  async flushClears(): Promise<void> {
+    this.cancelClearTimer();
+    const written = this.clearsToWrite();
+    if (written.length === 0 || this.backend.closed) return;
     try {
-      return await this.backend.transact(body);
-    } catch (e) {
-      // Clearing is housekeeping: when only that commit is ambiguous, the replies read are still the answer.
-      if (read !== undefined && isDgenError(e, 'commit_unknown_result')) return read;
-      throw e;
+      await this.backend.transact((tx) => {
+        for (const [, clear] of written) clear(tx);
+      });
+      this.clearsCommitted(written);
+    } catch {
+      // Kept for the next commit: clearing is housekeeping (unclaimed replies expire with their actor's markers).
+      this.scheduleClears();
     }
+  }
+
+  /** Clears not carried by another commit within CLEAR_AFTER_MS commit on their own. */
+  private scheduleClears(): void {
+    if (this.clears.size === 0 || this.clearTimer !== undefined || this.stopped()) return;
+    this.clearTimer = setTimeout(() => void this.flushClears(), CLEAR_AFTER_MS);
+    this.clearTimer.unref();
+  }
+
+  private cancelClearTimer(): void {
+    clearTimeout(this.clearTimer);
+    this.clearTimer = undefined;
   }
 }

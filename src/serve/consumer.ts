@@ -16,10 +16,10 @@ import { groupBlobs, writeBlob } from '../store/blob.js';
 import { decodeHistory, encodeHistory } from '../store/history.js';
 import type { Patch } from '../util/immer.js';
 import type { ActorKeys } from '../store/keys.js';
-import { holdLease, type Lease } from '../store/lease.js';
+import { holdLease, readLease, type Lease } from '../store/lease.js';
 import { readLock, writeLock } from '../store/lock.js';
 import type { Envelope } from '../store/message.js';
-import { claim, clearWorkIfIdle, enqueue, peek, pruneOld, remove, take, toDeadLetters, writeReply, type Outgoing, type Queued, type StoredError, type StoredReply } from '../store/queue.js';
+import { claim, clearWorkIfIdle, clearWorkInBatch, enqueue, peek, pruneOld, remove, take, toDeadLetters, writeReply, type Outgoing, type Queued, type StoredError, type StoredReply } from '../store/queue.js';
 import { applyMessage, type Applied } from './reduce.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { decodeValue, encodeValue } from '../state/codec.js';
@@ -71,12 +71,13 @@ export interface Commit<S> {
 }
 
 type Attempt<S> =
-  | { readonly kind: 'done'; readonly commit: Commit<S>; readonly took: number; readonly elapsedMs: number }
+  | { readonly kind: 'done'; readonly commit: Commit<S>; readonly took: number; readonly elapsedMs: number; readonly idle: boolean }
   | { readonly kind: 'empty' | 'locked' }
   | { readonly kind: 'halted'; readonly outcome?: Outcome<S> }
   | { readonly kind: 'standby'; readonly until: number };
 
-export type BatchResult = { readonly kind: 'processed'; readonly count: number } | { readonly kind: 'empty' | 'halted' | 'locked' } | { readonly kind: 'standby'; readonly until: number };
+/** `idle`: the batch took the whole queue and cleared the "has work" flag in its commit. */
+export type BatchResult = { readonly kind: 'processed'; readonly count: number; readonly idle?: boolean } | { readonly kind: 'empty' | 'halted' | 'locked' } | { readonly kind: 'standby'; readonly until: number };
 
 export class InstanceConsumer<S> {
   readonly keys: ActorKeys;
@@ -119,8 +120,9 @@ export class InstanceConsumer<S> {
   /** Processes one batch. */
   async batch(): Promise<BatchResult> {
     let a: Attempt<S>;
+    let attempts = 0;
     try {
-      a = await this.once((tx, batchId) => this.attempt(tx, batchId), (a) => (a.kind === 'done' ? a.commit.version.n : undefined));
+      a = await this.once((tx, batchId) => this.attempt(tx, batchId, ++attempts), (a) => (a.kind === 'done' ? a.commit.version.n : undefined));
     } catch (e) {
       if (isLimitError(e)) return this.isolate(e);
       throw e;
@@ -133,7 +135,7 @@ export class InstanceConsumer<S> {
     }
     if (a.kind !== 'done') return a;
     this.publish(a.commit);
-    return { kind: 'processed', count: a.commit.outcomes.length };
+    return { kind: 'processed', count: a.commit.outcomes.length, idle: a.idle };
   }
 
   /** Runs `body` as one transaction that ends in a state change; see {@link batch}. Used by thunks. */
@@ -178,14 +180,15 @@ export class InstanceConsumer<S> {
     }
     const failed = this.tried;
     const policy = this.def.options.failurePolicy;
-    let letter: { items: Queued['items']; outcome: Outcome<S> } | undefined;
+    let letter: { items: Queued['items']; outcome: Outcome<S>; token: number } | undefined;
     let outcome: Outcome<S> | undefined;
     try {
       outcome = await this.rt.backend.transact(async (tx) => {
         letter = undefined;
         // Only the message that failed alone, and only while this consumer may process the queue:
         // another consumer may have taken the lease over, isolated it and moved on meanwhile.
-        if (typeof (await this.lease(tx)) === 'number' || (await tx.get(this.keys.halt)) !== undefined || (await readLock(tx, this.keys)) !== undefined) return undefined;
+        const lease = await this.lease(tx);
+        if (typeof lease === 'number' || (await tx.get(this.keys.halt)) !== undefined || (await readLock(tx, this.keys)) !== undefined) return undefined;
         const [message] = await take(tx, this.keys, 1, Infinity);
         if (message === undefined || failed === undefined || !message.keys[0]!.equals(failed)) return undefined;
         const envelope = message.envelope instanceof Error ? undefined : message.envelope;
@@ -194,7 +197,7 @@ export class InstanceConsumer<S> {
         if (policy === 'halt') tx.set(this.keys.halt, encodeValue({ messageId: envelope?.id, error: stored, at: Date.now() }));
         else toDeadLetters(tx, this.keys, message, stored, 1);
         this.writeReplies(tx, [o]);
-        letter = { items: message.items, outcome: o };
+        letter = { items: message.items, outcome: o, token: lease.token };
         return o;
       });
     } catch (e) {
@@ -202,7 +205,7 @@ export class InstanceConsumer<S> {
       const written = letter;
       if (!(e instanceof CommitUnknownResultError) || written === undefined) throw e;
       const record = policy === 'halt' ? this.keys.halt : this.keys.deadLetters.pack(written.items);
-      if (!(await this.rt.backend.transact(async (tx) => (await tx.get(record)) !== undefined, { idempotent: true }))) throw e;
+      if (!(await this.rt.backend.transact((tx) => this.isolatedHere(tx, record, written.token), { idempotent: true }))) throw e;
       outcome = written.outcome;
     }
     if (outcome === undefined) return { kind: 'processed', count: 0 }; // look at the queue again
@@ -217,6 +220,20 @@ export class InstanceConsumer<S> {
     if (error instanceof UnserializableValueError) return stored; // says what in the state cannot be stored
     const message = envelope === undefined ? 'a corrupt message' : `message ${envelope.id} (${envelope.action})`;
     return { ...stored, message: `Actor '${this.def.name}' id '${this.id}', ${message}: processing it alone cannot fit one transaction of the store. ${stored.message}` };
+  }
+
+  /**
+   * Did this consumer's ambiguous isolation commit? The dead letter (or halt) alone does not say so: when
+   * the commit did not apply, another consumer may have taken the lease and dead-lettered the same
+   * message meanwhile (found by the simulation, seed 837). Only while the lease is still this
+   * consumer's, with the token the attempt held, can nobody else have written it. When the lease
+   * moved on the answer is "not known": the event is not reported and the local caller, if any,
+   * hears nothing (its call times out saying its message is stored).
+   */
+  private async isolatedHere(tx: Transaction, record: Buffer, token: number): Promise<boolean> {
+    if ((await tx.get(record)) === undefined) return false;
+    const lease = await readLease(tx, this.keys);
+    return lease?.owner === this.owner && lease.token === token;
   }
 
   /** Clears the "has work" flag when the queue is empty; false when messages arrived meanwhile. */
@@ -245,15 +262,16 @@ export class InstanceConsumer<S> {
     return lease.held ? lease.lease : lease.until;
   }
 
-  private async attempt(tx: Transaction, batchId: string): Promise<Attempt<S>> {
+  private async attempt(tx: Transaction, batchId: string, attemptNo: number): Promise<Attempt<S>> {
     const o = this.def.options;
+    const seen = { whole: false };
     // Independent reads go out together: on FoundationDB each awaited read is a network round trip.
     const [lease, halt, lock, versionBytes, messages] = await together(
       () => this.lease(tx),
       () => tx.get(this.keys.halt),
       () => readLock(tx, this.keys),
       () => tx.get(this.keys.version),
-      () => peek(tx, this.keys, this.limit, o.maxBatchBytes),
+      () => peek(tx, this.keys, this.limit, o.maxBatchBytes, seen),
     );
     if (typeof lease === 'number') return { kind: 'standby', until: lease };
     if (halt !== undefined) return { kind: 'halted', outcome: haltedOutcome(halt) };
@@ -273,11 +291,15 @@ export class InstanceConsumer<S> {
     }
     if (outcomes.length === 0) return halted === undefined ? { kind: 'empty' } : { kind: 'halted', outcome: halted };
     const commit = this.writeState(tx, batchId, version, base, state, patches, outcomes);
+    // Took and applied every queued message: clear the "has work" flag in this commit rather than
+    // in one of its own after it. Only on a first attempt: a retry (an enqueue landed meanwhile) goes without.
+    const idle = seen.whole && attemptNo === 1 && halted === undefined && outcomes.length === messages.length && !outcomes.some((x) => x.deferred === true);
+    if (idle) clearWorkInBatch(tx, this.keys);
     this.writeSends(tx, outcomes);
     await writeTimerOps(tx, this.rt.layout, outcomes.flatMap((o) => o.applied?.timers ?? []));
     if (halted !== undefined) commit.outcomes.push(halted);
     if (++this.batches % PRUNE_EVERY === 0) await this.prune(tx);
-    return { kind: 'done', commit, took: messages.length, elapsedMs };
+    return { kind: 'done', commit, took: messages.length, elapsedMs, idle };
   }
 
   private adapt(took: number, elapsedMs: number): void {

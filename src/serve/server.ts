@@ -133,19 +133,24 @@ export class Server<S> implements Serving {
     try {
       while (slot.dirty && !this.stopped) {
         slot.dirty = false;
+        let idle = false;
         for (;;) {
           if (this.stopped) return;
           const r = await slot.consumer.batch();
           if (r.kind === 'standby') return this.retryAt(slot, r.until);
           if (r.kind === 'halted') return;
           if (r.kind === 'empty') break;
+          if (r.kind === 'processed' && r.idle === true) {
+            idle = true; // the batch cleared the "has work" flag itself
+            break;
+          }
           if (r.kind === 'locked') {
             const t = await runLockedThunk(slot.consumer);
             if (t.kind === 'stopped') return;
             if (t.kind === 'standby') return this.retryAt(slot, t.until);
           }
         }
-        if (!slot.dirty && !(await slot.consumer.settleIdle())) slot.dirty = true;
+        if (!slot.dirty && !idle && !(await slot.consumer.settleIdle())) slot.dirty = true;
       }
     } catch (error) {
       this.rt.emit({ type: 'consumer-error', actor: this.def.name, id: slot.consumer.id, error });

@@ -70,6 +70,11 @@ export interface InboxKeys {
   readonly entries: Subspace;
 }
 
+/** Actors whose keys a layout keeps packed (~2 KB each); the oldest packed is dropped first. */
+const ACTORS_CACHED = 4_096;
+/** Reply inboxes (one per calling process) whose keys a layout keeps packed. */
+const INBOXES_CACHED = 256;
+
 /** The layout of a whole dgen keyspace under one prefix. @internal */
 export class Layout {
   readonly root: Subspace;
@@ -77,7 +82,23 @@ export class Layout {
     this.root = new Subspace(Buffer.from(prefix));
   }
 
+  /** Keys of recently used actors: packing them costs ~15 tuple encodings, on every message to a cold ref or consumer. */
+  private readonly actors = new Map<string, ActorKeys>();
+  private readonly inboxes = new Map<string, InboxKeys>();
+
+  /** The keys of one actor (memoized for the most recent {@link ACTORS_CACHED}; the objects are immutable). */
   actor(name: string, id: string): ActorKeys {
+    const at = `${name}\u0000${id}`;
+    let keys = this.actors.get(at);
+    if (keys === undefined) {
+      keys = this.packActor(name, id);
+      if (this.actors.size >= ACTORS_CACHED) this.actors.delete(this.actors.keys().next().value!);
+      this.actors.set(at, keys);
+    }
+    return keys;
+  }
+
+  private packActor(name: string, id: string): ActorKeys {
     const a = this.root.at('a', name, id);
     return {
       root: a,
@@ -104,7 +125,13 @@ export class Layout {
 
   /** The reply inbox of the process whose calls carry `inbox`. */
   inbox(inbox: string): InboxKeys {
-    return { notify: this.root.pack(['y', inbox]), entries: this.root.at('y', inbox) };
+    let keys = this.inboxes.get(inbox);
+    if (keys === undefined) {
+      keys = { notify: this.root.pack(['y', inbox]), entries: this.root.at('y', inbox) };
+      if (this.inboxes.size >= INBOXES_CACHED) this.inboxes.delete(this.inboxes.keys().next().value!);
+      this.inboxes.set(inbox, keys);
+    }
+    return keys;
   }
 
   /** Every instance of a definition that has queued work. */

@@ -109,8 +109,8 @@ export async function landed(tx: Transaction, keys: ActorKeys, messages: readonl
  * Reads the next messages (snapshot read) and adds a read conflict on exactly the keys taken,
  * so producers appending meanwhile never abort the batch.
  */
-export async function take(tx: Transaction, keys: ActorKeys, maxMessages: number, maxBytes: number): Promise<Queued[]> {
-  const out = await peek(tx, keys, maxMessages, maxBytes);
+export async function take(tx: Transaction, keys: ActorKeys, maxMessages: number, maxBytes: number, seen?: { whole: boolean }): Promise<Queued[]> {
+  const out = await peek(tx, keys, maxMessages, maxBytes, seen);
   claim(tx, keys, out);
   return out;
 }
@@ -118,12 +118,15 @@ export async function take(tx: Transaction, keys: ActorKeys, maxMessages: number
 /**
  * {@link take}'s read alone, with no read conflict: a batch issues it together with its other
  * reads (one round trip to FoundationDB instead of several) and {@link claim}s what it processes.
+ * `seen.whole` tells whether it read every queued message.
  */
-export async function peek(tx: Transaction, keys: ActorKeys, maxMessages: number, maxBytes: number): Promise<Queued[]> {
+export async function peek(tx: Transaction, keys: ActorKeys, maxMessages: number, maxBytes: number, seen?: { whole: boolean }): Promise<Queued[]> {
   const { begin, end } = keys.queue.range();
   const kvs = await tx.getRange(begin, end, { limit: maxMessages, snapshot: true });
   let blobs = groupBlobs(keys.queue, kvs, 1);
+  if (seen !== undefined) seen.whole = kvs.length < maxMessages; // the read reached the end of the queue
   if (blobs[0] !== undefined && blobs[0].bytes === undefined) {
+    if (seen !== undefined) seen.whole = false;
     // The first message is chunked beyond the read: fetch it whole, alone.
     const whole = await tx.getRange(begin, keys.queue.range(blobs[0].items).end, { snapshot: true });
     blobs = groupBlobs(keys.queue, whole, 1).slice(0, 1);
@@ -135,12 +138,24 @@ export async function peek(tx: Transaction, keys: ActorKeys, maxMessages: number
     bytes += b.bytes.length;
     out.push({ items: b.items, keys: b.keys, raw: b.bytes, envelope: decodeOrError(b.bytes) });
   }
+  if (seen !== undefined && out.length < blobs.length) seen.whole = false; // some left for the next batch
   return out;
 }
 
 /** Makes the messages of {@link peek} conflict with any other transaction that takes or removes them. */
 export function claim(tx: Transaction, keys: ActorKeys, messages: readonly Queued[]): void {
   if (messages.length > 0) tx.addReadConflictRange(keys.queue.range().begin, keyAfter(messages[messages.length - 1]!.keys.at(-1)!));
+}
+
+/**
+ * In the transaction of a batch that took every queued message: clears the instance's "has work"
+ * flag, which saves the commit of {@link clearWorkIfIdle}. It reads the flag, so an enqueue (which
+ * sets it) committing meanwhile fails the batch with a conflict instead of leaving a message
+ * without its flag. Call it before the batch enqueues anything (a reducer sending to its own actor).
+ */
+export function clearWorkInBatch(tx: Transaction, keys: ActorKeys): void {
+  tx.addReadConflictKey(keys.work);
+  tx.clear(keys.work);
 }
 
 function decodeOrError(bytes: Buffer): Envelope | CorruptMessageError {
@@ -187,13 +202,16 @@ export function writeReply(tx: Transaction, keys: ActorKeys, id: string, reply: 
   tx.add(inbox.notify, 1);
 }
 
-/** Reads (and, when present, clears) a call's stored outcome. */
-export async function consumeReply(tx: Transaction, keys: ActorKeys, id: string): Promise<StoredReply | undefined> {
-  const kvs = await tx.getRange(keys.replies.pack([id]), keys.replies.range([id]).end);
+/** Reads a call's stored outcome, if it is there (cleared later with {@link clearReply}). */
+export async function readReply(tx: Transaction, keys: ActorKeys, id: string): Promise<StoredReply | undefined> {
+  const kvs = await tx.getRange(keys.replies.pack([id]), keys.replies.range([id]).end, { snapshot: true });
   const blob = groupBlobs(keys.replies, kvs, 1)[0];
-  if (blob?.bytes === undefined) return undefined;
+  return blob?.bytes === undefined ? undefined : (decodeValue(blob.bytes) as StoredReply);
+}
+
+/** Clears a call's stored outcome (a blind write: it takes no read conflict). */
+export function clearReply(tx: Transaction, keys: ActorKeys, id: string): void {
   clearBlob(tx, keys.replies, [id]);
-  return decodeValue(blob.bytes) as StoredReply;
 }
 
 /** A message moved out of the queue because it failed. */

@@ -55,6 +55,26 @@ describe('holding load on LMDB', () => {
     expect(counts).toEqual(Array.from({ length: 100 }, () => 100));
   });
 
+  it('4 caller processes × 10,000 concurrent calls to 100 actors served by another, with the default deadlines: all answered, each applied once', { timeout: 120_000 }, async () => {
+    const path = tempDir();
+    const worker = spawnWorker('consume', path, 'w0');
+    children.push(worker);
+    await worker.line(() => true);
+    const callers = Array.from({ length: 4 }, () => spawnWorker('call', path, '10000', '100'));
+    children.push(...callers);
+    type Report = { replies: Array<number | null>; failures: string[] };
+    const reports = await Promise.all(callers.map((c) => c.line<Report>((l) => Array.isArray(l.failures), 110_000)));
+    expect(reports.flatMap((r) => r.failures)).toEqual([]);
+    // Exactly once: across the four processes each actor replied 1..400, each once.
+    const byActor = new Map<number, number[]>();
+    for (const r of reports) r.replies.forEach((v, i) => byActor.set(i % 100, [...(byActor.get(i % 100) ?? []), v!]));
+    for (const replies of byActor.values()) expect(replies.sort((a, b) => a - b)).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
+    const system = await createSystem({ backend: lmdb({ path }), closeBackend: true });
+    systems.push(system);
+    const counts = await Promise.all(Array.from({ length: 100 }, (_, i) => system.ref(Counter, `c${i}`).query((s) => s.count)));
+    expect(counts).toEqual(Array.from({ length: 100 }, () => 400));
+  });
+
   it('50,000 concurrent dispatches to 1,000 actors in a serving process: all acknowledged, each applied once', { timeout: 120_000 }, async () => {
     const system = await createSystem({ backend: lmdb({ path: tempDir() }), closeBackend: true });
     systems.push(system);

@@ -35,6 +35,16 @@ switch (mode) {
     await system.close();
     break;
   }
+  case 'call': {
+    // N concurrent calls (default deadlines)
+    // round-robin over ACTORS actors `c0…`; reports the replies and the error codes, then closes.
+    const n = Number(args[0]);
+    const actors = Number(args[1]);
+    const results = await Promise.allSettled(Array.from({ length: n }, (_, i) => system.ref(Counter, `c${i % actors}`).call.add(1)));
+    say({ replies: results.map((r) => (r.status === 'fulfilled' ? r.value : null)), failures: results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as { code?: string }).code ?? String(r.reason)] : [])) });
+    await system.close();
+    break;
+  }
   case 'seed': {
     // The README counter: two increments, processed, then wait to be killed.
     system.serve(Counter);

@@ -229,7 +229,7 @@ describe('found by the simulation', () => {
     expect(await s.admin.deadLetters(Store, 's')).toHaveLength(1);
   });
 
-  it('a caller gets its reply when only the commit that clears the stored reply is ambiguous', async () => {
+  it('a caller gets its reply, and the next call is applied once, when the commit that clears the stored reply is ambiguous', async () => {
     engine = memory({ seed: 2 });
     const Counter = defineActor({
       name: 'counter',
@@ -241,14 +241,19 @@ describe('found by the simulation', () => {
         },
       },
     });
-    // The commit that consumes a reply (clears its key) applies but reports commit_unknown_result,
-    // as FoundationDB may report it.
+    // The commit that clears a reply read applies but reports commit_unknown_result, as
+    // FoundationDB may report it. The reply listener reads without committing and the clear
+    // rides in the process's next enqueue: that enqueue is the ambiguous commit, which the sender
+    // settles through its marker (the second call is applied once: 6, not 7).
     const producerView = ambiguousView((tx) => tx.touched.has('r'));
     const consumer = await system(engine);
     consumer.serve(Counter);
     const producer = await system(producerView);
-    expect(await producer.ref(Counter, 'c').call.add(5, { timeout: 2_000 })).toBe(5);
+    const ref = producer.ref(Counter, 'c');
+    expect(await ref.call.add(5, { timeout: 2_000 })).toBe(5);
+    expect(await ref.call.add(1, { timeout: 2_000 })).toBe(6);
     expect(producerView.ambiguous()).toBe(1);
+    expect(await ref.query((s) => s.n)).toBe(6);
   });
 
   it('a caller in the consumer process gets the error of a thunk that gave up, also when the commit that dead-letters it was ambiguous', async () => {
