@@ -180,8 +180,13 @@ class MemoryEngine implements MemoryBackend {
 
   openReader(): number {
     const rv = this.version;
-    this.readers.set(rv, (this.readers.get(rv) ?? 0) + 1);
+    this.retainReader(rv);
     return rv;
+  }
+
+  /** Keeps the commits after `rv` for conflict checks (and its versions readable) until {@link closeReader}. */
+  retainReader(rv: number): void {
+    this.readers.set(rv, (this.readers.get(rv) ?? 0) + 1);
   }
 
   closeReader(rv: number): void {
@@ -351,11 +356,15 @@ class MemoryTransaction extends BufferedTransaction {
       if (fault === 'conflict') throw new NotCommittedError('Transaction not committed due to conflict with another transaction (injected fault)');
       if (fault === 'failBeforeCommit') throw new CommitFailedError('Transaction failed before commit (injected fault)');
       if (fault === 'unknownResultNotApplied') throw new CommitUnknownResultError('Transaction may or may not have committed (injected fault: it did not)');
-      if (fault === 'stall') await this.stall(faults.stallMs());
+      if (fault === 'stall') await this.stall(faults.stallMs(), rv);
     }
     if (rv !== undefined) {
-      if (fault !== 'stall') this.checkAge();
-      if (this.hasReadConflicts && engine.conflicts(this, rv)) throw new NotCommittedError();
+      try {
+        if (fault !== 'stall') this.checkAge();
+        if (this.hasReadConflicts && engine.conflicts(this, rv)) throw new NotCommittedError();
+      } finally {
+        if (fault === 'stall') engine.closeReader(rv);
+      }
     }
     const baselines = this.baselines();
     const { stamp } = engine.apply(writes.mutations);
@@ -371,9 +380,15 @@ class MemoryTransaction extends BufferedTransaction {
    * A commit already sent and held in flight: it applies when the stall ends unless it conflicts,
    * even if its client timed out meanwhile (an abort no longer stops it, as on FoundationDB).
    */
-  private async stall(ms: number): Promise<void> {
+  private async stall(ms: number, rv: number | undefined): Promise<void> {
+    // The attempt's snapshot is released when its client gives up; the commits after its read
+    // version must still be kept, or the check when it lands would miss range conflicts.
+    if (rv !== undefined) this.engine.retainReader(rv);
     await sleep(ms);
-    if (this.engine.closed) throw new ClosedError();
+    if (this.engine.closed) {
+      if (rv !== undefined) this.engine.closeReader(rv);
+      throw new ClosedError();
+    }
   }
 
   /** Each watch's baseline: the value this transaction saw, or (if it wrote the key or never read) the committed one. */

@@ -86,6 +86,21 @@ describe.skipIf(!enabled)('memory: seeded fault injection', () => {
     expect(db.faults.injected.stall).toBe(2);
   });
 
+  it('a stalled commit whose client gave up still conflicts on a range it read, after hundreds of later commits', async () => {
+    const db = memory({ seed: 5, faults: { stallMs: 1_500 } });
+    const queue = s.at('queue');
+    db.faults.injectNext('stall');
+    const stalled = db.transact(async (tx) => {
+      await tx.getRange(queue.range().begin, queue.range().end); // a consumer reading its queue
+      tx.set(s.pack(['taken']), b('1'));
+    }, { timeoutMs: 20, retryLimit: 0 });
+    await expectCode(stalled, 'commit_unknown_result'); // its snapshot is released now
+    await db.transact((tx) => tx.set(queue.pack(['m1']), b('x'))); // written into the range it read
+    for (let i = 0; i < 600; i++) await db.transact((tx) => tx.set(s.pack(['other', i]), b('y'))); // old versions collected meanwhile
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(text(await db.transact((tx) => tx.get(s.pack(['taken']))))).toBe(undefined);
+  });
+
   it('read-only transactions never suffer a fault', async () => {
     const db = memory({ seed: 2, faults: { conflict: 1 } });
     for (let i = 0; i < 20; i++) await db.transact((tx) => tx.get(s.pack(['k'])), { retryLimit: 0 });
