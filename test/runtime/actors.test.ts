@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import {
   ActorError,
@@ -8,35 +8,17 @@ import {
   MessageTooLargeError,
   SystemClosedError,
   UnknownActionError,
-  createSystem,
   defineActor,
-  type Backend,
-  type System,
 } from '../../src/index.js';
 import { Counter, Todos } from '../fixtures/actors.js';
-import { actorEngines } from '../support/actor-engines.js';
+import { actorEngines, systemsOn } from '../support/actor-engines.js';
 
 describe.each(actorEngines())('actors on $name', (engine) => {
   if (engine.skip !== undefined) {
     it.skip(`skipped: ${engine.skip}`, () => {});
     return;
   }
-  const open: Array<System> = [];
-  let backend: Backend | undefined;
-
-  async function system(share = false): Promise<System> {
-    if (!share || backend === undefined) backend = await engine.open();
-    const s = await createSystem({ backend, closeBackend: false });
-    open.push(s);
-    return s;
-  }
-
-  afterEach(async () => {
-    for (const s of open.splice(0)) await s.close();
-    await backend?.close();
-    backend = undefined;
-    await engine.cleanup?.();
-  });
+  const system = systemsOn(engine);
 
   it('processes dispatches and answers calls with the reducer reply', async () => {
     const s = await system();

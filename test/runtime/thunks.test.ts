@@ -4,8 +4,8 @@
  * and real); ambiguous commits on memory.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ActorError, CallTimeoutError, createSystem, defineActor, isDgenError, memory, type Backend, type MemoryBackend, type System } from '../../src/index.js';
-import { actorEngines } from '../support/actor-engines.js';
+import { ActorError, CallTimeoutError, createSystem, defineActor, isDgenError, memory, type MemoryBackend, type System } from '../../src/index.js';
+import { actorEngines, systemsOn } from '../support/actor-engines.js';
 
 /** A fake payment service: charges by idempotency key; can fail, or wait at a gate. */
 const payments = {
@@ -83,20 +83,8 @@ describe.each(actorEngines())('thunks on $name', (engine) => {
     it.skip(`skipped: ${engine.skip}`, () => {});
     return;
   }
-  const open: System[] = [];
-  let backend: Backend | undefined;
-  async function system(): Promise<System> {
-    backend ??= await engine.open();
-    const s = await createSystem({ backend, closeBackend: false });
-    open.push(s);
-    return s;
-  }
-  afterEach(async () => {
-    for (const s of open.splice(0)) await s.close();
-    await backend?.close();
-    backend = undefined;
-    await engine.cleanup?.();
-  });
+  const systems = systemsOn(engine);
+  const system = () => systems(true); // every system of a test on one store
 
   it('a call whose reducer returns ctx.lock gets the thunk reply, delivered with its recipe', async () => {
     const s = await system();

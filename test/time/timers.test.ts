@@ -3,11 +3,11 @@
  * replacement by key, `ctx.now()` as the due time, never early, exactly once with several hosts,
  * removal with the instance, and the operator's view.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { firstValueFrom, filter } from 'rxjs';
-import { createSystem, type Backend, type System, type Transaction } from '../../src/index.js';
+import { type Backend, type System, type Transaction } from '../../src/index.js';
 import { Hold } from '../fixtures/timers.js';
-import { actorEngines } from '../support/actor-engines.js';
+import { actorEngines, systemsOn } from '../support/actor-engines.js';
 
 /** Resolves once the instance's state satisfies `done`. */
 function until<T>(s: System, id: string, done: (state: ReturnType<typeof Hold.initialState>) => T) {
@@ -49,22 +49,7 @@ describe.each(actorEngines())('timers on $name', (engine) => {
     it.skip(`skipped: ${engine.skip}`, () => {});
     return;
   }
-  const open: System[] = [];
-  let backend: Backend | undefined;
-
-  async function system(share = false): Promise<System> {
-    if (!share || backend === undefined) backend = await engine.open();
-    const s = await createSystem({ backend, closeBackend: false });
-    open.push(s);
-    return s;
-  }
-
-  afterEach(async () => {
-    for (const s of open.splice(0)) await s.close();
-    await backend?.close();
-    backend = undefined;
-    await engine.cleanup?.();
-  });
+  const system = systemsOn(engine);
 
   it('delivers a delayed dispatch once, never before its due time, with ctx.now() = due time', async () => {
     const s = await system();
@@ -81,10 +66,8 @@ describe.each(actorEngines())('timers on $name', (engine) => {
   });
 
   it('processes the timer of an idle instance served in the same process in its firing commit (inline path)', async () => {
-    backend = await engine.open();
-    const counted = countingWrites(backend);
-    const s = await createSystem({ backend: counted.backend, closeBackend: false });
-    open.push(s);
+    let counted!: ReturnType<typeof countingWrites>;
+    const s = await system(false, (backend) => (counted = countingWrites(backend)).backend);
     s.serve(Hold);
     const ref = s.ref(Hold, 'inline');
     await ref.call.reserve({ item: 'warm', delay: 60_000 }); // the consumer takes the lease
