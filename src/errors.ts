@@ -88,7 +88,7 @@ export class CallTimeoutError extends DgenError {
   /** The id of the stored message, for `ref.reply.<action>(messageId)`. */
   readonly messageId: string;
   constructor(actor: string, action: string, ms: number, messageId: string) {
-    super('call_timeout', `call.${action} on '${actor}' got no reply within ${ms} ms; message ${messageId} is stored and will be processed exactly once: await ref.reply.${action}('${messageId}') for its reply, do not call again.`);
+    super('call_timeout', `call.${action} on '${actor}' got no reply within ${ms} ms; message ${messageId} is stored and will be processed exactly once: await ref.reply.${action}('${messageId}') for its reply (calling again enqueues it again, unless the call had an idempotencyKey).`);
     this.messageId = messageId;
   }
 }
