@@ -2,18 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/ops/cli.js';
+import { runCli } from '../support/cli.js';
 import { createSystem } from '../../src/index.js';
 import { Hold } from '../fixtures/timers.js';
 
 let path: string;
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main([...argv, '--path', path], (l) => (out += l), (l) => (err += l));
-  return { code, out, err };
-}
+const run = (...argv: string[]) => runCli([...argv, '--path', path]);
 
 beforeAll(async () => {
   path = mkdtempSync(join(tmpdir(), 'dgen-cli-timers-'));
