@@ -5,21 +5,13 @@
  *   node load-child.js lmdb PATH sync|nosync
  *   node load-child.js foundationdb CLUSTER_FILE PREFIX_JSON
  */
-import { createSystem, lmdb, type Backend } from '../../src/index.js';
+import { createSystem } from '../../src/index.js';
+import { openChildStore } from './child-store.js';
 import { Counter } from './actors.js';
 
 const [kind, where, extra] = process.argv.slice(2);
 
-async function open(): Promise<Backend> {
-  if (kind === 'lmdb') return lmdb({ path: where!, noSync: extra === 'nosync' });
-  if (kind === 'foundationdb') {
-    const { foundationdb } = await import('../../src/backend/foundationdb.js');
-    return foundationdb({ clusterFile: where!, prefix: JSON.parse(extra!) as Array<string | number> });
-  }
-  throw new Error(`load-child: unknown engine ${kind}`);
-}
-
-const system = await createSystem({ backend: await open(), closeBackend: true });
+const system = await createSystem({ backend: await openChildStore(kind, where, extra), closeBackend: true });
 system.serve(Counter);
 process.stdout.write('ready\n');
 process.on('SIGTERM', () => void system.close().then(() => process.exit(0)));

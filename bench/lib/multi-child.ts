@@ -8,21 +8,13 @@
  *
  * Talks to the parent over IPC; prints nothing. Run as compiled JavaScript, like the parent.
  */
-import { createSystem, lmdb, type Backend } from '../../src/index.js';
+import { createSystem } from '../../src/index.js';
+import { openChildStore } from './child-store.js';
 import { Counter, probe } from './actors.js';
 
 const [role, kind, where, extra] = process.argv.slice(2);
 
-async function open(): Promise<Backend> {
-  if (kind === 'lmdb') return lmdb({ path: where!, noSync: extra === 'nosync' });
-  if (kind === 'foundationdb') {
-    const { foundationdb } = await import('../../src/backend/foundationdb.js');
-    return foundationdb({ clusterFile: where!, prefix: JSON.parse(extra!) as Array<string | number> });
-  }
-  throw new Error(`multi-child: unknown engine ${kind}`);
-}
-
-const system = await createSystem({ backend: await open(), closeBackend: true });
+const system = await createSystem({ backend: await openChildStore(kind, where, extra), closeBackend: true });
 const send = (m: unknown) => process.send!(m);
 
 if (role === 'consume') {
