@@ -1,30 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSystem, lmdb } from '../../src/index.js';
 import { Layout } from '../../src/store/keys.js';
 import { readLease } from '../../src/store/lease.js';
 import { Counter } from '../fixtures/actors.js';
-import { spawnWorker, type Child } from './spawn.js';
+import { cleanedUp, spawnWorker, type Child } from './spawn.js';
 
-const children: Child[] = [];
-const dirs: string[] = [];
+const { children, tempDir } = cleanedUp('dgen-proc-');
 function start(...args: string[]): Child {
   const c = spawnWorker(...args);
   children.push(c);
   return c;
 }
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'dgen-proc-'));
-  dirs.push(d);
-  return d;
-}
-
-afterEach(() => {
-  for (const c of children.splice(0)) c.kill();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
 
 describe('process crashes on LMDB', () => {
   it('keeps the counter state across a SIGKILL and a restart', async () => {

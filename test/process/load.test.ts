@@ -4,27 +4,12 @@
  * one listener per process (runtime/replies.ts). Every operation succeeds and is applied exactly
  * once; no figure of speed is asserted (bench/sections/load.ts measures it).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createSystem, lmdb, type System } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { createSystem, lmdb } from '../../src/index.js';
 import { Counter } from '../fixtures/actors.js';
-import { spawnWorker, type Child } from './spawn.js';
+import { cleanedUp, spawnWorker } from './spawn.js';
 
-const children: Child[] = [];
-const dirs: string[] = [];
-const systems: System[] = [];
-afterEach(async () => {
-  for (const s of systems.splice(0)) await s.close();
-  for (const c of children.splice(0)) c.kill();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'dgen-load-'));
-  dirs.push(d);
-  return d;
-}
+const { children, systems, tempDir } = cleanedUp('dgen-load-');
 
 /** Waits until `done()` holds, looking every 50 ms, for at most `ms`. */
 async function until(done: () => Promise<boolean>, ms: number): Promise<void> {

@@ -2,33 +2,19 @@
  * Shutdown as a process sees it: close() rejects the calls still waiting, nothing of the system
  * keeps the process alive, and closeOnSignals() turns SIGTERM / SIGINT into a clean close.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSystem, lmdb } from '../../src/index.js';
 import { Layout } from '../../src/store/keys.js';
 import { readLease } from '../../src/store/lease.js';
 import { Counter } from '../fixtures/actors.js';
-import { spawnWorker, type Child } from './spawn.js';
+import { cleanedUp, spawnWorker, type Child } from './spawn.js';
 
-const children: Child[] = [];
-const dirs: string[] = [];
+const { children, tempDir } = cleanedUp('dgen-shutdown-');
 function start(...args: string[]): Child {
   const c = spawnWorker(...args);
   children.push(c);
   return c;
 }
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'dgen-shutdown-'));
-  dirs.push(d);
-  return d;
-}
-
-afterEach(() => {
-  for (const c of children.splice(0)) c.kill();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
 
 /** Resolves with the exit of `child`, or rejects when it is still running after `ms`. */
 function exitWithin(child: Child, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {

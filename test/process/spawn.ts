@@ -1,6 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
+import type { System } from '../../src/index.js';
 
 const worker = fileURLToPath(new URL('./worker.ts', import.meta.url));
 
@@ -53,6 +58,30 @@ export function spawnScript(script: string, ...args: string[]): Child {
         if (!check()) listeners.add(check);
         void exited.then(() => setTimeout(check, 10));
       });
+    },
+  };
+}
+
+/**
+ * What the tests of one file start and must not leave behind: systems (closed), child processes
+ * (killed) and temporary directories (removed), cleaned up after each test.
+ */
+export function cleanedUp(prefix: string): { readonly children: Child[]; readonly systems: System[]; tempDir(): string } {
+  const children: Child[] = [];
+  const systems: System[] = [];
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const s of systems.splice(0)) await s.close();
+    for (const c of children.splice(0)) c.kill();
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  return {
+    children,
+    systems,
+    tempDir() {
+      const d = mkdtempSync(join(tmpdir(), prefix));
+      dirs.push(d);
+      return d;
     },
   };
 }

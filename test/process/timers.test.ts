@@ -2,22 +2,14 @@
  * Timers survive the death of the only serving process (LMDB, SIGKILL): a new process fires each
  * exactly once, never before its due time.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSystem } from '../../src/index.js';
 import { Hold } from '../fixtures/timers.js';
-import { spawnScript, type Child } from './spawn.js';
+import { cleanedUp, spawnScript, type Child } from './spawn.js';
 
 const script = fileURLToPath(new URL('./timer-worker.ts', import.meta.url));
-const children: Child[] = [];
-const dirs: string[] = [];
-afterEach(() => {
-  for (const c of children.splice(0)) c.kill();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const { children, tempDir } = cleanedUp('dgen-timers-');
 function start(...args: string[]): Child {
   const c = spawnScript(script, ...args);
   children.push(c);
@@ -26,8 +18,7 @@ function start(...args: string[]): Child {
 
 describe('timers across process deaths on LMDB', () => {
   it('fires each timer exactly once in a new process after the only serving one was SIGKILLed before they were due', async () => {
-    const path = mkdtempSync(join(tmpdir(), 'dgen-timers-'));
-    dirs.push(path);
+    const path = tempDir();
     const N = 40;
     // Due 4 s after they are set: long enough that the kill comes first even on a busy machine.
     const armer = start('arm', path, String(N), '4000');

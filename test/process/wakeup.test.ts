@@ -3,30 +3,18 @@
  * another, both with polling turned off. The consumer learns of the call, and the caller of its
  * reply, only through the notify file of the database (see src/backend/lmdb-notify.ts).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createSystem, lmdb, type System } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { createSystem, lmdb } from '../../src/index.js';
 import { Counter } from '../fixtures/actors.js';
-import { spawnScript, type Child } from './spawn.js';
+import { cleanedUp, spawnScript } from './spawn.js';
 
 const script = fileURLToPath(new URL('./wakeup-worker.ts', import.meta.url));
-const children: Child[] = [];
-const systems: System[] = [];
-const dirs: string[] = [];
-
-afterEach(async () => {
-  for (const s of systems.splice(0)) await s.close();
-  for (const c of children.splice(0)) c.kill();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const { children, systems, tempDir } = cleanedUp('dgen-wakeup-');
 
 /** A consumer in another process and a caller here, on one database, neither polling. */
 async function pair(notify: boolean) {
-  const path = mkdtempSync(join(tmpdir(), 'dgen-wakeup-'));
-  dirs.push(path);
+  const path = tempDir();
   const consumer = spawnScript(script, path, notify ? 'notify' : 'no-notify');
   children.push(consumer);
   await consumer.line(() => true);
