@@ -155,11 +155,7 @@ export function createRef<S, R extends Reducers<S>>(rt: Runtime, def: ActorDefin
   /** A dispatch with `{ delay }` or `{ at }` (see time/dispatch.ts); `close()` waits for it like any enqueue. */
   const delayed = (action: string, payload: unknown, options: DispatchOptions & Timing): Promise<void> => {
     message(action, undefined, false, options.idempotencyKey); // the same checks as an immediate dispatch
-    const stored = dispatchLater(rt, def.name, id, action, payload, options, options.idempotencyKey);
-    const done = stored.then(() => undefined, () => undefined);
-    rt.sending.add(done);
-    void done.then(() => rt.sending.delete(done));
-    return stored;
+    return dispatchLater(rt, def.name, id, action, payload, options, options.idempotencyKey);
   };
 
   // Not async: once its message is enqueued a waiting call holds no reference to it (memory per pending call).

@@ -31,7 +31,7 @@ export class Sender {
   ) {
     this.lane = { verb: 'send', key: `${name}/${id}` };
     this.batcher = new Batcher((batch) => this.commit(batch), (out) => out.bytes.length, LIMITS, {
-      started: (flushed) => trackSending(rt, flushed),
+      started: (flushed) => rt.trackSending(flushed),
       failure: (e, out) => aboutMessage(e, out.envelope.id),
     });
   }
@@ -129,10 +129,4 @@ export class Sender {
       return;
     }
   }
-}
-
-/** Closing the system waits for flushes in flight (see client/system.ts). */
-export function trackSending(rt: Runtime, flushed: Promise<void>): void {
-  rt.sending.add(flushed);
-  void flushed.then(() => rt.sending.delete(flushed));
 }

@@ -67,6 +67,12 @@ export class Runtime {
   readonly events$ = new Subject<SystemEvent>();
   /** Enqueues in flight: `close()` waits for them. */
   readonly sending = new Set<Promise<void>>();
+
+  /** Counts `flushed` among the enqueues in flight until it settles (see {@link sending}). */
+  trackSending(flushed: Promise<void>): void {
+    this.sending.add(flushed);
+    void flushed.then(() => this.sending.delete(flushed));
+  }
   /** The servers of this process, by definition name: they hold cached states. */
   readonly servers = new Map<string, Set<LocalServer>>();
   closed = false;

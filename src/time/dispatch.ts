@@ -35,6 +35,7 @@ interface Pending {
 /** The delayed dispatches of one system waiting for their transaction. */
 class TimerSender {
   private readonly batcher = new Batcher<Pending>((batch) => this.commit(batch), (p) => p.out.bytes.length, LIMITS, {
+    started: (flushed) => this.rt.trackSending(flushed), // close() waits for delayed dispatches too
     failure: (e, p) => aboutMessage(e, p.out.envelope.id),
   });
 
