@@ -45,7 +45,7 @@ interface Burst {
 }
 
 /** Issues `n` operations at once, round-robin over `actors` instances, and waits for every one. */
-async function burst(system: System, verb: Verb, n: number, actors: number, tag: string): Promise<Burst> {
+export async function burst(system: System, verb: Verb, n: number, actors: number, tag: string): Promise<Burst> {
   const latencies = new Float64Array(n);
   const failures: Record<string, number> = {};
   const t0 = now();
@@ -70,10 +70,15 @@ async function burst(system: System, verb: Verb, n: number, actors: number, tag:
   return { n, opsPerSec: (n / ms) * 1_000, p50: d.p50, p99: d.p99, failures };
 }
 
-/** A child process serving the bench Counter on `store` (see bench/lib/load-child.ts). */
-async function startServer(store: Store): Promise<ChildProcess> {
+/**
+ * A child process serving the bench Counter on `store` (see bench/lib/load-child.ts).
+ * DGEN_BENCH_PROFILE=DIR: it writes a CPU profile there (`npx tsx bench/profile-summary.ts DIR/*.cpuprofile`).
+ */
+export async function startServer(store: Store): Promise<ChildProcess> {
   const script = fileURLToPath(new URL('../lib/load-child.js', import.meta.url));
-  const child = spawn(process.execPath, [script, ...store.child!], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const profile = process.env.DGEN_BENCH_PROFILE;
+  const execArgv = profile !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  const child = spawn(process.execPath, [...execArgv, script, ...store.child!], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`load-child exited with ${code}`)));
     createInterface({ input: child.stdout! }).once('line', () => resolve());
@@ -81,7 +86,7 @@ async function startServer(store: Store): Promise<ChildProcess> {
   return child;
 }
 
-async function stopServer(child: ChildProcess): Promise<void> {
+export async function stopServer(child: ChildProcess): Promise<void> {
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   await Promise.race([exited, sleep(5_000)]);

@@ -19,13 +19,14 @@
  * @internal
  */
 import { randomHex } from '../util/random-hex.js';
-import * as tuple from 'fdb-tuple';
 import type { Backend, Transaction, Watch } from '../backend/contract.js';
 import type { ActorKeys, Layout } from '../store/keys.js';
-import { clearReply, readReply, type StoredReply } from '../store/queue.js';
+import { clearReply, readPointer, readReply, type StoredReply } from '../store/queue.js';
 
 /** Pointers (and late replies) read per transaction. */
 const PAGE = 512;
+/** Replies read and not yet cleared past which the listener waits for their clearing commit before it reads on. */
+const MAX_SKIPPED = 4 * PAGE;
 /** How often replies of messages sent by other processes are looked for. */
 const LATE_POLL_MS = 100;
 /**
@@ -63,6 +64,8 @@ export class ReplyInbox {
   /** Replies read and not yet cleared, by pointer key (latin1) or `late:<id>`. */
   private readonly clears = new Map<string, Clear>();
   private clearTimer: NodeJS.Timeout | undefined;
+  /** The clears committing on their own while the listener reads on. */
+  private flushing: Promise<void> | undefined;
 
   constructor(
     private readonly backend: Backend,
@@ -141,7 +144,12 @@ export class ReplyInbox {
    * `ref.reply`.
    */
   private async readPage(): Promise<ReadPage> {
-    if (this.clears.size >= PAGE) await this.flushClears();
+    if (this.clears.size >= PAGE) {
+      // Committed beside the reads, not before them: reads skip what is being cleared. Past a few
+      // pages of it, wait rather than read the same pointers again and again.
+      const flushing = (this.flushing ??= this.commitClears().finally(() => (this.flushing = undefined)));
+      if (this.clears.size >= MAX_SKIPPED) await flushing;
+    }
     const inbox = this.layout.inbox(this.id);
     const skip = this.clears;
     let found: Array<[string, Clear]> = [];
@@ -161,9 +169,10 @@ export class ReplyInbox {
           found.push([at, (t) => t.clear(pointer)]);
           continue;
         }
-        const keys = waiter.keys ?? this.layout.actor(...(tuple.unpack(kv.value) as [string, string]));
+        const { name, id: actorId, reply } = readPointer(kv.value);
+        const keys = waiter.keys ?? this.layout.actor(name, actorId);
         found.push([at, (t) => (t.clear(pointer), clearReply(t, keys, id))]);
-        lookups.push(readReply(tx, keys, id).then((r) => [id, r]));
+        lookups.push(reply !== undefined ? Promise.resolve([id, reply]) : readReply(tx, keys, id).then((r) => [id, r]));
       }
       if (this.late > 0) {
         let n = 0;
@@ -203,8 +212,13 @@ export class ReplyInbox {
     if (this.clears.size === 0) this.cancelClearTimer();
   }
 
-  /** Commits the pending clears in a transaction of their own (a page is full, the timer, or close). */
+  /** Commits the pending clears in a transaction of their own (the timer, or close), after the one in flight. */
   async flushClears(): Promise<void> {
+    await this.flushing;
+    await this.commitClears();
+  }
+
+  private async commitClears(): Promise<void> {
     this.cancelClearTimer();
     const written = this.clearsToWrite();
     if (written.length === 0 || this.backend.closed) return;

@@ -3,6 +3,7 @@
  * conflict and queue order is commit order), enqueue markers, replies and dead letters.
  * @internal
  */
+import * as tuple from 'fdb-tuple';
 import type { Transaction } from '../backend/contract.js';
 import { clearBlob, groupBlobs, splitBlob, writeBlob } from './blob.js';
 import type { ActorKeys } from './keys.js';
@@ -195,11 +196,30 @@ export async function clearWorkIfIdle(tx: Transaction, keys: ActorKeys): Promise
  * that one key for all its calls (see runtime/replies.ts).
  */
 export function writeReply(tx: Transaction, keys: ActorKeys, id: string, reply: StoredReply, replyTo?: string): void {
-  writeBlob(tx, keys.replies, [id], encodeValue(reply));
+  const bytes = encodeValue(reply);
+  writeBlob(tx, keys.replies, [id], bytes);
   if (replyTo === undefined) return;
   const inbox = keys.inbox(replyTo);
-  tx.set(inbox.entries.pack([id]), keys.address);
+  // A small reply rides in its pointer too: the caller's listener reads a page of replies in one
+  // range read instead of one read per reply under each actor.
+  tx.set(inbox.entries.pack([id]), bytes.length <= POINTER_REPLY_BYTES ? Buffer.concat([keys.address, tuple.pack([bytes])]) : keys.address);
   tx.add(inbox.notify, 1);
+}
+
+/** Replies up to this size are copied into their pointer (see {@link writeReply}). */
+const POINTER_REPLY_BYTES = 8_192;
+
+/** A reply pointer read back: the actor the reply is stored under, and the reply when it rode in the pointer. */
+export interface ReplyPointer {
+  readonly name: string;
+  readonly id: string;
+  readonly reply: StoredReply | undefined;
+}
+
+/** Decodes the value of a reply pointer written by {@link writeReply}. */
+export function readPointer(value: Buffer): ReplyPointer {
+  const [name, id, bytes] = tuple.unpack(value) as [string, string, Buffer | undefined];
+  return { name, id, reply: bytes === undefined ? undefined : (decodeValue(bytes) as StoredReply) };
 }
 
 /** Reads a call's stored outcome, if it is there (cleared later with {@link clearReply}). */

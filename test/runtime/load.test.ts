@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstValueFrom, filter } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { createSystem, lmdb, memory, type Backend, type CallTimeoutError, type Transaction, type TransactOptions } from '../../src/index.js';
+import { createSystem, defineActor, lmdb, memory, type Backend, type CallTimeoutError, type Transaction, type TransactOptions } from '../../src/index.js';
 import { FairQueue } from '../../src/runtime/fair-queue.js';
 import { Counter } from '../fixtures/actors.js';
 
@@ -94,7 +94,49 @@ describe('admission', () => {
   });
 });
 
+/** A backend whose transactions count the range reads they make. */
+function countingRangeReads(engine: Backend): Backend & { rangeReads: number } {
+  const counted = Object.create(engine, {
+    rangeReads: { value: 0, writable: true },
+    transact: {
+      value: <T>(fn: (tx: Transaction) => T | Promise<T>, options?: TransactOptions) =>
+        engine.transact((tx) => {
+          const getRange: Transaction['getRange'] = (...args) => (counted.rangeReads++, tx.getRange(...args));
+          return fn(Object.create(tx, { getRange: { value: getRange } }) as Transaction);
+        }, options),
+    },
+  });
+  return counted;
+}
+
+const Echo = defineActor({
+  name: 'echo',
+  initialState: () => ({ n: 0 }),
+  reducers: {
+    echo(state, text: string, ctx) {
+      state.n++;
+      return ctx.reply(text);
+    },
+  },
+});
+
 describe('one listener per process', () => {
+  it('reads small replies in their pointers, a page in one range read, and a large one under its actor', async () => {
+    const engine = memory();
+    const server = await createSystem({ backend: engine, closeBackend: false });
+    server.serve(Echo);
+    const callerEngine = countingRangeReads(engine);
+    const caller = await createSystem({ backend: callerEngine, closeBackend: false });
+    const large = 'x'.repeat(20_000);
+    const texts = [...Array.from({ length: 300 }, (_, i) => `small ${i}`), large];
+    const replies = await Promise.all(texts.map((text, i) => caller.ref(Echo, `e${i % 10}`).call.echo(text)));
+    expect(replies).toEqual(texts);
+    expect(callerEngine.rangeReads).toBeLessThan(300 / 4); // before: at least one range read per reply
+    await caller.close();
+    await server.close();
+    await engine.close();
+  });
+
   it('answers 2,000 calls served by another system with far fewer transactions than calls', async () => {
     const engine = memory();
     const server = await createSystem({ backend: engine, closeBackend: false });
