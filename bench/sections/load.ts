@@ -6,13 +6,18 @@
  * last one settled), p50 / p99 latency from issue to settlement, failures by error code. A dispatch
  * settles once enqueued; a call once its reply arrived. Then the memory one pending call holds.
  *
+ * Then, on engines a child process can open (LMDB, FoundationDB), bursts with the default deadlines
+ * (30 s call timeout) from caller processes to 100 actors served by another process: 1 × 50,000
+ * and 4 × 10,000 concurrent calls (the goals of issue 22), checking that each call was applied
+ * exactly once (`--load-callers=1x50000,4x10000`; `--load-callers=` skips them).
+ *
  * Baselines: the bare engine writing the same number of keys in transactions of 1,000 keys, one
  * after another (the physical limit of the writes alone), and, in `detail.vsPeak`, the ratio of the
  * burst's throughput to the best throughput of its own sweep (the goal: ≥ 0.8 at 50,000).
  *
  *   npm run bench -- --sections=load --load-sizes=1,100,10000 --load-actors=100
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
@@ -22,8 +27,13 @@ import { Counter } from '../lib/actors.js';
 import type { Store } from '../lib/engine.js';
 import { distribution, now, round, sleep } from '../lib/measure.js';
 import { row, type Row, type SectionContext } from '../lib/report.js';
+import type { CallerReport } from '../lib/load-caller.js';
 
 const SIZES = [1, 10, 100, 1_000, 10_000, 50_000];
+/** Caller processes × concurrent calls each, with the default deadlines, to 100 actors served by another process. */
+const CALLER_BURSTS = '1x50000,4x10000';
+/** Actors the caller processes call. */
+const CALLED_ACTORS = 100;
 const ACTORS = [100, 1_000];
 /** No call or enqueue may time out before the burst settles: outcomes, not deadlines, are measured. */
 const CALL_TIMEOUT_MS = 300_000;
@@ -91,6 +101,91 @@ export async function stopServer(child: ChildProcess): Promise<void> {
   child.kill('SIGTERM');
   await Promise.race([exited, sleep(5_000)]);
   child.kill('SIGKILL');
+}
+
+/** A caller process (bench/lib/load-caller.ts) on `store`, ready to issue `n` calls; `report()` resolves with its figures. */
+async function startCaller(store: Store, n: number, actors: number, tag: string): Promise<{ child: ChildProcess; report(): Promise<CallerReport> }> {
+  const script = fileURLToPath(new URL('../lib/load-caller.js', import.meta.url));
+  const profile = process.env.DGEN_BENCH_PROFILE;
+  const execArgv = profile !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  const child = fork(script, [String(n), String(actors), tag, ...store.child!], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const messages: unknown[] = [];
+  const waiting: Array<(m: unknown) => void> = [];
+  child.on('message', (m) => (waiting.length > 0 ? waiting.shift()!(m) : messages.push(m)));
+  const next = () => (messages.length > 0 ? Promise.resolve(messages.shift()) : new Promise<unknown>((r) => waiting.push(r)));
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`load-caller exited with ${code}`))));
+  await Promise.race([next(), exited]);
+  return { child, report: () => Promise.race([next() as Promise<CallerReport>, exited]) };
+}
+
+async function stopCaller(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.send({ stop: true });
+  await Promise.race([exited, sleep(10_000)]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+interface CallersFigure {
+  readonly opsPerSec: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly failures: Record<string, number>;
+  /** Sum of the actors' counts once every call was processed: `callers × each` when each was applied exactly once. */
+  readonly applied: number;
+}
+
+/**
+ * `callers` processes each issue `each` concurrent calls with the default deadlines, at once, to
+ * {@link CALLED_ACTORS} actors served by another process, on a fresh store. Throughput: all calls
+ * ÷ the time from the go until the last caller reported; p50 / p99: the worst caller's.
+ */
+async function fromCallerProcesses(ctx: SectionContext, callers: number, each: number): Promise<CallersFigure> {
+  const store = ctx.engine.store();
+  const server = await startServer(store);
+  const kids: ChildProcess[] = [];
+  try {
+    const started = await Promise.all(Array.from({ length: callers }, () => startCaller(store, each, CALLED_ACTORS, 'callers')));
+    kids.push(...started.map((c) => c.child));
+    const t0 = now();
+    const reports = await Promise.all(started.map((c) => (c.child.send({ go: true }), c.report())));
+    const ms = now() - t0;
+    const failures: Record<string, number> = {};
+    for (const r of reports) for (const [code, k] of Object.entries(r.failures)) failures[code] = (failures[code] ?? 0) + k;
+    const applied = await appliedCount(store, 'callers', CALLED_ACTORS, callers * each);
+    return {
+      opsPerSec: ((callers * each) / ms) * 1_000,
+      p50: Math.max(...reports.map((r) => r.p50)),
+      p99: Math.max(...reports.map((r) => r.p99)),
+      failures,
+      applied,
+    };
+  } finally {
+    await Promise.all(kids.map(stopCaller));
+    await stopServer(server);
+  }
+}
+
+/**
+ * The sum of the counts of actors `TAG-0…` once it reached `expected` or stopped growing for 10 s
+ * (calls that failed with `call_timeout` are still processed after their caller gave up).
+ */
+async function appliedCount(store: Store, tag: string, actors: number, expected: number): Promise<number> {
+  const system = await createSystem({ backend: await store.open(), closeBackend: true });
+  try {
+    const sum = async () => (await Promise.all(Array.from({ length: actors }, (_, i) => system.ref(Counter, `${tag}-${i}`).query((s) => s.count)))).reduce((a, b) => a + b, 0);
+    let last = await sum();
+    let stable = now();
+    while (last < expected && now() - stable < 10_000) {
+      await sleep(250);
+      const next = await sum();
+      if (next !== last) stable = now();
+      last = next;
+    }
+    return last;
+  } finally {
+    await system.close();
+  }
 }
 
 /** One sweep of burst sizes for a verb, a number of actors and a mode, on a fresh store. */
@@ -188,6 +283,30 @@ export async function loadSection(ctx: SectionContext): Promise<Row[]> {
           );
         }
       }
+    }
+  }
+  if (probe.child !== undefined) {
+    const specs = (process.argv.find((a) => a.startsWith('--load-callers='))?.slice('--load-callers='.length) ?? CALLER_BURSTS).split(',').filter((x) => x !== '');
+    for (const spec of specs) {
+      const [callers, each] = spec.split('x').map(Number) as [number, number];
+      const f = await fromCallerProcesses(ctx, callers, each);
+      const failed = Object.values(f.failures).reduce((a, x) => a + x, 0);
+      const once = f.applied === callers * each ? 'each applied once' : `applied ${f.applied} times for ${callers * each} calls`;
+      ctx.progress(`load ${callers} caller process(es) × ${each} calls → ${CALLED_ACTORS} actors, default deadlines: ${Math.round(f.opsPerSec)} calls/s, p50 ${round(f.p50)} ms, p99 ${round(f.p99)} ms, failures ${JSON.stringify(f.failures)}, ${once}`);
+      rows.push(
+        row({
+          section: 'load',
+          case: `${callers} caller process${callers === 1 ? '' : 'es'} × ${each.toLocaleString('en-US')} concurrent calls → ${CALLED_ACTORS} actors served by another process, default deadlines`,
+          engine,
+          metric: 'throughput',
+          unit: 'calls/s',
+          better: 'higher',
+          dgen: f.opsPerSec,
+          baselines: { bare },
+          detail: { p50Ms: f.p50, p99Ms: f.p99, failures: f.failures, applied: f.applied, calls: callers * each },
+          note: `p50 ${round(f.p50)} ms, p99 ${round(f.p99)} ms, ${failed === 0 ? 'all answered' : `failures ${JSON.stringify(f.failures)}`}, ${once}`,
+        }),
+      );
     }
   }
   const memory = await bytesPerPendingCall(ctx);

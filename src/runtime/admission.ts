@@ -16,6 +16,8 @@ import { ClosedError, EngineFailedError } from '../backend/errors.js';
 import { OverloadedError, StoreUnavailableError, isDgenError } from '../errors.js';
 import { isTransient, pauseMs } from './recovery.js';
 import { FairQueue } from './fair-queue.js';
+import { CongestionWindow } from './congestion.js';
+import { LIMITS } from '../backend/contract.js';
 import { checkOptions, positiveInteger, positiveMs, type OptionCheck } from './options.js';
 
 /**
@@ -87,6 +89,8 @@ export class AdmittedBackend implements Backend {
   private running = 0;
   private readonly queue = new FairQueue<Waiting>();
   private sweeper: NodeJS.Timeout | undefined;
+  /** Fewer than `maxTransactions` at once while transactions do not finish well inside their timeout. */
+  private readonly window: CongestionWindow;
 
   constructor(
     readonly engine: Backend,
@@ -101,15 +105,16 @@ export class AdmittedBackend implements Backend {
     this.maxTransactions = options.maxTransactions ?? DEFAULT_LIMITS[engine.kind] ?? 128;
     this.queueTimeoutMs = options.queueTimeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS;
     this.maxQueued = options.maxQueued ?? DEFAULT_MAX_QUEUED;
+    this.window = new CongestionWindow(this.maxTransactions);
   }
 
   get closed(): boolean {
     return this.engine.closed;
   }
 
-  /** Transactions running now, and operations waiting for their turn. */
-  get load(): { readonly running: number; readonly queued: number } {
-    return { running: this.running, queued: this.queue.size };
+  /** Transactions running now, operations waiting for their turn, and how many may run at once now (see congestion.ts). */
+  get load(): { readonly running: number; readonly queued: number; readonly limit: number } {
+    return { running: this.running, queued: this.queue.size, limit: this.window.limit };
   }
 
   /** A deadline `queueTimeoutMs` from now, for a user operation. */
@@ -140,10 +145,15 @@ export class AdmittedBackend implements Backend {
 
   private async once<T>(fn: (tx: Transaction) => T | Promise<T>, options: AdmitOptions): Promise<T> {
     await this.admit(options.lane ?? INTERNAL, options.deadline);
+    const started = performance.now();
     try {
-      return await this.engine.transact(fn, options);
+      const result = await this.engine.transact(fn, options);
+      this.window.finished(started, performance.now() - started, options.timeoutMs ?? LIMITS.timeoutMs, this.running);
+      return result;
     } catch (e) {
-      throw isDgenError(e) ? e : new EngineFailedError(e);
+      const error = isDgenError(e) ? e : new EngineFailedError(e);
+      this.window.failed(started, error, this.running);
+      throw error;
     } finally {
       this.release();
     }
@@ -165,7 +175,7 @@ export class AdmittedBackend implements Backend {
   }
 
   private admit(lane: Lane, deadline: number | undefined): Promise<void> | void {
-    if (this.running < this.maxTransactions && this.queue.size === 0) {
+    if (this.running < this.window.limit && this.queue.size === 0) {
       this.running++;
       return;
     }
@@ -178,21 +188,24 @@ export class AdmittedBackend implements Backend {
     });
   }
 
+  /** A transaction ended: its slot goes to the next in turn, or to several when the window grew, or to none when it shrank. */
   private release(): void {
-    for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
+    this.running--;
+    while (this.running < this.window.limit) {
+      const next = this.queue.shift();
+      if (next === undefined) break;
       if (next.deadline !== undefined && next.deadline < Date.now()) {
         next.fail(this.expired());
         continue;
       }
-      next.start(); // the slot passes on: `running` is unchanged
-      return;
+      this.running++;
+      next.start();
     }
-    this.running--;
     this.stopSweeper();
   }
 
   private expired(): OverloadedError {
-    return new OverloadedError('the operation', `it waited ${this.queueTimeoutMs} ms (admission.queueTimeoutMs) behind ${this.maxTransactions} transactions in flight and ${this.queue.size.toLocaleString('en-US')} queued`);
+    return new OverloadedError('the operation', `it waited ${this.queueTimeoutMs} ms (admission.queueTimeoutMs) behind ${this.running} transactions in flight (at most ${this.window.limit} now, admission.maxTransactions ${this.maxTransactions}) and ${this.queue.size.toLocaleString('en-US')} queued`);
   }
 
   /** Fails waiting operations whose deadline passed, so they fail fast rather than when a slot frees. */

@@ -10,6 +10,8 @@ import { firstValueFrom, filter } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { createSystem, defineActor, lmdb, memory, type Backend, type CallTimeoutError, type Transaction, type TransactOptions } from '../../src/index.js';
 import { FairQueue } from '../../src/runtime/fair-queue.js';
+import { CongestionWindow } from '../../src/runtime/congestion.js';
+import { TimedOutError } from '../../src/backend/errors.js';
 import { Counter } from '../fixtures/actors.js';
 
 /** A backend that counts the transactions it runs and the most it ran at once. */
@@ -51,6 +53,27 @@ describe('FairQueue', () => {
     const rest: number[] = [];
     for (let i = q.shift(); i !== undefined; i = q.shift()) rest.push(i);
     expect(rest.sort()).toEqual([1, 2, 4, 5, 7, 8]);
+  });
+});
+
+describe('CongestionWindow', () => {
+  it('halves from the transactions running when one times out, once per wave, and grows back as they finish fast', () => {
+    const w = new CongestionWindow(512);
+    const waveStart = performance.now();
+    w.failed(waveStart, new TimedOutError(), 100);
+    expect(w.limit).toBe(50);
+    w.failed(waveStart, new TimedOutError(), 99); // same wave: nothing new
+    expect(w.limit).toBe(50);
+    w.finished(performance.now() + 1, 4_000, 5_000, 40); // a later transaction past half its timeout
+    expect(w.limit).toBe(20);
+    w.failed(performance.now() + 1, new Error('not a timeout'), 20);
+    expect(w.limit).toBe(20);
+    for (let i = 0; i < 10; i++) w.finished(performance.now(), 10, 5_000, 20); // fast: +1 each
+    expect(w.limit).toBe(30);
+    for (let i = 0; i < 30; i++) w.finished(performance.now(), 1_000, 5_000, 30); // under a quarter: +1/window each
+    expect(w.limit).toBe(30);
+    for (let i = 0; i < 1_000; i++) w.finished(performance.now(), 10, 5_000, 30);
+    expect(w.limit).toBe(512);
   });
 });
 
