@@ -148,7 +148,7 @@ export class AdmittedBackend implements Backend {
     const started = performance.now();
     try {
       const result = await this.engine.transact(fn, options);
-      this.window.finished(started, performance.now() - started, options.timeoutMs ?? LIMITS.timeoutMs, this.running);
+      this.window.finished(performance.now() - started, options.timeoutMs ?? LIMITS.timeoutMs);
       return result;
     } catch (e) {
       const error = isDgenError(e) ? e : new EngineFailedError(e);

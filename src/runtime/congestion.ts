@@ -6,7 +6,7 @@
  * again together and timed out again, and nothing committed for a minute (a congestion collapse).
  *
  * Additive increase, multiplicative decrease, as TCP does with its congestion window: a
- * transaction that timed out (or finished past half its timeout) halves the window, from the
+ * transaction that timed out halves the window, from the
  * number running then, once per wave (transactions that began before the last decrease say
  * nothing new); one that finished in under an eighth of its timeout adds 1 (doubling the window
  * each round, to come back fast once the load passed), one under a quarter adds 1 / window.
@@ -33,8 +33,7 @@ export class CongestionWindow {
   }
 
   /** A transaction that began at `startedAt` (performance.now()) with `running` in flight finished after `ms`, within a timeout of `timeoutMs`. */
-  finished(startedAt: number, ms: number, timeoutMs: number, running: number): void {
-    if (ms > timeoutMs / 2) return this.decrease(startedAt, running);
+  finished(ms: number, timeoutMs: number): void {
     if (this.window >= this.max) return;
     if (ms < timeoutMs / 8) this.window = Math.min(this.max, this.window + 1);
     else if (ms < timeoutMs / 4) this.window = Math.min(this.max, this.window + 1 / this.window);

@@ -64,15 +64,16 @@ describe('CongestionWindow', () => {
     expect(w.limit).toBe(50);
     w.failed(waveStart, new TimedOutError(), 99); // same wave: nothing new
     expect(w.limit).toBe(50);
-    w.finished(performance.now() + 1, 4_000, 5_000, 40); // a later transaction past half its timeout
+    w.failed(performance.now() + 1, new TimedOutError(), 40); // a later wave
     expect(w.limit).toBe(20);
     w.failed(performance.now() + 1, new Error('not a timeout'), 20);
+    w.finished(4_000, 5_000); // slow, not timed out: no change
     expect(w.limit).toBe(20);
-    for (let i = 0; i < 10; i++) w.finished(performance.now(), 10, 5_000, 20); // fast: +1 each
+    for (let i = 0; i < 10; i++) w.finished(10, 5_000); // fast: +1 each
     expect(w.limit).toBe(30);
-    for (let i = 0; i < 30; i++) w.finished(performance.now(), 1_000, 5_000, 30); // under a quarter: +1/window each
+    for (let i = 0; i < 30; i++) w.finished(1_000, 5_000); // under a quarter: +1/window each
     expect(w.limit).toBe(30);
-    for (let i = 0; i < 1_000; i++) w.finished(performance.now(), 10, 5_000, 30);
+    for (let i = 0; i < 1_000; i++) w.finished(10, 5_000);
     expect(w.limit).toBe(512);
   });
 });
