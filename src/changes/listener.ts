@@ -99,13 +99,15 @@ export class Listener {
   }
 
   private sleep(ms: number): Promise<void> {
+    const signal = this.stopper.signal;
     return new Promise((resolve) => {
       const t = setTimeout(done, ms);
       function done() {
         clearTimeout(t);
+        signal.removeEventListener('abort', done);
         resolve();
       }
-      this.stopper.signal.addEventListener('abort', done, { once: true });
+      signal.addEventListener('abort', done, { once: true });
     });
   }
 
