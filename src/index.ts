@@ -82,3 +82,4 @@ export type { ListenerTx } from './changes/listener-tx.js';
 export type { ListenerFailurePolicy } from './changes/listener.js';
 export type { ListenerEvent } from './runtime/events.js';
 export { ChangesNotEnabledError, CursorExpiredError } from './changes/errors.js';
+export type { ListenerDeadLetter, ListenerInfo } from './ops/listeners.js';

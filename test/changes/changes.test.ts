@@ -158,5 +158,38 @@ describe.each(engines)('durable listeners on $name', (engine) => {
     expect(events.filter((e) => e.type === 'listener-failed' && e.listener === 'stuck').map((e) => (e as { willRetry: boolean }).willRetry)).toEqual([true, false]);
     expect(events).toContainEqual(expect.objectContaining({ type: 'listener-dead-lettered', listener: 'skips' }));
     expect(handled).toEqual([2]);
+    const stuck = (await s.admin.listeners()).find((l) => l.name === 'stuck')!;
+    expect(stuck).toMatchObject({ on: 'player', cursor: undefined, lag: { changes: 2 }, halted: { error: { message: 'no', code: 'listener_failed' } } });
+    expect(await s.admin.listenerDeadLetters('skips')).toEqual([expect.objectContaining({ id: 'a', version: 1, error: expect.objectContaining({ message: 'first' }) })]);
+    expect(await s.admin.resumeListener('stuck', { skip: true })).toBe(true);
+    await until(async () => (await s.admin.listeners()).find((l) => l.name === 'stuck')?.halted?.cursor !== stuck.halted!.cursor && calls === 4);
+    expect((await s.admin.listeners()).find((l) => l.name === 'stuck')).toMatchObject({ cursor: stuck.halted!.cursor, lag: { changes: 1 } });
+  });
+});
+
+describe('dgen listeners', () => {
+  it('lists listeners with their lag, and resumes a halted one', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { createSystem, lmdb } = await import('../../src/index.js');
+    const { runCli } = await import('../support/cli.js');
+    const dir = mkdtempSync(join(tmpdir(), 'dgen-listeners-'));
+    try {
+      const s = await createSystem({ backend: lmdb({ path: dir }) });
+      s.serve(Player);
+      const halted = new Promise<void>((resolve) => s.events$.subscribe((e) => e.type === 'listener-halted' && resolve()));
+      s.listen({ name: 'cli', on: Player, attempts: 1, handler: () => { throw new Error('down'); } });
+      await s.ref(Player, 'a').dispatch.score(1);
+      await halted;
+      await s.close();
+      const listed = await runCli(['listeners', '--path', dir]);
+      expect(listed.code).toBe(0);
+      expect(JSON.parse(listed.out)).toEqual([expect.objectContaining({ name: 'cli', on: 'player', lag: { changes: 1, ms: expect.any(Number) }, halted: expect.objectContaining({ error: expect.objectContaining({ message: 'down' }) }) })]);
+      expect(JSON.parse((await runCli(['resume-listener', 'cli', '--path', dir])).out)).toBe(true);
+      expect(JSON.parse((await runCli(['listeners', '--path', dir])).out)[0].halted).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
