@@ -75,7 +75,7 @@ export type { LmdbBackend, LmdbOptions } from './backend/lmdb.js';
 export { foundationdb, FoundationDBError, FoundationDBUnavailableError } from './backend/foundationdb.js';
 export type { FoundationDBOptions } from './backend/foundationdb.js';
 // Change feed and durable listeners (docs/changes.md)
-export type { ChangeRetention, ChangesConfig } from './changes/options.js';
+export type { ChangeRetention, ChangesConfig } from './define/changes.js';
 export type { Change, ChangeWithState } from './changes/change.js';
 export type { ChangesOptions, ListenOptions, Listening } from './changes/api.js';
 export type { ListenerTx } from './changes/listener-tx.js';

@@ -14,7 +14,7 @@ import type { Patch } from '../util/immer.js';
 import { decodeValue, encodeValue } from '../state/codec.js';
 import type { Layout } from '../store/keys.js';
 import { feedKeys } from './keys.js';
-import type { ChangeFeedSettings } from './options.js';
+import type { ChangeFeedSettings } from '../define/changes.js';
 
 /** Most bytes of an entry with its patches: one value, under the store's 100,000-byte limit. */
 export const ENTRY_MAX_BYTES = 90_000;

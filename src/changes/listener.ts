@@ -10,7 +10,6 @@
 import type { Watch } from '../backend/contract.js';
 import type { ActorDefinition } from '../define/actor.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { storedError } from '../serve/consumer.js';
 import { holdLease, releaseLease } from '../store/lease.js';
 import { enqueue, type StoredError } from '../store/queue.js';
 import { encodeValue } from '../state/codec.js';
@@ -187,7 +186,7 @@ export class Listener {
       } catch (thrown) {
         const willRetry = attempt < this.s.attempts && !this.stopped;
         this.rt.emit({ type: 'listener-failed', listener: this.s.name, cursor, attempt, willRetry, error: thrown });
-        if (!willRetry) return { ok: false, error: storedError(thrown, 'listener_failed'), thrown };
+        if (!willRetry) return { ok: false, error: errorOf(thrown), thrown };
         await this.sleep(this.s.retryMs * 2 ** (attempt - 1));
       }
     }
@@ -229,4 +228,11 @@ export class Listener {
     this.reportedHalt = cp.halted.cursor;
     this.rt.emit({ type: 'listener-halted', listener: this.s.name, cursor: cp.halted.cursor, error: cp.halted.error });
   }
+}
+
+/** A handler's error as stored in a halt or a dead letter: class name, message, and its code or `listener_failed`. */
+function errorOf(e: unknown): StoredError {
+  if (!(e instanceof Error)) return { name: 'Error', message: String(e), code: 'listener_failed' };
+  const code = (e as { code?: unknown }).code;
+  return { name: e.name, message: e.message, code: typeof code === 'string' ? code : 'listener_failed' };
 }

@@ -10,7 +10,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import { keyAfter } from '../store/queue.js';
 import { stampItem } from './cursor.js';
 import { feedKeys, type FeedKeys } from './keys.js';
-import type { ChangeFeedSettings } from './options.js';
+import type { ChangeFeedSettings } from '../define/changes.js';
 import { readCount, readLowWater, readPage, writeLowWater } from './page.js';
 
 /** Entries one pass looks at: bounds the bytes one pruning transaction reads. */

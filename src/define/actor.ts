@@ -1,7 +1,7 @@
 import type { Draft } from '../util/immer.js';
 import { InvalidDefinitionError, type ActorError } from '../errors.js';
 import type { TimerSpec, Timing } from './timing.js';
-import { resolveChanges, type ChangeFeedSettings, type ChangesConfig } from '../changes/options.js';
+import { resolveChanges, type ChangeFeedSettings, type ChangesConfig } from './changes.js';
 
 /**
  * What a reducer returns to answer a `call`: build it with `ctx.reply(value)`.
