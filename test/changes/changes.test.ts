@@ -4,7 +4,8 @@
  */
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { pruneFeed } from '../../src/changes/prune.js';
+import { feedKeys } from '../../src/changes/keys.js';
+import { pruneFeed, prunePass } from '../../src/changes/prune.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import { defineActor, type Change, type System, type SystemEvent } from '../../src/index.js';
 import { actorEngines, systemsOn } from '../support/actor-engines.js';
@@ -95,10 +96,25 @@ describe.each(engines)('change feed on $name', (engine) => {
     expect(await firstValueFrom(s.changes(Short, { from: before[2]!.cursor }))).toMatchObject({ version: 4 }); // the last pruned is still a valid resume point
   });
 
+  it('prunes by age: entries older than retention.ms go, newer ones stay', async () => {
+    const Aging = defineActor({ name: 'aging', changes: { retention: { ms: 60_000 } }, initialState: { n: 0 }, reducers: { inc(s) { s.n += 1; } } });
+    const s = await system();
+    s.serve(Aging);
+    for (let i = 0; i < 3; i++) await s.ref(Aging, 'x').call.inc().catch(() => undefined);
+    const keys = feedKeys(new Runtime(s.backend, undefined).layout, 'aging');
+    expect(await s.backend.transact((tx) => prunePass(tx, keys, Aging.changes!.retention, Date.now() + 30_000))).toBe(0);
+    expect(await s.backend.transact((tx) => prunePass(tx, keys, Aging.changes!.retention, Date.now() + 61_000))).toBe(3);
+    await s.ref(Aging, 'x').call.inc().catch(() => undefined);
+    expect(await firstValueFrom(s.changes(Aging, { from: 'start' }))).toMatchObject({ version: 4 });
+  });
+
   it('writes nothing for a definition without a feed, and refuses to follow one', async () => {
     const s = await system();
     s.serve(Plain);
     await s.ref(Plain, 'a').call.inc().catch(() => undefined);
+    await s.ref(Plain, 'a').call.inc().catch(() => undefined);
+    const feeds = new Runtime(s.backend, undefined).layout.root.at('f');
+    expect(await s.backend.transact((tx) => tx.getRange(feeds.range().begin, feeds.range().end))).toEqual([]);
     expect(() => s.changes(Plain)).toThrow(expect.objectContaining({ code: 'changes_not_enabled' }));
   });
 });
