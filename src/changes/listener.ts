@@ -7,7 +7,7 @@
  * lease or a conflict), so its other effects are at-least-once under the change's key.
  * @internal
  */
-import type { Watch } from '../backend/contract.js';
+import type { Transaction, Watch } from '../backend/contract.js';
 import type { ActorDefinition } from '../define/actor.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { holdLease, releaseLease } from '../store/lease.js';
@@ -137,8 +137,9 @@ export class Listener {
   }
 
   /** The checkpoint of a listener that has none yet: before the oldest entry kept, or after the newest. */
-  private async initial(tx: Parameters<Parameters<Runtime['backend']['transact']>[0]>[0]): Promise<Checkpoint> {
-    const cp: Checkpoint = this.s.from === 'now' ? { on: this.s.def.name, position: await lastPosition(tx, this.feed), passed: await readCount(tx, this.feed) } : { on: this.s.def.name, position: (await readLowWater(tx, this.feed)).position, passed: (await readLowWater(tx, this.feed)).pruned };
+  private async initial(tx: Transaction): Promise<Checkpoint> {
+    const lw = await readLowWater(tx, this.feed);
+    const cp: Checkpoint = this.s.from === 'now' ? { on: this.s.def.name, position: await lastPosition(tx, this.feed), passed: await readCount(tx, this.feed) } : { on: this.s.def.name, position: lw.position, passed: lw.pruned };
     writeCheckpoint(tx, this.keys.checkpoint, cp);
     return cp;
   }
