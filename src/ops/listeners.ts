@@ -7,7 +7,7 @@ import type { Backend } from '../backend/contract.js';
 import { readCheckpoint, writeCheckpoint } from '../changes/checkpoint.js';
 import { encodeCursor, positionOf } from '../changes/cursor.js';
 import { feedKeys, listenerKeys, listenersRoot } from '../changes/keys.js';
-import { readCount, readPage } from '../changes/page.js';
+import { readCount, readLowWater, readPage } from '../changes/page.js';
 import { decodeValue } from '../state/codec.js';
 import type { Layout } from '../store/keys.js';
 import { readLease } from '../store/lease.js';
@@ -99,10 +99,14 @@ export async function resumeListener(backend: Backend, layout: Layout, name: str
   return backend.transact(async (tx) => {
     const cp = await readCheckpoint(tx, keys.checkpoint);
     if (cp?.halted === undefined) return false;
-    const position = skip && cp.halted.error.code !== 'cursor_expired' ? Buffer.from(cp.halted.cursor, 'hex') : cp.position;
-    const expired = cp.halted.error.code === 'cursor_expired';
-    // A listener whose feed was pruned past it starts again from the oldest change kept.
-    writeCheckpoint(tx, keys.checkpoint, { on: cp.on, position: expired ? undefined : position, passed: cp.passed + (position === cp.position ? 0 : 1) });
+    if (cp.halted.error.code === 'cursor_expired') {
+      // Its feed was pruned past it: it starts again after the newest change pruned, the oldest kept next.
+      const lw = await readLowWater(tx, feedKeys(layout, cp.on));
+      writeCheckpoint(tx, keys.checkpoint, { on: cp.on, position: lw.position, passed: lw.pruned });
+      return true;
+    }
+    const position = skip ? Buffer.from(cp.halted.cursor, 'hex') : cp.position;
+    writeCheckpoint(tx, keys.checkpoint, { on: cp.on, position, passed: cp.passed + (skip ? 1 : 0) });
     return true;
   });
 }

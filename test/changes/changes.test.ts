@@ -166,6 +166,31 @@ describe.each(engines)('durable listeners on $name', (engine) => {
     expect([...seen].sort()).toEqual(seen);
   });
 
+  it('halts with cursor_expired when retention pruned past its checkpoint; resumed, it goes on from the oldest change kept', async () => {
+    const Brief = defineActor({ name: 'brief', changes: { retention: { count: 1 } }, initialState: { n: 0 }, reducers: { inc(s) { s.n += 1; } } });
+    const s = await system();
+    s.serve(Brief);
+    const events: SystemEvent[] = [];
+    s.events$.subscribe((e) => events.push(e));
+    const handled: number[] = [];
+    const handler = (c: Change) => void handled.push(c.version);
+    const first = s.listen({ name: 'brief', on: Brief, handler });
+    await s.ref(Brief, 'x').call.inc().catch(() => undefined);
+    await until(() => handled.length === 1);
+    await first.stop();
+    for (let i = 0; i < 3; i++) await s.ref(Brief, 'x').call.inc().catch(() => undefined);
+    await until(async () => (await s.ref(Brief, 'x').query((x) => x.n)) === 4);
+    expect(await pruneFeed(new Runtime(s.backend, undefined), 'brief', Brief.changes!)).toBe(3);
+    s.listen({ name: 'brief', on: Brief, handler });
+    await until(() => events.some((e) => e.type === 'listener-halted'));
+    expect((await s.admin.listeners())[0]).toMatchObject({ name: 'brief', halted: { error: { code: 'cursor_expired' } } });
+    expect(await s.admin.resumeListener('brief')).toBe(true);
+    await until(() => handled.length === 2);
+    await until(async () => (await s.admin.listeners())[0]!.lag.changes === 0); // its checkpoint commits after the handler
+    expect(handled).toEqual([1, 4]);
+    expect((await s.admin.listeners())[0]).toMatchObject({ halted: undefined });
+  });
+
   it('retries a failing handler, then halts at the change and says so; dead-letter goes on', async () => {
     const s = await system();
     s.serve(Player);
