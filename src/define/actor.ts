@@ -424,7 +424,7 @@ export function defineActor<S, T extends Thunks<S>, R>(
   const merged = { ...DEFAULTS, ...(options ?? {}) };
   checkOptions(name, merged);
   const makeInitial = typeof initialState === 'function' ? (initialState as () => S) : () => structuredClone(initialState);
-  const changes = resolveChanges(name, (config as { changes?: unknown } | undefined)?.changes);
+  const changes = resolveChanges(name, config?.changes);
   return Object.freeze({ name, initialState: makeInitial, reducers: reducers as Checked<S, R>, thunks: (thunks ?? {}) as T, options: Object.freeze(merged), ...(changes === undefined ? {} : { changes }) });
 }
 
