@@ -1,6 +1,5 @@
 /**
  * The public shape of the change feed and of durable listeners, and their checks at the boundary.
- * @internal
  */
 import type { Observable } from 'rxjs';
 import type { ActorDefinition, Reducers, Thunks } from '../define/actor.js';
@@ -14,7 +13,14 @@ import { Listener, type ListenerFailurePolicy } from './listener.js';
 import type { ListenerTx } from './listener-tx.js';
 import { keepPruned } from './prune.js';
 
-/** Options of `system.changes`. */
+/**
+ * Options of `system.changes`.
+ *
+ * @example
+ * ```ts
+ * system.changes(Player, { from: savedCursor, includeState: true }).subscribe((c) => render(c.id, c.state));
+ * ```
+ */
 export interface ChangesOptions {
   /**
    * Where to start: after a `cursor` of an earlier change (resume: nothing twice, nothing missed),
@@ -25,7 +31,16 @@ export interface ChangesOptions {
   readonly includeState?: boolean;
 }
 
-/** Options of `system.listen`. */
+/**
+ * Options of `system.listen`: the types of `actions`, `change` and `tx.send` are inferred from `on`.
+ *
+ * @example
+ * ```ts
+ * system.listen({ name: 'leaderboard', on: Player, actions: ['score'], onFailure: 'dead-letter', handler: (change, tx) => {
+ *   tx.send(Board, 'global').report({ player: change.id });
+ * } });
+ * ```
+ */
 export interface ListenOptions<S, R extends Reducers<S>, T extends Thunks<S>> {
   /** The listener's durable name: its checkpoint and lease are stored under it. */
   readonly name: string;
@@ -53,7 +68,15 @@ export interface ListenOptions<S, R extends Reducers<S>, T extends Thunks<S>> {
   readonly leaseMs?: number;
 }
 
-/** A running listener of this process. */
+/**
+ * A running listener of this process.
+ *
+ * @example
+ * ```ts
+ * const listening = system.listen({ name: 'audit', on: Account, handler: (c) => audit.write(c) });
+ * await listening.stop(); // a standby process takes over
+ * ```
+ */
 export interface Listening {
   /** Stops handling changes in this process (a round in flight finishes) and releases the lease to a standby. */
   stop(): Promise<void>;
@@ -82,7 +105,7 @@ function enabled(def: ActorDefinition<unknown>): NonNullable<ActorDefinition<unk
   return def.changes;
 }
 
-/** `system.changes`. */
+/** `system.changes`. @internal */
 export function changes<S>(rt: Runtime, def: ActorDefinition<S>, options?: ChangesOptions): Observable<Change<S>> {
   const api = `changes(${def.name}, options)`;
   checkOptions(api, options, CHANGES_OPTIONS);
@@ -91,7 +114,7 @@ export function changes<S>(rt: Runtime, def: ActorDefinition<S>, options?: Chang
   return observeChanges(rt, def, parseStart(api, options?.from), options?.includeState === true);
 }
 
-/** `system.listen`. */
+/** `system.listen`. @internal */
 export function listen(rt: Runtime, options: ListenOptions<unknown, Reducers<unknown>, Thunks<unknown>>): Listening {
   checkOptions('listen(options)', options, LISTEN_OPTIONS);
   for (const field of ['name', 'on', 'handler'] as const) if (options?.[field] === undefined) throw new InvalidOptionsError('listen(options)', field, 'is required');
@@ -125,7 +148,7 @@ export function listen(rt: Runtime, options: ListenOptions<unknown, Reducers<unk
 
 const listeners = new WeakMap<Runtime, Set<Listener>>();
 
-/** Stops this system's listeners (their rounds in flight finish) and releases their leases: run by `close()`. */
+/** @internal Stops this system's listeners (their rounds in flight finish) and releases their leases: run by `close()`. */
 export async function stopListeners(rt: Runtime): Promise<void> {
   await Promise.allSettled([...(listeners.get(rt) ?? [])].map((l) => l.stop()));
 }

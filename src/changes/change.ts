@@ -38,5 +38,12 @@ export interface Change<S = unknown, A extends string = string> {
   readonly stateVersion?: number;
 }
 
-/** A change with its state (`includeState: true`). */
+/**
+ * A change with its state (`includeState: true`).
+ *
+ * @example
+ * ```ts
+ * system.changes(Player, { includeState: true }).subscribe((c: ChangeWithState<StateOf<typeof Player>>) => index.put(c.id, c.state));
+ * ```
+ */
 export type ChangeWithState<S, A extends string = string> = Change<S, A> & { readonly state: S; readonly stateVersion: number };

@@ -2,7 +2,6 @@
  * The second argument of a listener's handler: sends that commit in the same transaction as the
  * listener's checkpoint, so they reach dgen exactly once per change, and the change's stable key
  * for side effects outside dgen.
- * @internal
  */
 import type { ActorDefinition, Reducers, Senders, Thunks } from '../define/actor.js';
 import { UnknownActionError } from '../errors.js';
@@ -30,13 +29,14 @@ export interface ListenerTx {
   send<S, R extends Reducers<S>, T extends Thunks<S>>(to: ActorDefinition<S, R, T>, id: string): Senders<R>;
 }
 
-/** A message a handler sent, to enqueue with the checkpoint. */
+/** A message a handler sent, to enqueue with the checkpoint. @internal */
 export interface ListenerSend {
   readonly name: string;
   readonly id: string;
   readonly out: Outgoing;
 }
 
+/** The `tx` of one run of a handler. @internal */
 export function listenerTx(rt: Runtime, key: string, sends: ListenerSend[]): ListenerTx {
   return {
     key,

@@ -22,7 +22,15 @@ import { feedKeys, listenerKeys, type FeedKeys, type ListenerKeys } from './keys
 import { listenerTx, type ListenerSend, type ListenerTx } from './listener-tx.js';
 import { isExpired, lastPosition, readCount, readLowWater, readPage, type FeedEntry } from './page.js';
 
-/** What a listener does with a change its handler keeps failing on. */
+/**
+ * What a listener does with a change its handler keeps failing on: stop there, or set it aside and go on.
+ *
+ * @example
+ * ```ts
+ * const onFailure: ListenerFailurePolicy = 'dead-letter';
+ * system.listen({ name: 'mailer', on: Order, onFailure, handler: sendReceipt });
+ * ```
+ */
 export type ListenerFailurePolicy = 'halt' | 'dead-letter';
 
 /** The settings of a running listener, resolved. */

@@ -1,11 +1,17 @@
 /**
  * Whether a definition writes a change feed, and how long the feed keeps its entries. Only
  * definitions that ask for it pay for it: the batches of every other definition write nothing more.
- * @internal
  */
 import { InvalidDefinitionError } from '../errors.js';
 
-/** How long a change feed keeps its entries: the oldest go once either bound is passed. */
+/**
+ * How long a change feed keeps its entries: the oldest go once either bound is passed.
+ *
+ * @example
+ * ```ts
+ * defineActor({ name: 'order', changes: { retention: { ms: 3 * 86_400_000, count: 1_000_000 } }, initialState, reducers });
+ * ```
+ */
 export interface ChangeRetention {
   /** Entries older than this many milliseconds are pruned. Default 7 days (when `count` is absent too). */
   readonly ms?: number;
@@ -28,10 +34,10 @@ export interface ChangeFeedSettings {
   readonly retention: { readonly ms: number | undefined; readonly count: number | undefined };
 }
 
-/** Default retention: a week. */
+/** Default retention: a week. @internal */
 export const DEFAULT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
-/** Checks and resolves `defineActor({ changes })`; undefined when the definition writes no feed. */
+/** Checks and resolves `defineActor({ changes })`; undefined when the definition writes no feed. @internal */
 export function resolveChanges(actor: string, config: unknown): ChangeFeedSettings | undefined {
   if (config === undefined || config === false) return undefined;
   if (config === true) return Object.freeze({ retention: Object.freeze({ ms: DEFAULT_RETENTION_MS, count: undefined }) });

@@ -1,7 +1,6 @@
 /**
  * The operator's view of durable listeners (`system.listen`): each one's checkpoint, lag, lease,
  * halt and dead letters, and resuming a halted one. Used by `system.admin` and `dgen listeners`.
- * @internal
  */
 import type { Backend } from '../backend/contract.js';
 import { readCheckpoint, writeCheckpoint } from '../changes/checkpoint.js';
@@ -37,7 +36,14 @@ export interface ListenerInfo {
   readonly deadLetters: number;
 }
 
-/** A change a listener gave up on. */
+/**
+ * A change a listener gave up on (option `onFailure: 'dead-letter'`).
+ *
+ * @example
+ * ```ts
+ * for (const d of await system.admin.listenerDeadLetters('search-index')) console.log(d.cursor, d.id, d.error.message);
+ * ```
+ */
 export interface ListenerDeadLetter {
   readonly cursor: string;
   readonly id: string;
@@ -47,7 +53,7 @@ export interface ListenerDeadLetter {
   readonly at: number;
 }
 
-/** Every listener with a stored checkpoint, by name. */
+/** Every listener with a stored checkpoint, by name. @internal */
 export async function listListeners(backend: Backend, layout: Layout, now = Date.now()): Promise<ListenerInfo[]> {
   const root = listenersRoot(layout);
   const names = await backend.transact(async (tx) => {
@@ -83,7 +89,7 @@ export async function listListeners(backend: Backend, layout: Layout, now = Date
   return out;
 }
 
-/** The changes listener `name` gave up on, oldest first. */
+/** The changes listener `name` gave up on, oldest first. @internal */
 export async function listenerDeadLetters(backend: Backend, layout: Layout, name: string): Promise<ListenerDeadLetter[]> {
   const keys = listenerKeys(layout, name);
   const kvs = await backend.transact((tx) => tx.getRange(keys.deadLetters.range().begin, keys.deadLetters.range().end, { snapshot: true }));
@@ -92,7 +98,7 @@ export async function listenerDeadLetters(backend: Backend, layout: Layout, name
 
 /**
  * Lets a halted listener go on: it retries the change it halted at, or passes over it with
- * `skip`. False when it was not halted.
+ * `skip`. False when it was not halted. @internal
  */
 export async function resumeListener(backend: Backend, layout: Layout, name: string, skip = false): Promise<boolean> {
   const keys = listenerKeys(layout, name);

@@ -70,7 +70,14 @@ export type SystemEvent =
     }
   | ListenerEvent;
 
-/** What a durable listener (`system.listen`, see docs/changes.md) reports. */
+/**
+ * What a durable listener (`system.listen`, see docs/changes.md) reports.
+ *
+ * @example
+ * ```ts
+ * system.events$.subscribe((e) => { if (e.type === 'listener-halted') page(`listener ${e.listener} halted at ${e.cursor}`); });
+ * ```
+ */
 export type ListenerEvent =
   | {
       /** One run of a listener's handler threw. `willRetry`: it runs again after a pause; otherwise the listener halts or dead-letters the change. */
