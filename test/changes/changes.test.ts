@@ -4,6 +4,7 @@
  */
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
+import { writeChange } from '../../src/changes/entry.js';
 import { feedKeys } from '../../src/changes/keys.js';
 import { pruneFeed, prunePass } from '../../src/changes/prune.js';
 import { Runtime } from '../../src/runtime/runtime.js';
@@ -113,6 +114,19 @@ describe.each(engines)('change feed on $name', (engine) => {
     expect(await s.backend.transact((tx) => prunePass(tx, keys, Aging.changes!.retention, Date.now() + 61_000))).toBe(3);
     await s.ref(Aging, 'x').call.inc();
     expect(await firstValueFrom(s.changes(Aging, { from: 'start' }))).toMatchObject({ version: 4 });
+  });
+
+  it('orders two entries written in one transaction (several instances processed inline together) by their order in it', async () => {
+    const s = await system();
+    const layout = new Runtime(s.backend, undefined).layout;
+    await s.backend.transact((tx) => {
+      writeChange(tx, layout, Player, 'first', 1, [], [{ envelope: { id: 'm1', action: 'score' } }], 16_384);
+      writeChange(tx, layout, Player, 'second', 1, [], [{ envelope: { id: 'm2', action: 'score' } }], 16_384);
+    });
+    const changes = await firstValueFrom(s.changes(Player, { from: 'start' }).pipe(take(2), toArray()));
+    expect(changes.map((c) => c.id)).toEqual(['first', 'second']);
+    expect(changes[0]!.cursor.slice(0, 20)).toBe(changes[1]!.cursor.slice(0, 20)); // one commit's stamp
+    expect(await firstValueFrom(s.changes(Player, { from: changes[0]!.cursor }))).toMatchObject({ id: 'second' });
   });
 
   it('writes nothing for a definition without a feed, and refuses to follow one', async () => {
