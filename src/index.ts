@@ -74,3 +74,12 @@ export { lmdb } from './backend/lmdb.js';
 export type { LmdbBackend, LmdbOptions } from './backend/lmdb.js';
 export { foundationdb, FoundationDBError, FoundationDBUnavailableError } from './backend/foundationdb.js';
 export type { FoundationDBOptions } from './backend/foundationdb.js';
+// Change feed and durable listeners (docs/changes.md)
+export type { ChangeRetention, ChangesConfig } from './define/changes.js';
+export type { Change, ChangeWithState } from './changes/change.js';
+export type { ChangesOptions, ListenOptions, Listening } from './changes/api.js';
+export type { ListenerTx } from './changes/listener-tx.js';
+export type { ListenerFailurePolicy } from './changes/listener.js';
+export type { ListenerEvent } from './runtime/events.js';
+export { ChangesNotEnabledError, CursorExpiredError } from './changes/errors.js';
+export type { ListenerDeadLetter, ListenerInfo } from './ops/listeners.js';

@@ -12,6 +12,9 @@ import { Runtime, checkId } from '../runtime/runtime.js';
 import { anything, boolean, checkOptions, nonEmptyString, positiveInteger, positiveMs, type OptionCheck } from '../runtime/options.js';
 import { Server, type ServeOptions, type Serving } from '../serve/server.js';
 import type { Inspector, InspectorOptions } from '../inspect/server.js';
+import { changes, listen, stopListeners, type ChangesOptions, type Listening, type ListenOptions } from '../changes/api.js';
+import type { Change, ChangeWithState } from '../changes/change.js';
+import { keepPruned } from '../changes/prune.js';
 
 /** Options of {@link createSystem}. */
 export interface SystemOptions {
@@ -54,6 +57,31 @@ export interface System {
   ref<S, R extends Reducers<S>, T extends Thunks<S>>(definition: ActorDefinition<S, R, T>, id: string): ActorRef<S, R>;
   /** Consumes every instance of `definition` that has work (or only `options.ids`) until stopped or closed. */
   serve<S, R extends Reducers<S>, T extends Thunks<S>>(definition: ActorDefinition<S, R, T>, options?: ServeOptions): Serving;
+  /**
+   * The committed changes of every instance of `definition` (defined with `changes`), in the
+   * store's commit order across all processes: one per batch. Resume with `from: cursor` after a
+   * restart; a cursor older than the feed's retention fails with `cursor_expired`. See docs/changes.md.
+   *
+   * @example
+   * ```ts
+   * system.changes(Player, { from: saved }).subscribe((c) => { apply(c.id, c.patches); saved = c.cursor; });
+   * ```
+   */
+  changes<S, R extends Reducers<S>, T extends Thunks<S>>(definition: ActorDefinition<S, R, T>, options: ChangesOptions & { readonly includeState: true }): Observable<ChangeWithState<S, keyof R & string>>;
+  changes<S, R extends Reducers<S>, T extends Thunks<S>>(definition: ActorDefinition<S, R, T>, options?: ChangesOptions): Observable<Change<S, keyof R & string>>;
+  /**
+   * Runs a named, durable listener of a definition's change feed in this process: one process
+   * at a time is active, handlers run in feed order, and what a handler sends with `tx.send`
+   * commits with the listener's checkpoint, exactly once. See docs/changes.md.
+   *
+   * @example
+   * ```ts
+   * system.listen({ name: 'leaderboard', on: Player, actions: ['score'], handler: (change, tx) => {
+   *   tx.send(Board, 'all').set({ player: change.id, version: change.version });
+   * } });
+   * ```
+   */
+  listen<S, R extends Reducers<S>, T extends Thunks<S>>(options: ListenOptions<S, R, T>): Listening;
   /** Operator tools: instances, queues, dead letters, locks, halts. */
   readonly admin: Admin;
   /**
@@ -151,6 +179,7 @@ export async function createSystem(options: SystemOptions = {}): Promise<System>
       checkOptions(`serve(${def.name}, options)`, serveOptions, SERVE_OPTIONS);
       serveOptions?.ids?.forEach((id) => checkId(id));
       const server = new Server(rt, def as ActorDefinition<unknown>, serveOptions);
+      if (def.changes !== undefined) keepPruned(rt, def.name, def.changes);
       const group = rt.servers.get(def.name) ?? new Set();
       group.add(server);
       rt.servers.set(def.name, group);
@@ -161,6 +190,8 @@ export async function createSystem(options: SystemOptions = {}): Promise<System>
         },
       };
     },
+    changes: ((def: ActorDefinition<unknown>, changesOptions?: ChangesOptions) => changes(rt, def, changesOptions)) as System['changes'],
+    listen: (listenOptions) => listen(rt, listenOptions as never),
     inspector: async (inspectorOptions) => (await import('../inspect/server.js')).startInspector(system.admin, inspectorOptions),
     close: () => (closing ??= closeSystem(rt, options.closeBackend ?? owned)),
     closeOnSignals(signals) {
@@ -179,6 +210,7 @@ async function closeSystem(rt: Runtime, closeBackend: boolean): Promise<void> {
   rt.closed = true;
   await Promise.allSettled([...rt.sending]);
   await Promise.allSettled([...rt.servers.values()].flatMap((group) => [...group].map((s) => s.stop())));
+  await stopListeners(rt);
   await rt.replies.flushClears();
   rt.failWaiters((id) => new SystemClosedError(`The dgen system closed before this call got its reply; message ${id} is stored and processed exactly once by whichever consumer serves the actor (ref.reply from a new system awaits its reply).`, id));
   rt.backend.failQueued(new SystemClosedError());

@@ -1,6 +1,7 @@
 import type { Draft } from '../util/immer.js';
 import { InvalidDefinitionError, type ActorError } from '../errors.js';
 import type { TimerSpec, Timing } from './timing.js';
+import { resolveChanges, type ChangeFeedSettings, type ChangesConfig } from './changes.js';
 
 /**
  * What a reducer returns to answer a `call`: build it with `ctx.reply(value)`.
@@ -332,6 +333,8 @@ export interface ActorConfig<S, R, T extends Thunks<S>> {
   readonly thunks?: T;
   readonly reducers: R & Reducers<Later<S>, T>;
   readonly options?: ActorOptions;
+  /** Write a change feed of every committed batch (`system.changes`, `system.listen`); see docs/changes.md. */
+  readonly changes?: ChangesConfig;
 }
 
 /** A defined actor type: plain data plus functions, run by a system (see `createSystem`). */
@@ -341,6 +344,8 @@ export interface ActorDefinition<S, R extends Reducers<S> = Reducers<S>, T exten
   readonly reducers: R;
   readonly thunks: T;
   readonly options: Readonly<Required<ActorOptions>>;
+  /** The change feed's settings; undefined when the definition writes none. */
+  readonly changes?: ChangeFeedSettings | undefined;
 }
 
 /**
@@ -419,7 +424,8 @@ export function defineActor<S, T extends Thunks<S>, R>(
   const merged = { ...DEFAULTS, ...(options ?? {}) };
   checkOptions(name, merged);
   const makeInitial = typeof initialState === 'function' ? (initialState as () => S) : () => structuredClone(initialState);
-  return Object.freeze({ name, initialState: makeInitial, reducers: reducers as Checked<S, R>, thunks: (thunks ?? {}) as T, options: Object.freeze(merged) });
+  const changes = resolveChanges(name, config?.changes);
+  return Object.freeze({ name, initialState: makeInitial, reducers: reducers as Checked<S, R>, thunks: (thunks ?? {}) as T, options: Object.freeze(merged), ...(changes === undefined ? {} : { changes }) });
 }
 
 function checkFunctions(actor: string, field: string, fns: unknown, required: boolean): void {

@@ -19,6 +19,7 @@ import { clearInstanceTimers } from '../store/timers.js';
 import { cancelTimerOf, timersOf, type TimerEntry, type TimerName } from './timers.js';
 import type { Observable } from 'rxjs';
 import type { ActorDefinition } from '../define/actor.js';
+import { listListeners, listenerDeadLetters, resumeListener, type ListenerDeadLetter, type ListenerInfo } from './listeners.js';
 import { checkLimit, commits, dispatchChecked, overview, stateAt, stateNode, versions, type ActorOverview, type CommitEntry, type StateNode } from './inspection.js';
 
 /** An actor type, by definition or by name. */
@@ -116,6 +117,12 @@ export interface Admin {
   resume(actor: ActorName, id: string): Promise<boolean>;
   /** Deletes everything of an instance: state, queue, dead letters, replies, lock, lease, timers. */
   destroy(actor: ActorName, id: string): Promise<void>;
+  /** Durable listeners (`system.listen`) with a stored checkpoint: cursor, lag, owner, halt, dead letters. */
+  listeners(): Promise<ListenerInfo[]>;
+  /** The changes listener `name` gave up on (option `onFailure: 'dead-letter'`), oldest first. */
+  listenerDeadLetters(name: string): Promise<ListenerDeadLetter[]>;
+  /** Lets a halted listener go on: it retries the change it halted at, or passes over it with `skip`. False if it was not halted. */
+  resumeListener(name: string, options?: { readonly skip?: boolean }): Promise<boolean>;
   /** The instance's pending timers (delayed dispatches, `ctx.schedule`, `ctx.send(…, when)`), in due order. */
   timers(actor: ActorName, id: string): Promise<TimerEntry[]>;
   /** Cancels a pending timer named by `{ key }` or `{ messageId }`. False if it was not pending. */
@@ -317,6 +324,9 @@ export function createAdmin(rt: Runtime): Admin {
       });
     },
 
+    listeners: () => (rt.assertOpen(), listListeners(rt.backend, rt.layout)),
+    listenerDeadLetters: (name) => (rt.assertOpen(), listenerDeadLetters(rt.backend, rt.layout, name)),
+    resumeListener: (name, options) => (rt.assertOpen(), resumeListener(rt.backend, rt.layout, name, options?.skip === true)),
     async timers(actor, id) {
       keysOf(actor, id); // checks the system is open, the actor and the id
       return timersOf(rt.backend, rt.layout, nameOf(actor), id);

@@ -80,6 +80,8 @@ const COMMANDS: Record<string, Command> = {
   resume: { args: ['actor', 'id'], needs: 'instance', summary: 'let a halted actor process its queue again', run: (a, [actor, id]) => a.resume(actor!, id!) },
   destroy: { args: ['actor', 'id'], needs: 'instance', summary: 'delete everything of an instance (needs --yes)', run: (a, [actor, id]) => a.destroy(actor!, id!).then(() => true) },
   timers: { args: ['actor', 'id'], needs: 'instance', summary: 'pending timers, in due order', run: (a, [actor, id]) => a.timers(actor!, id!) },
+  listeners: { args: [], needs: 'store', summary: 'durable listeners: cursor, lag (changes, ms), owner, halt, dead letters', run: (a) => a.listeners() },
+  'resume-listener': { args: ['name'], needs: 'store', summary: 'let a halted listener retry the change it halted at', run: (a, [name]) => a.resumeListener(name!) },
   'cancel-timer': { args: ['actor', 'id', 'key'], needs: 'instance', summary: 'cancel the pending timer scheduled under <key>', run: (a, [actor, id, key]) => a.cancelTimer(actor!, id!, { key: key! }) },
 };
 

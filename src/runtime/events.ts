@@ -67,4 +67,44 @@ export type SystemEvent =
       readonly actor: string;
       readonly id: string;
       readonly error: unknown;
+    }
+  | ListenerEvent;
+
+/**
+ * What a durable listener (`system.listen`, see docs/changes.md) reports.
+ *
+ * @example
+ * ```ts
+ * system.events$.subscribe((e) => { if (e.type === 'listener-halted') page(`listener ${e.listener} halted at ${e.cursor}`); });
+ * ```
+ */
+export type ListenerEvent =
+  | {
+      /** One run of a listener's handler threw. `willRetry`: it runs again after a pause; otherwise the listener halts or dead-letters the change. */
+      readonly type: 'listener-failed';
+      readonly listener: string;
+      readonly cursor: string;
+      readonly attempt: number;
+      readonly willRetry: boolean;
+      readonly error: unknown;
+    }
+  | {
+      /** A listener stopped at a change it could not handle (option `onFailure: 'halt'`), or whose feed was pruned past its checkpoint; `admin.resumeListener` resumes it. */
+      readonly type: 'listener-halted';
+      readonly listener: string;
+      readonly cursor: string;
+      readonly error: unknown;
+    }
+  | {
+      /** A listener gave up on a change and moved past it (option `onFailure: 'dead-letter'`); `admin.listenerDeadLetters` lists it. */
+      readonly type: 'listener-dead-lettered';
+      readonly listener: string;
+      readonly cursor: string;
+      readonly error: unknown;
+    }
+  | {
+      /** A listener's round failed for a reason other than its handler (storage error); it tries again. */
+      readonly type: 'listener-error';
+      readonly listener: string;
+      readonly error: unknown;
     };

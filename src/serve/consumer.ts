@@ -28,6 +28,7 @@ import { StateStore } from '../state/store.js';
 import { decodeVersion, encodeVersion, type StateVersion } from '../store/version.js';
 import { keepReply, pruneIdempotencyKeys } from '../store/idempotency.js';
 import { writeTimerOps } from '../time/schedule.js';
+import { writeChange } from '../changes/entry.js';
 
 /** Batches of history kept for observers in other processes. */
 export const HISTORY_KEEP = 256;
@@ -368,6 +369,7 @@ export class InstanceConsumer<S> {
     const historyBytes = Math.min(HISTORY_MAX_BYTES, Math.max(HISTORY_FREE_BYTES, HISTORY_RATIO * stateBytes));
     writeBlob(tx, this.keys.history, [next.n], encodeHistory(batchId, patches, historyBytes));
     if (next.n > HISTORY_KEEP) tx.clearRange(this.keys.history.range().begin, this.keys.history.pack([next.n - HISTORY_KEEP]));
+    writeChange(tx, this.rt.layout, this.def, this.id, next.n, patches, outcomes, historyBytes);
     this.writeReplies(tx, outcomes);
     return { version: next, state, outcomes };
   }

@@ -23,6 +23,8 @@
  * (prefix, 'a', name, id, 'm', kind, key)  pending timers of an instance (see timers.ts)
  * (prefix, 'T', name, due, id, kind, key, messageId)  time-ordered index of a definition's timers
  * (prefix, 'tw', name)                    timer wake counter, bumped by a timer earlier than all pending ones
+ * (prefix, 'f', name, …)                  change feed of a definition defined with `changes` (see changes/keys.ts)
+ * (prefix, 'L', listener, …)              durable listeners' checkpoints, leases and dead letters (see changes/keys.ts)
  * ```
  * @internal
  */

@@ -19,7 +19,7 @@ export interface Lease {
 
 export type LeaseCheck = { readonly held: true; readonly lease: Lease } | { readonly held: false; readonly until: number };
 
-export async function readLease(tx: Transaction, keys: ActorKeys, snapshot = false): Promise<Lease | undefined> {
+export async function readLease(tx: Transaction, keys: Pick<ActorKeys, 'lease'>, snapshot = false): Promise<Lease | undefined> {
   const raw = await tx.get(keys.lease, { snapshot });
   if (raw === undefined) return undefined;
   const v = decodeValue(raw) as Partial<Lease> | undefined;
@@ -31,7 +31,7 @@ export async function readLease(tx: Transaction, keys: ActorKeys, snapshot = fal
  * half its life, and reports who holds it otherwise. Reading the key makes a takeover by another
  * consumer abort this transaction.
  */
-export async function holdLease(tx: Transaction, keys: ActorKeys, owner: string, leaseMs: number, now = Date.now()): Promise<LeaseCheck> {
+export async function holdLease(tx: Transaction, keys: Pick<ActorKeys, 'lease'>, owner: string, leaseMs: number, now = Date.now()): Promise<LeaseCheck> {
   const current = await readLease(tx, keys);
   if (current !== undefined && current.owner !== owner && current.expires > now) return { held: false, until: current.expires };
   if (current?.owner === owner && current.expires - now > leaseMs / 2) return { held: true, lease: current };
@@ -42,7 +42,7 @@ export async function holdLease(tx: Transaction, keys: ActorKeys, owner: string,
 }
 
 /** Gives the lease up so a standby can take over at once. */
-export async function releaseLease(tx: Transaction, keys: ActorKeys, owner: string): Promise<void> {
+export async function releaseLease(tx: Transaction, keys: Pick<ActorKeys, 'lease'>, owner: string): Promise<void> {
   const current = await readLease(tx, keys);
   if (current?.owner === owner) tx.set(keys.lease, encodeValue({ ...current, expires: 0 }));
 }

@@ -12,6 +12,9 @@ import { CallTimeoutError, DgenError, OverloadedError, TimedOutError, createSyst
 import { Layout } from '../../src/store/keys.js';
 import type { Inspector } from '../../src/inspect/server.js';
 import { Counter } from '../fixtures/actors.js';
+import { firstValueFrom } from 'rxjs';
+import { pruneFeed } from '../../src/changes/prune.js';
+import { Runtime } from '../../src/runtime/runtime.js';
 
 class Point {
   constructor(readonly x: number) {}
@@ -123,6 +126,9 @@ const Bad = defineActor({
   options: { thunkRetryMs: 1 },
 });
 
+/** A definition with a change feed that keeps one entry: the feed of the bad-input store has been pruned. */
+const Fed = defineActor({ name: 'fed', changes: { retention: { count: 1 } }, initialState: { n: 0 }, reducers: { inc(s) { s.n += 1; } } });
+
 let backend: MemoryBackend;
 let system: System;
 const bad = () => system.ref(Bad, 'victim');
@@ -138,6 +144,9 @@ beforeAll(async () => {
   system = await createSystem({ backend, closeBackend: false });
   system.serve(Bad);
   await bad().call.ok();
+  system.serve(Fed);
+  for (let i = 0; i < 3; i++) await system.ref(Fed, 'f').call.inc();
+  await pruneFeed(new Runtime(backend, undefined), 'fed', Fed.changes!);
 });
 afterAll(async () => {
   await system.close();
@@ -214,9 +223,23 @@ const refused: Case[] = [
   ['reply of a malformed message id', 'invalid_message_id', () => untyped(system.ref(Counter, 'c').reply)['add']!('not-an-id')],
   ['no turn before the admission deadline', 'overloaded', () => overloaded().then((o) => o.refused)],
   ['store unavailable past storeDeadlineMs', 'store_unavailable', () => unavailable()],
+  // Change feed and listeners
+  ['changes of a definition without a feed', 'changes_not_enabled', () => system.changes(Counter)],
+  ['listen on a definition without a feed', 'changes_not_enabled', () => system.listen({ name: 'l', on: Counter, handler() {} })],
+  ['changes from a cursor older than retention', 'cursor_expired', () => firstValueFrom(system.changes(Fed, { from: '0'.repeat(24) }))],
+  ['definition with a negative retention', 'invalid_definition', () => defineActor({ name: 'x', initialState: 0, reducers: { a() {} }, changes: { retention: { ms: -1 } } })],
+  ['definition with a fractional retention count', 'invalid_definition', () => defineActor({ name: 'x', initialState: 0, reducers: { a() {} }, changes: { retention: { count: 1.5 } } })],
+  ['definition with an unknown changes field', 'invalid_definition', () => defineActor({ name: 'x', initialState: 0, reducers: { a() {} }, changes: { keep: 1 } as never })],
 ];
 /** Options with an unknown key or a bad value: `invalid_options`, naming the field. */
 const options: Array<readonly [name: string, field: string, run: () => unknown]> = [
+  ['changes from a malformed cursor', 'from', () => system.changes(Fed, { from: 'zz' })],
+  ['changes with includeState that is not a boolean', 'includeState', () => system.changes(Fed, { includeState: 1 as never })],
+  ['listen without a handler', 'handler', () => system.listen({ name: 'l', on: Fed } as never)],
+  ['listen to an action the definition lacks', 'actions', () => system.listen({ name: 'l', on: Fed, actions: ['nope' as never], handler() {} })],
+  ['listen with a batch size of 0', 'batchSize', () => system.listen({ name: 'l', on: Fed, batchSize: 0, handler() {} })],
+  ['listen with an unknown failure policy', 'onFailure', () => system.listen({ name: 'l', on: Fed, onFailure: 'retry' as never, handler() {} })],
+  ['listen with an empty name', 'name', () => system.listen({ name: '', on: Fed, handler() {} })],
   ['call timeout NaN', 'timeout', () => system.ref(Counter, 'c').call.add(1, { timeout: NaN })],
   ['call timeout negative', 'timeout', () => system.ref(Counter, 'c').call.add(1, { timeout: -5 })],
   ['call timeout 0', 'timeout', () => system.ref(Counter, 'c').call.add(1, { timeout: 0 })],

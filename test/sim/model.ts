@@ -95,6 +95,7 @@ export function simActor(env: ProcEnv, options: ActorOptions, name: string = ACT
   };
   const Acct = defineActor({
     name,
+    changes: true, // followed by the aggregate's listeners (aggregate.ts)
     initialState: initialSimState,
     thunks: {
       external: {

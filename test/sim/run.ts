@@ -8,6 +8,7 @@ import { createSystem, isDgenError, memory, type Backend } from '../../src/index
 import { Layout } from '../../src/store/keys.js';
 import { instanceTimers } from '../../src/store/timers.js';
 import { check, type FinalActor } from './check.js';
+import { checkAggregate } from './aggregate.js';
 import { ClockError, VirtualClock } from './clock.js';
 import { configure, type ScaleOptions, type SimConfig } from './config.js';
 import { initialSimState, nameOf, type SimState } from './model.js';
@@ -113,6 +114,7 @@ async function simulate(world: World, producers: Producers, engine: Backend): Pr
   stopOperator();
   await operator;
   await clock.sleep(4 * cfg.pollMs);
+  world.violations.push(...(await checkAggregate(cfg, engine, (ms) => clock.sleep(ms))));
   const final = await readFinal(cfg, engine);
   await caughtUp(world, final);
   await world.shutdown();

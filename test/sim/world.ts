@@ -10,6 +10,7 @@ import type { SimConfig } from './config.js';
 import { STRICT, defOf, nameOf, simDefs, type SimActor, type SimDefs, type SimState } from './model.js';
 import { CrashError, ProcessBackend, type TxPoint, type TxView } from './process.js';
 import { Rng } from './random.js';
+import { startAggregate } from './aggregate.js';
 
 export type Role = 'producer' | 'consumer' | 'mixed';
 
@@ -183,6 +184,7 @@ export class World {
       backend.chaos = { at: (point, tx) => this.txChaos(inc!, point, tx) };
       const reuse = slot.lives > 1 && this.crashRng.chance(this.cfg.crash.reuseName);
       for (const def of [defs.acct, defs.strict]) system.serve(def, { consumerName: reuse ? slot.base : name, pollMs: this.cfg.pollMs, concurrency: this.cfg.concurrency });
+      startAggregate(system, defs, this.cfg);
     }
     slot.current = inc;
     this.note(`${name} started`);
