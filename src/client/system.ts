@@ -9,6 +9,7 @@ import type { SystemEvent } from '../runtime/events.js';
 import type { AdmissionOptions } from '../runtime/admission.js';
 import { createRef, type ActorRef } from './ref.js';
 import { Runtime, checkId } from '../runtime/runtime.js';
+import { CLOCK, type ClockOption } from '../runtime/clock.js';
 import { anything, boolean, checkOptions, nonEmptyString, positiveInteger, positiveMs, type OptionCheck } from '../runtime/options.js';
 import { Server, type ServeOptions, type Serving } from '../serve/server.js';
 import type { Inspector, InspectorOptions } from '../inspect/server.js';
@@ -130,7 +131,7 @@ export async function createSystem(options: SystemOptions = {}): Promise<System>
   if (backend === null || typeof backend !== 'object' || typeof backend.transact !== 'function') {
     throw new DgenError('invalid_options', 'createSystem({ backend }): backend must be an engine such as memory(), lmdb({ path }) or foundationdb().');
   }
-  const rt = new Runtime(backend, options.prefix, options.admission, options.storeDeadlineMs);
+  const rt = new Runtime(backend, options.prefix, options.admission, options.storeDeadlineMs, (options as ClockOption)[CLOCK]);
   const refs = new Map<string, ActorRef<unknown>>();
   let closing: Promise<void> | undefined;
 
