@@ -168,7 +168,18 @@ export async function createSystem(options: SystemOptions = {}): Promise<System>
       return closeOnSignals(() => system.close(), signals);
     },
   };
+  runtimes.set(system, rt);
   return system;
+}
+
+/** The runtime behind each system, for the test toolkit (dgen/testing), which waits on its enqueues in flight. */
+const runtimes = new WeakMap<System, Runtime>();
+
+/** The runtime of `system`. @internal */
+export function runtimeOf(system: System): Runtime {
+  const rt = runtimes.get(system);
+  if (rt === undefined) throw new DgenError('invalid_options', 'not a system made by createSystem');
+  return rt;
 }
 
 /**

@@ -1,0 +1,32 @@
+import { describe, expectTypeOf, it } from 'vitest';
+import { reduce, createTestSystem, type Reduced, type TestSystem } from '../src/testing/index.js';
+import { defineAccount, type AccountState } from './testing/bank-account.js';
+
+const Account = defineAccount();
+
+describe('types of dgen/testing', () => {
+  it('types reduce() from the definition: actions, payloads, state and reply', () => {
+    const r = reduce(Account, { balance: 1, statementsSent: 0 }, 'transfer', { to: 'b', amount: 1 });
+    expectTypeOf(r).toEqualTypeOf<Reduced<AccountState, number>>();
+    expectTypeOf(r.reply).toEqualTypeOf<number | undefined>();
+    expectTypeOf(reduce(Account, { balance: 1, statementsSent: 0 }, 'deposit', 1, { now: new Date() }).reply).toEqualTypeOf<void | undefined>();
+    // @ts-expect-error an unknown action
+    reduce(Account, { balance: 1, statementsSent: 0 }, 'withdraw', 1);
+    // @ts-expect-error a payload of the wrong type
+    reduce(Account, { balance: 1, statementsSent: 0 }, 'deposit', '1');
+    // @ts-expect-error a state of the wrong shape
+    reduce(Account, { balance: '1' }, 'deposit', 1);
+  });
+
+  it('types the test system as a System with a clock, settle and advance', async () => {
+    const t = await createTestSystem({ thunks: { sendStatement: async ({ to }: { to: string }) => void to } });
+    expectTypeOf(t).toEqualTypeOf<TestSystem>();
+    expectTypeOf(t.ref(Account, 'a').call.transfer).returns.resolves.toEqualTypeOf<number>();
+    expectTypeOf(t.clock.advance).parameters.toEqualTypeOf<[ms: number]>();
+    expectTypeOf(t.settle).returns.toEqualTypeOf<Promise<void>>();
+    // @ts-expect-error a fake is a function or { run }
+    void createTestSystem({ thunks: { sendStatement: 42 } });
+    // @ts-expect-error now is a Date or epoch ms
+    void createTestSystem({ now: '2030-01-01' });
+  });
+});
