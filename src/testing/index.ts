@@ -14,3 +14,5 @@ export type { TestClock } from './test-clock.js';
 export { reduce } from './reduce.js';
 export type { Reduced, ReduceOptions, ScheduleOp, SentMessage } from './reduce.js';
 export { SettleTimeoutError, SimulationFailedError } from './errors.js';
+export { simulate } from './simulate.js';
+export type { AnyDefinition, FaultOptions, Outcome, SeedFailure, SimRandom, SimulatedProcess, SimulationOptions, SimulationResult, Workload } from './simulate.js';
