@@ -10,7 +10,7 @@ import type { Admin } from '../ops/admin.js';
 import type { ServeOptions, Serving } from '../serve/server.js';
 import { memory } from '../backend/memory.js';
 import { CLOCK } from '../runtime/clock.js';
-import { checkOptions, positiveMs, anything, type OptionCheck } from '../runtime/options.js';
+import { checkOptions, positiveMs, type OptionCheck } from '../runtime/options.js';
 import { InvalidOptionsError } from '../errors.js';
 import type { Draft } from '../util/immer.js';
 import { ManualClock, type TestClock } from './test-clock.js';
@@ -73,7 +73,7 @@ export const TEST_EPOCH = Date.UTC(2030, 0, 1);
 const OPTIONS: Readonly<Record<keyof TestSystemOptions, OptionCheck>> = {
   thunks: (v) => (typeof v === 'object' && v !== null && Object.values(v).every((f) => typeof f === 'function' || (typeof f === 'object' && f !== null && typeof (f as { run?: unknown }).run === 'function')) ? undefined : 'must be an object of thunk functions or { run, onFailure? }'),
   now: (v) => ((v instanceof Date && Number.isFinite(v.getTime())) || (typeof v === 'number' && Number.isFinite(v) && v >= 0) ? undefined : 'must be a Date or epoch milliseconds'),
-  actorOptions: anything, // checked by defineActor's rules when a definition is derived
+  actorOptions: (v) => actorOptionsProblem(v),
   settleTimeoutMs: positiveMs,
 };
 
@@ -170,7 +170,7 @@ function deriver(options: TestSystemOptions): <D extends object>(def: D) => D {
     if (def === null || typeof def !== 'object' || !('thunks' in def) || !('options' in def)) return def; // createSystem reports it
     const known = derived.get(def);
     if (known !== undefined) return known as D;
-    const { name: defName, thunks: original, options: own } = def as unknown as { name: string; thunks: Record<string, unknown>; options: ActorOptions };
+    const { thunks: original, options: own } = def as unknown as { name: string; thunks: Record<string, unknown>; options: ActorOptions };
     const thunks: Record<string, unknown> = { ...original };
     for (const [name, fake] of Object.entries(fakes)) {
       if (!Object.hasOwn(original, name)) continue;
@@ -178,25 +178,24 @@ function deriver(options: TestSystemOptions): <D extends object>(def: D) => D {
       thunks[name] = typeof fake === 'function' && typeof spec === 'object' && spec.onFailure !== undefined ? { run: fake, onFailure: spec.onFailure } : fake;
     }
     const changed = Object.keys(fakes).some((n) => Object.hasOwn(original, n)) || overrides !== undefined;
-    const out = changed ? Object.freeze({ ...def, thunks: Object.freeze(thunks), options: Object.freeze({ ...own, ...checkedActorOptions(defName, overrides) }) }) : def;
+    const out = changed ? Object.freeze({ ...def, thunks: Object.freeze(thunks), options: Object.freeze({ ...own, ...overrides }) }) : def;
     derived.set(def, out);
     return out as D;
   };
 }
 
-function checkedActorOptions(name: string, o: ActorOptions | undefined): ActorOptions {
-  if (o === undefined) return {};
-  if (typeof o !== 'object' || o === null) throw new InvalidOptionsError('createTestSystem(options)', 'actorOptions', 'must be an object of actor options');
+const ACTOR_NUMBERS = ['maxBatchMessages', 'maxBatchBytes', 'maxBatchMs', 'leaseMs', 'idleMs', 'thunkAttempts', 'thunkRetryMs'];
+
+/** What is wrong with `actorOptions`, by defineActor's rules (undefined: nothing). */
+function actorOptionsProblem(o: unknown): string | undefined {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return 'must be an object of actor options';
   for (const [key, value] of Object.entries(o)) {
     if (key === 'failurePolicy') {
-      if (value !== 'dead-letter' && value !== 'halt') throw new InvalidOptionsError('createTestSystem(options)', `actorOptions.${key}`, `must be 'dead-letter' or 'halt' (for '${name}')`);
-    } else if (!['maxBatchMessages', 'maxBatchBytes', 'maxBatchMs', 'leaseMs', 'idleMs', 'thunkAttempts', 'thunkRetryMs'].includes(key)) {
-      throw new InvalidOptionsError('createTestSystem(options)', `actorOptions.${key}`, 'is unknown');
-    } else if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-      throw new InvalidOptionsError('createTestSystem(options)', `actorOptions.${key}`, `must be a positive number, got ${String(value)}`);
-    }
+      if (value !== 'dead-letter' && value !== 'halt') return `has failurePolicy ${String(value)}, not 'dead-letter' or 'halt'`;
+    } else if (!ACTOR_NUMBERS.includes(key)) return `has an unknown option '${key}'; the options are failurePolicy, ${ACTOR_NUMBERS.join(', ')}`;
+    else if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) return `has ${key} ${String(value)}, not a positive number`;
   }
-  return o;
+  return undefined;
 }
 
 /** The admin API, with each definition it is given replaced by the one the test system runs. */
