@@ -66,6 +66,8 @@ export class Cluster {
   readonly ids = new Set<string>();
   crashes = 0;
   chaos = true;
+  /** Called after each writing commit a process learns of, with the instances it touched. */
+  onCommit: ((process: string, ids: ReadonlySet<string>) => void) | undefined;
   private readonly rng: Rng;
   private readonly closing: Promise<void>[] = [];
   private readonly restarting = new Set<Promise<void>>();
@@ -109,6 +111,7 @@ export class Cluster {
     backend.trace = (tx) => {
       for (const id of tx.actors) this.ids.add(id);
       this.note(`${name} ${tx.step} [${[...tx.actors].join(', ')}]`);
+      this.onCommit?.(name, tx.actors);
     };
     const system = await createSystem({ backend, closeBackend: false });
     const proc = new Proc(slot, name, backend, system);
@@ -137,9 +140,9 @@ export class Cluster {
       const run = (typeof spec === 'function' ? spec : spec.run) as (args: unknown, ctx: ThunkContext<unknown>) => unknown;
       const onFailure = typeof spec === 'function' ? (typeof own === 'object' ? (own as { onFailure?: unknown }).onFailure : undefined) : spec.onFailure;
       const crashing = async (args: unknown, ctx: ThunkContext<unknown>) => {
-        this.thunkPoint(proc, 'thunkBeforeService');
+        this.thunkPoint(proc, 'thunkBeforeService', ctx.actorId);
         const out = await run(args, ctx);
-        this.thunkPoint(proc, 'thunkAfterService');
+        this.thunkPoint(proc, 'thunkAfterService', ctx.actorId);
         return out;
       };
       thunks[name] = onFailure === undefined ? crashing : { run: crashing, onFailure };
@@ -147,18 +150,18 @@ export class Cluster {
     return Object.freeze({ ...def, thunks: Object.freeze(thunks), options: Object.freeze({ ...def.options, ...this.plan.actorOptions }) }) as Def;
   }
 
-  private thunkPoint(proc: Proc, point: 'thunkBeforeService' | 'thunkAfterService'): void {
+  private thunkPoint(proc: Proc, point: 'thunkBeforeService' | 'thunkAfterService', id: string): void {
     if (!proc.alive) throw new CrashError(proc.name);
-    if (proc.slot.role === 'consumer' && this.chaos && this.rng.chance(this.plan.crash.thunkRate / 2) && this.crash(proc, point, 'thunk')) throw new CrashError(proc.name);
+    if (proc.slot.role === 'consumer' && this.chaos && this.rng.chance(this.plan.crash.thunkRate / 2) && this.crash(proc, point, 'thunk', new Set([id]))) throw new CrashError(proc.name);
   }
 
   /** Kills a process where it stands; a new life starts later while the chaos lasts. */
-  crash(proc: Proc, point: TxPoint | 'thunkBeforeService' | 'thunkAfterService' | 'timer', step: string): boolean {
+  crash(proc: Proc, point: TxPoint | 'thunkBeforeService' | 'thunkAfterService' | 'timer', step: string, ids: ReadonlySet<string> = new Set()): boolean {
     if (!this.chaos) return false;
     if (!proc.alive) return true;
     proc.backend.kill();
     this.crashes++;
-    this.note(`${proc.name} CRASHED at ${point} (${step})`);
+    this.note(`${proc.name} CRASHED at ${point} (${step})${ids.size === 0 ? '' : ` [${[...ids].join(', ')}]`}`);
     this.closing.push(proc.system.close().catch((e: unknown) => void this.violations.push(`closing crashed ${proc.name} failed: ${describe(e)}`)));
     void this.clock.sleep(this.rng.int(0, this.plan.crash.restartMs)).then(() => {
       if (this.chaos && proc.slot.current === proc) void this.start(proc.slot);
@@ -183,7 +186,7 @@ export class Cluster {
   private txChaos(proc: Proc, point: TxPoint, tx: TxView): boolean {
     if (!this.chaos || this.plan.crash.txRate === 0) return false;
     const rate = tx.touched.size === 0 ? this.plan.crash.txRate / 4 : this.plan.crash.txRate;
-    return this.rng.chance(rate) && this.crash(proc, point, tx.step);
+    return this.rng.chance(rate) && this.crash(proc, point, tx.step, tx.actors);
   }
 
   /** Crashes, restarts and partitions consumers at random instants while the chaos lasts. */

@@ -75,6 +75,14 @@ export interface SimulationOptions<M> {
   readonly workload: (run: Workload<M>) => Promise<void>;
   /** Checked at quiescence: throw (a failing `expect`) or return the violations found. */
   readonly invariants: (outcome: Outcome<M>) => void | readonly string[] | Promise<void | readonly string[]>;
+  /**
+   * Also checked after every commit that changed something, while the faults go on, with the
+   * process that committed and the instances its transaction touched: for what must hold at
+   * every instant (a balance never negative), not only at the end (money in flight between two
+   * accounts is in neither). Checks run one at a time, each soon after its commit; a run stops
+   * checking after the first violation.
+   */
+  readonly afterEveryCommit?: (outcome: Outcome<M>, commit: { readonly process: string; readonly instances: readonly string[] }) => void | readonly string[] | Promise<void | readonly string[]>;
   /** A fresh model per run, where the workload records what it sent and learnt. Default `{}`. */
   readonly model?: () => M;
   /**
@@ -119,6 +127,7 @@ const OPTIONS: Readonly<Record<keyof SimulationOptions<unknown>, OptionCheck>> =
   definitions: (v) => (typeof v === 'function' || (Array.isArray(v) && v.length > 0) ? undefined : 'must be a non-empty array of definitions or a function of the process'),
   workload: (v) => (typeof v === 'function' ? undefined : 'must be a function'),
   invariants: (v) => (typeof v === 'function' ? undefined : 'must be a function'),
+  afterEveryCommit: (v) => (typeof v === 'function' ? undefined : 'must be a function'),
   model: (v) => (typeof v === 'function' ? undefined : 'must be a function that returns a fresh model'),
   seeds: (v) => (seedList(v) === undefined ? 'must be a positive count, a list of seeds, or { from, count }' : undefined),
   faults: (v) => (v === false || (typeof v === 'object' && v !== null) ? undefined : 'must be false or an object of fault switches'),
@@ -203,6 +212,23 @@ async function runSeed<M>(options: SimulationOptions<M>, seed: number): Promise<
 async function scenario<M>(options: SimulationOptions<M>, cluster: Cluster, model: M): Promise<string[]> {
   const out: string[] = [];
   const procs: Proc[] = [];
+  const auditor = await createSystem({ backend: cluster.engine, closeBackend: false });
+  const view = outcome(cluster.plan.seed, model, auditor);
+  let checks = Promise.resolve();
+  const every = options.afterEveryCommit;
+  if (every !== undefined) {
+    let failed = false;
+    cluster.onCommit = (process, ids) => {
+      const commit = { process, instances: [...ids] };
+      checks = checks.then(async () => {
+        if (failed) return;
+        const found = await verdict(() => every(view, commit));
+        if (found.length === 0) return;
+        failed = true;
+        out.push(...found.map((v) => `after a commit of ${process} [${commit.instances.join(', ')}]: ${v}`));
+      });
+    };
+  }
   for (const slot of cluster.slots) procs.push(await cluster.start(slot));
   const chaos = cluster.chaosLoop();
   const producers = cluster.slots.filter((s) => s.role === 'producer');
@@ -218,16 +244,21 @@ async function scenario<M>(options: SimulationOptions<M>, cluster: Cluster, mode
   const names = [...procs[0]!.defs.keys()];
   const drain = await drained(cluster, names);
   if (drain !== undefined) out.push(drain);
-  const auditor = await createSystem({ backend: cluster.engine, closeBackend: false });
-  try {
-    const found = await options.invariants(outcome(cluster.plan.seed, model, auditor));
-    if (found !== undefined) out.push(...found);
-  } catch (e) {
-    out.push(`invariant: ${e instanceof Error ? e.message : String(e)}`);
-  }
+  cluster.onCommit = undefined;
+  await checks;
+  out.push(...(await verdict(() => options.invariants(view))).map((v) => `invariant: ${v}`));
   await auditor.close();
   await cluster.shutdown();
   return out;
+}
+
+/** The violations an invariant returned, or the message of what it threw. */
+async function verdict(check: () => void | readonly string[] | Promise<void | readonly string[]>): Promise<string[]> {
+  try {
+    return [...((await check()) ?? [])];
+  } catch (e) {
+    return [e instanceof Error ? e.message : String(e)];
+  }
 }
 
 function workload<M>(cluster: Cluster, producer: Proc, index: number, model: M): Workload<M> {
@@ -276,7 +307,7 @@ function traceOf(cluster: Cluster, violations: readonly string[]): string[] {
   const named = [...cluster.ids].filter((id) => new RegExp(`(^|[^\\w-])${id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^\\w-])`).test(text));
   const lines = collapse(named.length === 0 ? cluster.trace : cluster.trace.filter((l) => / CRASHED | started$|graceful|partitioned|chaos over/.test(l) || named.some((id) => l.includes(id))));
   // Faults first: every crash, restart, partition and failure, then the last events up to TRACE_LINES.
-  const faults = lines.filter((l) => / CRASHED |graceful|partitioned|failed/.test(l)).slice(-TRACE_LINES / 2);
+  const faults = lines.filter((l) => / CRASHED |graceful|partitioned|effect failed/.test(l)).slice(-TRACE_LINES / 2);
   const shown = [...new Set([...faults, ...lines.slice(-(TRACE_LINES - faults.length))])].sort((a, b) => lines.indexOf(a) - lines.indexOf(b));
   return [`(${named.length === 0 ? 'every instance' : `instances ${named.join(', ')}`}; last ${shown.length} of ${lines.length} events)`, ...shown];
 }

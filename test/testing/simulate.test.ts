@@ -4,7 +4,7 @@
  * the trace of the accounts involved; with ctx.send the same seeds pass.
  */
 import { describe, expect, it } from 'vitest';
-import { isDgenError } from '../../src/index.js';
+import { defineActor, isDgenError } from '../../src/index.js';
 import { SimulationFailedError, simulate, type SimulationOptions } from '../../src/testing/index.js';
 import { defineAccount } from './bank-account.js';
 
@@ -66,5 +66,28 @@ describe('simulate', () => {
 
   it('passes the broken bank without faults: the bug needs a crash to show', async () => {
     expect((await simulate({ ...bank(true), seeds: 10, faults: false })).ok).toBe(true);
+  });
+
+  it('checks afterEveryCommit while the faults go on: a state that is wrong for a while, right at the end', async () => {
+    const Gauge = defineActor({ name: 'gauge', initialState: () => ({ n: 0 }), reducers: { swing(s) { s.n -= 5; }, back(s) { s.n += 5; } } });
+    const options: SimulationOptions<Record<string, never>> = {
+      definitions: [Gauge],
+      seeds: 3,
+      async workload({ ref }) {
+        await ref(Gauge, 'g').dispatch.swing();
+        await ref(Gauge, 'g').dispatch.back(undefined, { delay: 1_000 }); // negative for a virtual second
+      },
+      async invariants({ state }) {
+        expect((await state(Gauge, 'g')).n).toBe(0);
+      },
+    };
+    expect((await simulate(options)).ok).toBe(true);
+    const result = await simulate({
+      ...options,
+      throwOnFailure: false,
+      afterEveryCommit: async ({ state }, { instances }) => ((await state(Gauge, 'g')).n < 0 && instances.includes('g') ? ['gauge g went below 0'] : []),
+    });
+    expect(result.failures.map((f) => f.seed)).toEqual([1, 2, 3]);
+    expect(result.failures[0]!.violations).toEqual([expect.stringMatching(/^after a commit of [cp]\d#\d+ \[g\]: gauge g went below 0$/)]);
   });
 });
