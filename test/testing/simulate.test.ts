@@ -17,7 +17,8 @@ interface Bank {
 
 function bank(broken: boolean): SimulationOptions<Bank> {
   return {
-    definitions: (proc) => [defineAccount({ ...(broken ? { brokenTransfer: { system: () => proc.system } } : {}) })],
+    // the broken account is built per process: its effect needs that process's system
+    definitions: broken ? (proc) => [defineAccount({ brokenTransfer: { system: () => proc.system } })] : [Account],
     model: () => ({ deposited: 0 }),
     thunks: { sendStatement: async () => (draft: { statementsSent: number }) => void (draft.statementsSent += 1) },
     async workload({ random, ref, model }) {

@@ -140,4 +140,26 @@ describe('createTestSystem', () => {
     expect(await t.ref(Account, 'alice').call.transfer({ to: 'bob', amount: 20 })).toBe(30);
     expect(() => t.ref(defineAccount(), 'x')).toThrow(expect.objectContaining({ code: 'definition_conflict' }));
   });
+
+  it('credits a delayed deposit when its time comes, and mails one statement (docs/testing.md)', async () => {
+    const mails: string[] = [];
+    const Account = defineAccount();
+    const t = await testSystem({
+      thunks: {
+        sendStatement: async ({ to }: { to: string }) => {
+          mails.push(to);
+          return (draft: { statementsSent: number }) => void (draft.statementsSent += 1);
+        },
+      },
+    });
+    t.serve(Account);
+    const alice = t.ref(Account, 'alice');
+    await alice.dispatch.deposit(100, { delay: 60 * 60_000 });
+    await alice.dispatch.emailStatement('alice@example.com');
+    await t.settle();
+    expect(await alice.query()).toEqual({ balance: 0, statementsSent: 1 });
+    await t.advance(60 * 60_000);
+    expect(await alice.query((s) => s.balance)).toBe(100);
+    expect(mails).toEqual(['alice@example.com']);
+  });
 });
