@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import { reduce, createTestSystem, type Reduced, type TestSystem } from '../src/testing/index.js';
+import { reduce, createTestSystem, simulate, type Reduced, type SimulationResult, type TestSystem } from '../src/testing/index.js';
 import { defineAccount, type AccountState } from './testing/bank-account.js';
 
 const Account = defineAccount();
@@ -28,5 +28,26 @@ describe('types of dgen/testing', () => {
     void createTestSystem({ thunks: { sendStatement: 42 } });
     // @ts-expect-error now is a Date or epoch ms
     void createTestSystem({ now: '2030-01-01' });
+  });
+
+  it('types simulate(): the model, the workload refs, the final states', () => {
+    const run = simulate({
+      definitions: [Account],
+      model: () => ({ deposited: 0 }),
+      async workload({ ref, random, model }) {
+        expectTypeOf(model).toEqualTypeOf<{ deposited: number }>();
+        expectTypeOf(random.int(1, 2)).toEqualTypeOf<number>();
+        expectTypeOf(ref(Account, 'a').call.transfer).returns.resolves.toEqualTypeOf<number>();
+        // @ts-expect-error a payload of the wrong type
+        await ref(Account, 'a').dispatch.deposit('1');
+      },
+      async invariants({ state, model }) {
+        expectTypeOf(await state(Account, 'a')).toEqualTypeOf<AccountState>();
+        return model.deposited < 0 ? ['negative'] : [];
+      },
+    });
+    expectTypeOf(run).toEqualTypeOf<Promise<SimulationResult>>();
+    // @ts-expect-error invariants are required
+    void simulate({ definitions: [Account], workload: async () => {} });
   });
 });

@@ -65,6 +65,24 @@ describe('simulate', () => {
     expect((await simulate({ ...bank(false), seeds: [first!.seed] })).ok).toBe(true);
   });
 
+  it('replays a seed exactly: same violations, same trace', async () => {
+    const [a, b] = [await simulate({ ...bank(true), seeds: [1], throwOnFailure: false }), await simulate({ ...bank(true), seeds: [1], throwOnFailure: false })];
+    expect(a.failures).toHaveLength(1);
+    expect(b.failures).toEqual(a.failures);
+    expect(b.crashes).toBe(a.crashes);
+  });
+
+  it('runs the seeds DGEN_SIMULATE_SEEDS names, and refuses a malformed list', async () => {
+    process.env.DGEN_SIMULATE_SEEDS = '4, 9';
+    try {
+      expect((await simulate({ ...bank(false), seeds: 100 })).seeds).toEqual([4, 9]);
+      process.env.DGEN_SIMULATE_SEEDS = 'four';
+      await expect(simulate({ ...bank(false) })).rejects.toMatchObject({ code: 'invalid_options' });
+    } finally {
+      delete process.env.DGEN_SIMULATE_SEEDS;
+    }
+  });
+
   it('passes the broken bank without faults: the bug needs a crash to show', async () => {
     expect((await simulate({ ...bank(true), seeds: 10, faults: false })).ok).toBe(true);
   });
