@@ -13,6 +13,7 @@ import type { VirtualClock } from './clock.js';
 import type { ChaosPlan } from './chaos-plan.js';
 import { CrashError, ProcessBackend, type TxPoint, type TxView } from './process.js';
 import { Rng } from './random.js';
+import { adminWith } from './test-system.js';
 
 /** One life of a simulated process, as the definitions built for it see it. */
 export interface SimulatedProcess {
@@ -39,7 +40,7 @@ export class Proc implements SimulatedProcess {
     inner: System,
   ) {
     const own = <D>(def: D): D => (this.defs.get((def as { name?: string } | undefined)?.name ?? '') as D | undefined) ?? def;
-    this.system = { ...inner, ref: (def, id) => inner.ref(own(def), id), serve: (def, o) => inner.serve(own(def), o) };
+    this.system = { ...inner, admin: adminWith(inner.admin, own), ref: (def, id) => inner.ref(own(def), id), serve: (def, o) => inner.serve(own(def), o) };
   }
   get alive(): boolean {
     return this.backend.alive;

@@ -30,7 +30,7 @@ export type ThunkFake =
 export interface TestSystemOptions {
   /**
    * Thunks to run instead of the definitions' own, by thunk name (every definition of this system
-   * with a thunk of that name runs the fake).
+   * with a thunk of that name runs the fake; a name no definition has is never run).
    */
   readonly thunks?: Readonly<Record<string, ThunkFake>>;
   /** Where virtual time starts (epoch ms or Date). Default 2030-01-01T00:00:00Z, so runs repeat. */
@@ -67,7 +67,15 @@ export interface TestSystem extends System {
   advance(ms: number): Promise<void>;
 }
 
-/** The default start of virtual time. */
+/**
+ * Where virtual time starts unless told otherwise: 2030-01-01T00:00:00Z.
+ *
+ * @example
+ * ```ts
+ * const t = await createTestSystem();
+ * expect(t.clock.now()).toBe(TEST_EPOCH);
+ * ```
+ */
 export const TEST_EPOCH = Date.UTC(2030, 0, 1);
 
 const OPTIONS: Readonly<Record<keyof TestSystemOptions, OptionCheck>> = {
@@ -94,7 +102,7 @@ export async function createTestSystem(options: TestSystemOptions = {}): Promise
   checkOptions('createTestSystem(options)', options, OPTIONS);
   const start = options.now === undefined ? TEST_EPOCH : options.now instanceof Date ? options.now.getTime() : options.now;
   const clock = new ManualClock(start);
-  const inner = await createSystem({ backend: memory(), [CLOCK]: clock } as Parameters<typeof createSystem>[0]);
+  const inner = await createSystem({ backend: memory(), closeBackend: true, [CLOCK]: clock } as Parameters<typeof createSystem>[0]);
   const rt = runtimeOf(inner);
   const derive = deriver(options);
   const served = new Map<string, number>();
@@ -198,8 +206,8 @@ function actorOptionsProblem(o: unknown): string | undefined {
   return undefined;
 }
 
-/** The admin API, with each definition it is given replaced by the one the test system runs. */
-function adminWith(admin: Admin, derive: (def: object) => object): Admin {
+/** The admin API, with each definition it is given replaced by the one the system runs. @internal */
+export function adminWith(admin: Admin, derive: (def: object) => object): Admin {
   return new Proxy(admin, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;
