@@ -23,8 +23,14 @@ export interface SimulatedProcess {
   readonly system: System;
 }
 
-/** Any definition (its types do not matter to the cluster). */
-export type AnyDefinition = ActorDefinition<never, never, never> | { readonly name: string; readonly reducers: object; readonly thunks: object; readonly options: object; readonly initialState: () => unknown };
+/** Any definition made by `defineActor` (its types do not matter to the simulation). */
+export interface AnyDefinition {
+  readonly name: string;
+  readonly initialState: () => unknown;
+  readonly reducers: object;
+  readonly thunks: object;
+  readonly options: object;
+}
 
 type Def = ActorDefinition<unknown>;
 type Role = 'producer' | 'consumer';
