@@ -83,6 +83,12 @@ describe('simulate', () => {
     }
   });
 
+  it('switches faults off one by one', async () => {
+    const calm = await simulate({ ...bank(true), seeds: 10, faults: { crashes: false, restarts: false, partitions: false }, throwOnFailure: false });
+    expect(calm.crashes).toBe(0);
+    expect(calm.ok).toBe(true); // engine faults and clock skew alone do not lose the effect
+  });
+
   it('passes the broken bank without faults: the bug needs a crash to show', async () => {
     expect((await simulate({ ...bank(true), seeds: 10, faults: false })).ok).toBe(true);
   });
