@@ -83,6 +83,31 @@ describe('simulate', () => {
     }
   });
 
+  it('fires timers due within the horizon before the invariants, and leaves a periodic timer pending', async () => {
+    const Beat = defineActor({
+      name: 'beat',
+      initialState: () => ({ beats: 0 }),
+      reducers: {
+        start(_s, _: void, ctx) { ctx.schedule({ delay: 5 * 60_000, key: 'beat' }).beat(); },
+        beat(s, _: void, ctx) { s.beats += 1; ctx.schedule({ delay: 5 * 60_000, key: 'beat' }).beat(); },
+      },
+    });
+    const beats: number[] = [];
+    const options: SimulationOptions<Record<string, never>> = {
+      definitions: [Beat],
+      seeds: 2,
+      producers: 1,
+      workload: async ({ ref }) => ref(Beat, 'b').dispatch.start(),
+      async invariants({ state, system }) {
+        beats.push((await state(Beat, 'b')).beats);
+        expect(await system.admin.timers(Beat, 'b')).toHaveLength(1);
+      },
+    };
+    expect((await simulate(options)).ok).toBe(true);
+    expect((await simulate({ ...options, timerHorizonMs: 21 * 60_000 })).ok).toBe(true);
+    expect(beats).toEqual([0, 0, 4, 4]);
+  });
+
   it('switches faults off one by one', async () => {
     const calm = await simulate({ ...bank(true), seeds: 10, faults: { crashes: false, restarts: false, partitions: false }, throwOnFailure: false });
     expect(calm.crashes).toBe(0);
