@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import { reduce, createTestSystem, simulate, type Reduced, type SimulationResult, type TestSystem } from '../src/testing/index.js';
+import { reduce, createTestSystem, fakeThunk, simulate, type Reduced, type SimulationResult, type TestSystem } from '../src/testing/index.js';
 import { defineAccount, type AccountState } from './testing/bank-account.js';
 
 const Account = defineAccount();
@@ -49,5 +49,20 @@ describe('types of dgen/testing', () => {
     expectTypeOf(run).toEqualTypeOf<Promise<SimulationResult>>();
     // @ts-expect-error invariants are required
     void simulate({ definitions: [Account], workload: async () => {} });
+  });
+
+  it('types a fake from the thunk it replaces', () => {
+    fakeThunk(Account, 'sendStatement', async ({ to }, { state, key }) => {
+      expectTypeOf(to).toEqualTypeOf<string>();
+      expectTypeOf(state).toEqualTypeOf<AccountState>();
+      expectTypeOf(key).toEqualTypeOf<string>();
+      return (draft) => {
+        draft.statementsSent += 1;
+      };
+    });
+    // @ts-expect-error no thunk of that name
+    fakeThunk(Account, 'sendMail', async () => {});
+    // @ts-expect-error the recipe changes a field the state does not have
+    fakeThunk(Account, 'sendStatement', async () => (draft) => void (draft.sent += 1));
   });
 });

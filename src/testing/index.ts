@@ -9,6 +9,7 @@
  * This file is the whole API of the `dgen/testing` entry point.
  */
 export { createTestSystem, TEST_EPOCH } from './test-system.js';
+export { fakeThunk } from './fake-thunk.js';
 export type { SettleOptions, TestSystem, TestSystemOptions, ThunkFake } from './test-system.js';
 export type { TestClock } from './test-clock.js';
 export { reduce } from './reduce.js';

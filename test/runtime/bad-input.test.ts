@@ -12,7 +12,7 @@ import { CallTimeoutError, DgenError, OverloadedError, TimedOutError, createSyst
 import { Layout } from '../../src/store/keys.js';
 import type { Inspector } from '../../src/inspect/server.js';
 import { Counter } from '../fixtures/actors.js';
-import { createTestSystem, reduce, simulate, type TestSystem } from '../../src/testing/index.js';
+import { createTestSystem, fakeThunk, reduce, simulate, type TestSystem } from '../../src/testing/index.js';
 
 class Point {
   constructor(readonly x: number) {}
@@ -476,6 +476,7 @@ describe('bad input to dgen/testing', () => {
       await t.ref(Hanging, 'h').dispatch.go();
       await t.settle({ timeoutMs: 50 });
     }],
+    ['fakeThunk: a thunk the definition does not have', 'unknown_thunk', () => fakeThunk(Counter, 'mail' as never, (async () => {}) as never)],
     ['reduce: an unknown action (untyped)', 'unknown_action', () => reduce(Counter, { count: 0, log: [] }, 'nope' as never)],
     ['reduce: an empty id', 'invalid_options', () => reduce(Counter, { count: 0, log: [] }, 'increment', 1, { id: '' })],
     ['reduce: something that is not a definition', 'invalid_options', () => reduce({} as never, {}, 'x' as never)],

@@ -1,7 +1,7 @@
 /** createTestSystem: virtual time, settle(), thunk fakes, the System verbs. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { defineActor, isDgenError, type System } from '../../src/index.js';
-import { SettleTimeoutError, TEST_EPOCH, createTestSystem, type TestSystem } from '../../src/testing/index.js';
+import { SettleTimeoutError, TEST_EPOCH, createTestSystem, fakeThunk, type TestSystem } from '../../src/testing/index.js';
 import { defineAccount } from './bank-account.js';
 
 const open: System[] = [];
@@ -146,10 +146,10 @@ describe('createTestSystem', () => {
     const Account = defineAccount();
     const t = await testSystem({
       thunks: {
-        sendStatement: async ({ to }: { to: string }) => {
+        sendStatement: fakeThunk(Account, 'sendStatement', async ({ to }) => {
           mails.push(to);
-          return (draft: { statementsSent: number }) => void (draft.statementsSent += 1);
-        },
+          return (draft) => void (draft.statementsSent += 1);
+        }),
       },
     });
     t.serve(Account);
@@ -161,5 +161,26 @@ describe('createTestSystem', () => {
     await t.advance(60 * 60_000);
     expect(await alice.query((s) => s.balance)).toBe(100);
     expect(mails).toEqual(['alice@example.com']);
+  });
+
+  it('takes a fake typed from its thunk (fakeThunk), and refuses one for a thunk the definition lacks', async () => {
+    const Account = defineAccount();
+    const mails: string[] = [];
+    const t = await testSystem({
+      thunks: {
+        sendStatement: fakeThunk(Account, 'sendStatement', async ({ to }, { state }) => {
+          mails.push(`${to}: ${state.balance}`);
+          return (draft) => {
+            draft.statementsSent += 1;
+          };
+        }),
+      },
+    });
+    t.serve(Account);
+    await t.ref(Account, 'alice').dispatch.deposit(7);
+    await t.ref(Account, 'alice').dispatch.emailStatement('alice@example.com');
+    await t.settle();
+    expect(mails).toEqual(['alice@example.com: 7']);
+    expect(() => fakeThunk(Account, 'sendMail' as never, (async () => {}) as never)).toThrow(expect.objectContaining({ code: 'unknown_thunk' }));
   });
 });
