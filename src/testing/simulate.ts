@@ -243,7 +243,7 @@ async function scenario<M>(options: SimulationOptions<M>, cluster: Cluster, mode
   await Promise.all(
     producers.map((slot, i) =>
       cluster
-        .within(slot, () => options.workload(workload(cluster, slot.current!, i, model)))
+        .within(slot, async () => options.workload(workload(cluster, slot.current!, i, model)))
         .catch((e: unknown) => void out.push(`the workload of producer ${i} threw: ${describe(e)}`)),
     ),
   );
