@@ -33,6 +33,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   inspect: ['errors', 'ops/admin'],
   // the CLI opens the engine its flags name, and serves the inspector
   ops: [...LOW, 'state', 'store', 'define', 'runtime', 'time', 'changes', 'client', 'backend/foundationdb', 'inspect'],
+  // the test toolkit (dgen/testing): test systems on the memory engine, simulations on the shared engine
+  testing: [...LOW, 'state', 'store', 'define', 'runtime', 'time', 'serve', 'client', 'ops/admin', 'backend/memory', 'backend/faults', 'backend/random'],
   index: ['*'],
 };
 

@@ -9,6 +9,7 @@ import type { SystemEvent } from '../runtime/events.js';
 import type { AdmissionOptions } from '../runtime/admission.js';
 import { createRef, type ActorRef } from './ref.js';
 import { Runtime, checkId } from '../runtime/runtime.js';
+import { CLOCK, type ClockOption } from '../runtime/clock.js';
 import { anything, boolean, checkOptions, nonEmptyString, positiveInteger, positiveMs, type OptionCheck } from '../runtime/options.js';
 import { Server, type ServeOptions, type Serving } from '../serve/server.js';
 import type { Inspector, InspectorOptions } from '../inspect/server.js';
@@ -158,7 +159,7 @@ export async function createSystem(options: SystemOptions = {}): Promise<System>
   if (backend === null || typeof backend !== 'object' || typeof backend.transact !== 'function') {
     throw new DgenError('invalid_options', 'createSystem({ backend }): backend must be an engine such as memory(), lmdb({ path }) or foundationdb().');
   }
-  const rt = new Runtime(backend, options.prefix, options.admission, options.storeDeadlineMs);
+  const rt = new Runtime(backend, options.prefix, options.admission, options.storeDeadlineMs, (options as ClockOption)[CLOCK]);
   const refs = new Map<string, ActorRef<unknown>>();
   let closing: Promise<void> | undefined;
 
@@ -198,7 +199,18 @@ export async function createSystem(options: SystemOptions = {}): Promise<System>
       return closeOnSignals(() => system.close(), signals);
     },
   };
+  runtimes.set(system, rt);
   return system;
+}
+
+/** The runtime behind each system, for the test toolkit (dgen/testing), which waits on its enqueues in flight. */
+const runtimes = new WeakMap<System, Runtime>();
+
+/** The runtime of `system`. @internal */
+export function runtimeOf(system: System): Runtime {
+  const rt = runtimes.get(system);
+  if (rt === undefined) throw new DgenError('invalid_options', 'not a system made by createSystem');
+  return rt;
 }
 
 /**

@@ -7,6 +7,7 @@ import { Subject } from 'rxjs';
 import type { ActorDefinition } from '../define/actor.js';
 import type { Backend } from '../backend/contract.js';
 import { AdmittedBackend, type AdmissionOptions } from './admission.js';
+import { systemClock, type Clock } from './clock.js';
 import { DEFAULT_STORE_DEADLINE_MS } from './recovery.js';
 import { ReplyInbox, type Waiter } from './replies.js';
 import { DefinitionConflictError, InvalidIdError, SystemClosedError } from '../errors.js';
@@ -82,7 +83,14 @@ export class Runtime {
   /** How long a user operation rides through a store that is unavailable (see recovery.ts). */
   readonly storeDeadlineMs: number;
 
-  constructor(engine: Backend, prefix: Uint8Array | undefined, admission?: AdmissionOptions, storeDeadlineMs = DEFAULT_STORE_DEADLINE_MS) {
+  constructor(
+    engine: Backend,
+    prefix: Uint8Array | undefined,
+    admission?: AdmissionOptions,
+    storeDeadlineMs = DEFAULT_STORE_DEADLINE_MS,
+    /** Actor time (see clock.ts): the process's clock, or a test's virtual one. */
+    readonly clock: Clock = systemClock,
+  ) {
     this.layout = new Layout(prefix);
     this.storeDeadlineMs = storeDeadlineMs;
     this.backend = new AdmittedBackend(engine, admission, () => this.closed, (error) => this.storeRetrying(error));

@@ -330,7 +330,7 @@ export class InstanceConsumer<S> {
       const envelope = message.envelope instanceof Error ? undefined : message.envelope;
       try {
         if (envelope === undefined) throw message.envelope;
-        const applied = applyMessage(this.def, state, envelope, this.id);
+        const applied = applyMessage(this.def, state, envelope, this.id, this.rt.clock.now());
         state = applied.state;
         patches.push(...applied.patches);
         remove(tx, this.keys, message);

@@ -44,7 +44,7 @@ export async function processInline<S>(c: InstanceConsumer<S>, tx: Transaction, 
   for (const { envelope } of messages) {
     let applied;
     try {
-      applied = applyMessage(c.def, state, envelope, c.id);
+      applied = applyMessage(c.def, state, envelope, c.id, c.rt.clock.now());
     } catch {
       return undefined; // failures take the queue's path: dead letters, halts, events
     }

@@ -39,8 +39,11 @@ export interface Applied<S> {
   readonly timers: readonly TimerOp[];
 }
 
-/** Runs the reducer of `message` on `state`. Throws whatever the reducer throws; `state` is never mutated. */
-export function applyMessage<S>(def: ActorDefinition<S>, state: S, message: Envelope, actorId: string): Applied<S> {
+/**
+ * Runs the reducer of `message` on `state` at actor time `now` (the due time of what it schedules
+ * is counted from it). Throws whatever the reducer throws; `state` is never mutated.
+ */
+export function applyMessage<S>(def: ActorDefinition<S>, state: S, message: Envelope, actorId: string, now = Date.now()): Applied<S> {
   const reducer = Object.hasOwn(def.reducers, message.action) ? def.reducers[message.action] : undefined;
   if (reducer === undefined) throw new UnknownActionError(def.name, message.action);
   const afters: Array<(state: S) => void | Promise<void>> = [];
@@ -61,8 +64,8 @@ export function applyMessage<S>(def: ActorDefinition<S>, state: S, message: Enve
       lock = { thunk, args };
       return new Locked();
     },
-    send: (to, id, when) => (when === undefined ? senders(to, id, sends) : delayedSenders(to, id, when, Date.now(), timers)) as never,
-    schedule: (when) => scheduleSenders(def, actorId, when, Date.now(), timers),
+    send: (to, id, when) => (when === undefined ? senders(to, id, sends, now) : delayedSenders(to, id, when, now, timers)) as never,
+    schedule: (when) => scheduleSenders(def, actorId, when, now, timers),
     cancel: (key) => void timers.push(cancelOp(def, actorId, key)),
     now: () => message.at,
     random: seededRandom(message.id),
@@ -94,12 +97,12 @@ export function applyMessage<S>(def: ActorDefinition<S>, state: S, message: Enve
 }
 
 /** The `ctx.send(to, id)` object: validates each message now, so a bad send fails its reducer. */
-function senders(to: { readonly name: string; readonly reducers: object }, id: string, sends: Send[]): Senders<Record<string, unknown>> {
+function senders(to: { readonly name: string; readonly reducers: object }, id: string, sends: Send[], now: number): Senders<Record<string, unknown>> {
   checkId(id);
   const out: Record<string, (payload?: unknown) => void> = {};
   for (const action of Object.keys(to.reducers)) {
     out[action] = (payload?: unknown) => {
-      sends.push({ name: to.name, id, out: outgoing(action, payload, false) });
+      sends.push({ name: to.name, id, out: outgoing(action, payload, false, undefined, undefined, now) });
     };
   }
   return new Proxy(out, {

@@ -103,7 +103,7 @@ export function dispatchLater(rt: Runtime, name: string, id: string, action: str
   let sender = senders.get(rt);
   if (sender === undefined) senders.set(rt, (sender = new TimerSender(rt)));
   try {
-    const due = dueOf(`dispatch.${action}`, when, Date.now());
+    const due = dueOf(`dispatch.${action}`, when, rt.clock.now());
     return sender.send({ name, id, due, out: timedOutgoing(action, payload, due), idempotencyKey });
   } catch (e) {
     return Promise.reject(e);

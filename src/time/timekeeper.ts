@@ -22,9 +22,6 @@ import { FireBatchSize, fireDue, type Fired } from './fire.js';
  */
 export const firing = { inline: true };
 
-/** setTimeout's longest delay; a timer further away is looked at again after this. */
-const MAX_SLEEP_MS = 2 ** 31 - 1;
-
 export class Timekeeper {
   private stopped = false;
   private wake: (() => void) | undefined;
@@ -50,7 +47,7 @@ export class Timekeeper {
     while (!this.stopped && !this.rt.backend.closed) {
       try {
         const { due, watch } = await this.rt.backend.transact(async (tx) => ({ due: (await firstEntry(tx, this.rt.layout, this.name))?.due, watch: tx.watch(timerWakeKey(this.rt.layout, this.name)) }));
-        if (due !== undefined && due <= Date.now()) {
+        if (due !== undefined && due <= this.rt.clock.now()) {
           watch.cancel();
           await this.fireBacklog();
         } else await this.sleep(due, watch);
@@ -88,7 +85,7 @@ export class Timekeeper {
         const fired = await backend.transact(async (tx) => {
           attempt = undefined;
           if (attempts++ > 0) this.batch.shrink(); // too old or in conflict: a smaller batch is likelier to commit
-          return (attempt = await fireDue(tx, layout, this.name, Date.now(), inline, this.batch.size));
+          return (attempt = await fireDue(tx, layout, this.name, this.rt.clock.now(), inline, this.batch.size));
         });
         this.batch.committed();
         for (const p of fired.processed) p.run();
@@ -106,19 +103,22 @@ export class Timekeeper {
 
   /** Until `due`, a bump of the wake key, or stop. */
   private async sleep(due: number | undefined, watch: Watch): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
+    let timer: { cancel(): void } | undefined;
     try {
       await Promise.race([
         watch.promise.catch(() => undefined),
         new Promise<void>((resolve) => {
           this.wake = resolve;
           if (this.stopped) resolve();
-          else if (due !== undefined) timer = setTimeout(resolve, Math.min(MAX_SLEEP_MS, due - Date.now()));
-          timer?.unref();
+          else if (due !== undefined) {
+            const wait = this.rt.clock.waitUntil(due); // actor time: a test's virtual clock fires it as it advances
+            timer = wait;
+            void wait.promise.then(resolve);
+          }
         }),
       ]);
     } finally {
-      clearTimeout(timer);
+      timer?.cancel();
       watch.cancel();
       this.wake = undefined;
     }

@@ -46,6 +46,11 @@ describe('the packed package', () => {
     }
   });
 
+  it('exports dgen/testing with its declarations, and it runs in virtual time', () => {
+    expect(app.files).toEqual(expect.arrayContaining(['dist/testing/index.js', 'dist/testing/index.d.ts']));
+    expect(run(process.execPath, ['testing.js'])).toMatchObject({ code: 0, err: '', out: '{"reduced":3,"before":0,"after":2}\n' });
+  });
+
   describe('npx dgen, the installed bin', () => {
     const dgen = (...args: string[]) => run(join(app.dir, 'node_modules/.bin/dgen'), [...args]);
     const data = () => join(app.dir, 'data');

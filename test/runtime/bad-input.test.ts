@@ -15,6 +15,7 @@ import { Counter } from '../fixtures/actors.js';
 import { firstValueFrom } from 'rxjs';
 import { pruneFeed } from '../../src/changes/prune.js';
 import { Runtime } from '../../src/runtime/runtime.js';
+import { createTestSystem, fakeThunk, reduce, simulate, type TestSystem } from '../../src/testing/index.js';
 
 class Point {
   constructor(readonly x: number) {}
@@ -470,6 +471,45 @@ describe("bad input at the inspector's HTTP API: a typed error and its status, n
     ['inspector: a port out of range', 'invalid_port', () => system.inspector({ port: 70_000 })],
   ];
   it.each(starts)('%s → %s', async (_name, code, run) => {
+    await expect((async () => run())()).rejects.toMatchObject({ code });
+  });
+});
+
+describe('bad input to dgen/testing', () => {
+  let t: TestSystem;
+  beforeAll(async () => {
+    t = await createTestSystem({ thunks: { hang: () => new Promise(() => {}) } });
+  });
+  afterAll(() => t.close());
+  const Hanging = defineActor({ name: 'hanging', initialState: 0, thunks: { hang: async () => {} }, reducers: { go(_s, _: void, ctx) { ctx.lock('hang'); } } });
+  const passing = { definitions: [Counter], workload: async () => {}, invariants: () => {}, faults: false as const };
+
+  const cases: Case[] = [
+    ['createTestSystem: an unknown option', 'invalid_options', () => createTestSystem({ clock: 1 } as never)],
+    ['createTestSystem: a thunk fake that is not a function', 'invalid_options', () => createTestSystem({ thunks: { mail: 'no' as never } })],
+    ['createTestSystem: a start time that is a string', 'invalid_options', () => createTestSystem({ now: '2030-01-01' as never })],
+    ['createTestSystem: actor options with a retry of 0 ms', 'invalid_options', () => createTestSystem({ actorOptions: { thunkRetryMs: 0 } })],
+    ['createTestSystem: an unknown actor option', 'invalid_options', () => createTestSystem({ actorOptions: { retries: 3 } as never })],
+    ['clock.advance: a negative time', 'invalid_options', () => t.clock.advance(-1)],
+    ['clock.set: a time before the clock', 'invalid_options', () => t.clock.set(t.clock.now() - 1)],
+    ['advance: NaN', 'invalid_options', () => t.advance(NaN)],
+    ['settle: a timeout of 0', 'invalid_options', () => t.settle({ timeoutMs: 0 })],
+    ['settle: a thunk that never returns', 'settle_timeout', async () => {
+      t.serve(Hanging);
+      await t.ref(Hanging, 'h').dispatch.go();
+      await t.settle({ timeoutMs: 50 });
+    }],
+    ['fakeThunk: a thunk the definition does not have', 'unknown_thunk', () => fakeThunk(Counter, 'mail' as never, (async () => {}) as never)],
+    ['reduce: an unknown action (untyped)', 'unknown_action', () => reduce(Counter, { count: 0, log: [] }, 'nope' as never)],
+    ['reduce: an empty id', 'invalid_options', () => reduce(Counter, { count: 0, log: [] }, 'increment', 1, { id: '' })],
+    ['reduce: something that is not a definition', 'invalid_options', () => reduce({} as never, {}, 'x' as never)],
+    ['simulate: no workload', 'invalid_options', () => simulate({ ...passing, workload: undefined as never })],
+    ['simulate: 0 seeds', 'invalid_options', () => simulate({ ...passing, seeds: 0 })],
+    ['simulate: faults that are not an object', 'invalid_options', () => simulate({ ...passing, faults: 'all' as never })],
+    ['simulate: a workload ref of a definition not simulated', 'simulation_failed', () => simulate({ ...passing, seeds: [1], workload: async ({ ref }) => void ref(Bad, 'x') })],
+    ['simulate: an invariant that does not hold', 'simulation_failed', () => simulate({ ...passing, seeds: [1], invariants: () => ['never holds'] })],
+  ];
+  it.each(cases)('%s → %s', async (_name, code, run) => {
     await expect((async () => run())()).rejects.toMatchObject({ code });
   });
 });

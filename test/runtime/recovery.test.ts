@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createSystem, defineActor, memory, StoreUnavailableError, TimedOutError, type MemoryBackend, type System, type SystemEvent } from '../../src/index.js';
-import { VirtualClock } from '../sim/clock.js';
+import { VirtualClock } from '../../src/testing/clock.js';
 
 const Log = defineActor({
   name: 'log',

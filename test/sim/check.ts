@@ -4,7 +4,7 @@
  */
 import { isDgenError, type DeadLetterEntry, type LockInfo } from '../../src/index.js';
 import { STRICT, blobOf, nameOf, procOf, step, tagOf, type Payload, type SimState, type Snap } from './model.js';
-import { CrashError } from './process.js';
+import { CrashError } from '../../src/testing/process.js';
 import { canonical } from './inspected.js';
 import type { Sent } from './producer.js';
 import { describe, type World } from './world.js';

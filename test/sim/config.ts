@@ -1,6 +1,6 @@
 /** The shape of one simulated run, drawn from its seed. */
 import type { ActorOptions, AdmissionOptions, FaultPlan } from '../../src/index.js';
-import { Rng } from './random.js';
+import { Rng } from '../../src/testing/random.js';
 
 export interface SimConfig {
   readonly seed: number;

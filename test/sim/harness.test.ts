@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { memory } from '../../src/index.js';
 import { check, type FinalActor } from './check.js';
-import { VirtualClock } from './clock.js';
+import { VirtualClock } from '../../src/testing/clock.js';
 import { configure } from './config.js';
 import { initialSimState, mix, type SimState } from './model.js';
 import type { Sent } from './producer.js';

@@ -6,7 +6,7 @@
  */
 import { isDgenError, type ActorRef, type CallOptions, type DispatchOptions } from '../../src/index.js';
 import { type Payload, type SimActor, type SimState } from './model.js';
-import { Rng } from './random.js';
+import { Rng } from '../../src/testing/random.js';
 import type { Incarnation, Slot, World } from './world.js';
 
 type SimRef = ActorRef<SimState, SimActor['reducers']>;

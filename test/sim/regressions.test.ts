@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CommitUnknownResultError, createSystem, defineActor, isDgenError, memory, type Backend, type MemoryBackend, type System, type Transaction, type TransactOptions } from '../../src/index.js';
 import { Layout } from '../../src/store/keys.js';
 import { decodeVersion, encodeVersion } from '../../src/store/version.js';
-import { CrashError, ProcessBackend, TxView } from './process.js';
+import { CrashError, ProcessBackend, TxView } from '../../src/testing/process.js';
 
 const open: System[] = [];
 let engine: MemoryBackend;

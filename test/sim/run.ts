@@ -9,11 +9,11 @@ import { Layout } from '../../src/store/keys.js';
 import { instanceTimers } from '../../src/store/timers.js';
 import { check, type FinalActor } from './check.js';
 import { checkAggregate } from './aggregate.js';
-import { ClockError, VirtualClock } from './clock.js';
+import { ClockError, VirtualClock } from '../../src/testing/clock.js';
 import { configure, type ScaleOptions, type SimConfig } from './config.js';
 import { initialSimState, nameOf, type SimState } from './model.js';
 import { Producers } from './producer.js';
-import { Rng } from './random.js';
+import { Rng } from '../../src/testing/random.js';
 import { describe, World } from './world.js';
 
 /** Virtual start time of every run (a fixed instant, so runs replay). */

@@ -5,11 +5,11 @@
  * after-commit effects, service requests, crashes) that the invariants are checked against.
  */
 import { createSystem, isDgenError, type Backend, type MemoryBackend, type System, type SystemEvent } from '../../src/index.js';
-import type { VirtualClock } from './clock.js';
+import type { VirtualClock } from '../../src/testing/clock.js';
 import type { SimConfig } from './config.js';
 import { STRICT, defOf, nameOf, simDefs, type SimActor, type SimDefs, type SimState } from './model.js';
-import { CrashError, ProcessBackend, type TxPoint, type TxView } from './process.js';
-import { Rng } from './random.js';
+import { CrashError, ProcessBackend, type TxPoint, type TxView } from '../../src/testing/process.js';
+import { Rng } from '../../src/testing/random.js';
 import { startAggregate } from './aggregate.js';
 
 export type Role = 'producer' | 'consumer' | 'mixed';

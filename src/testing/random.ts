@@ -1,5 +1,5 @@
 /** Seeded choices of the simulation: one independent stream per purpose, derived from the run's seed. */
-import { seededRandom } from '../../src/backend/random.js';
+import { seededRandom } from '../backend/random.js';
 
 export class Rng {
   private readonly source: { next(): number };

@@ -11,9 +11,9 @@
  * the runtime sees it (so before replies, cache updates and after-commit effects). A partition
  * holds the process's transactions (before they start and before they commit) for a while.
  */
-import type { Backend, BackendStats, Bytes, KeyValue, RangeOptions, ReadOptions, Transaction, TransactOptions, Watch } from '../../src/index.js';
-import { DEFAULT_PREFIX } from '../../src/store/keys.js';
-import { DgenError } from '../../src/errors.js';
+import type { Backend, BackendStats, Bytes, KeyValue, RangeOptions, ReadOptions, Transaction, TransactOptions, Watch } from '../backend/contract.js';
+import { DEFAULT_PREFIX } from '../store/keys.js';
+import { DgenError } from '../errors.js';
 
 /**
  * What a dead process gets from every storage call. A typed error that no code retries (not a
