@@ -63,6 +63,9 @@ export {
   UnknownThunkError,
   isDgenError,
 } from './errors.js';
+// Observability: OpenTelemetry metrics and traces, the inspection stream
+export type { InspectionEvent, InspectionEventType } from './observe/inspection.js';
+export type { MeterProviderLike, TelemetryOptions, TracerProviderLike } from './observe/options.js';
 export { CorruptMessageError } from './store/message.js';
 export { CorruptDataError, UnserializableValueError } from './state/errors.js';
 export * from './backend/errors.js';

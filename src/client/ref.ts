@@ -143,7 +143,7 @@ export function createRef<S, R extends Reducers<S>>(rt: Runtime, def: ActorDefin
     if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || idempotencyKey.length === 0 || Buffer.byteLength(idempotencyKey) > 1000)) {
       throw new DgenError('invalid_idempotency_key', `${wantsReply ? 'call' : 'dispatch'}.${action}: idempotencyKey must be a non-empty string of at most 1,000 bytes.`);
     }
-    return outgoing(action, payload, wantsReply, idempotencyKey, wantsReply ? rt.replies.id : undefined);
+    return outgoing(action, payload, wantsReply, idempotencyKey, wantsReply ? rt.replies.id : undefined, rt.observer.inject());
   };
 
   const dispatch = verbs<Dispatchers<R>>(def, (action) => async (payload?: unknown, options?: DispatchOptions) => {

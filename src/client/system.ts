@@ -12,6 +12,10 @@ import { Runtime, checkId } from '../runtime/runtime.js';
 import { anything, boolean, checkOptions, nonEmptyString, positiveInteger, positiveMs, type OptionCheck } from '../runtime/options.js';
 import { Server, type ServeOptions, type Serving } from '../serve/server.js';
 import type { Inspector, InspectorOptions } from '../inspect/server.js';
+import type { InspectionEvent } from '../observe/inspection.js';
+import { Observer } from '../observe/observer.js';
+import type { TelemetryOptions } from '../observe/options.js';
+import { loadTelemetry } from '../observe/telemetry.js';
 
 /** Options of {@link createSystem}. */
 export interface SystemOptions {
@@ -40,6 +44,12 @@ export interface SystemOptions {
    * See docs/foundationdb.md, "Recovery".
    */
   readonly storeDeadlineMs?: number;
+  /**
+   * OpenTelemetry metrics and traces (docs/observability.md): through the global providers of
+   * `@opentelemetry/api` by default, looked up now, when the system is created. A no-op without an
+   * SDK, and nothing at all when the package is not installed.
+   */
+  readonly telemetry?: TelemetryOptions;
 }
 
 /** A running dgen system: hands out refs, serves definitions, reports events. */
@@ -69,6 +79,17 @@ export interface System {
   inspector(options?: InspectorOptions): Promise<Inspector>;
   /** Effects that failed, messages that failed, consumer errors. */
   readonly events$: Observable<SystemEvent>;
+  /**
+   * The life of each message as this process sees it: `enqueued`, `taken`, `applied`, `committed`,
+   * `failed`, `dead-lettered` (see {@link InspectionEvent}). Costs nothing while nobody subscribes;
+   * completes when the system closes.
+   *
+   * @example
+   * ```ts
+   * system.inspect$.pipe(filter((e) => e.type === 'committed')).subscribe((e) => console.log(e.actor, e.messageId, e.version));
+   * ```
+   */
+  readonly inspect$: Observable<InspectionEvent>;
   /**
    * Refuses new messages, lets the enqueues in flight commit, stops serving (finishing the batches
    * in flight, releasing leases; running thunks are abandoned and re-run by the next owner),
@@ -100,6 +121,7 @@ const SYSTEM_OPTIONS: Readonly<Record<keyof SystemOptions, OptionCheck>> = {
   closeBackend: boolean,
   admission: (v) => (typeof v === 'object' && v !== null ? undefined : 'must be an object (its fields are checked by admission control)'),
   storeDeadlineMs: positiveMs,
+  telemetry: (v) => (typeof v === 'object' && v !== null ? undefined : 'must be an object ({ meterProvider, tracerProvider, instanceIds, enabled })'),
 };
 
 const SERVE_OPTIONS: Readonly<Record<keyof ServeOptions, OptionCheck>> = {
@@ -130,7 +152,8 @@ export async function createSystem(options: SystemOptions = {}): Promise<System>
   if (backend === null || typeof backend !== 'object' || typeof backend.transact !== 'function') {
     throw new DgenError('invalid_options', 'createSystem({ backend }): backend must be an engine such as memory(), lmdb({ path }) or foundationdb().');
   }
-  const rt = new Runtime(backend, options.prefix, options.admission, options.storeDeadlineMs);
+  const telemetry = await loadTelemetry(options.telemetry, () => backend.stats(), backend.kind);
+  const rt = new Runtime(backend, options.prefix, options.admission, options.storeDeadlineMs, new Observer(telemetry));
   const refs = new Map<string, ActorRef<unknown>>();
   let closing: Promise<void> | undefined;
 
@@ -138,6 +161,7 @@ export async function createSystem(options: SystemOptions = {}): Promise<System>
     backend,
     admin: createAdmin(rt),
     events$: rt.events$.asObservable(),
+    inspect$: rt.observer.inspect$.asObservable(),
     ref<S, R extends Reducers<S>, T extends Thunks<S>>(def: ActorDefinition<S, R, T>, id: string): ActorRef<S, R> {
       rt.register(def as ActorDefinition<unknown>);
       checkId(id);
@@ -184,5 +208,6 @@ async function closeSystem(rt: Runtime, closeBackend: boolean): Promise<void> {
   rt.backend.failQueued(new SystemClosedError());
   rt.shutdown.abort();
   rt.events$.complete();
+  rt.observer.complete();
   if (closeBackend) await rt.backend.close();
 }

@@ -95,6 +95,8 @@ export class AdmittedBackend implements Backend {
     private readonly stopping: () => boolean = () => false,
     /** Told of each transient failure before its new try. */
     private readonly retrying: (error: unknown) => void = () => {},
+    /** Told how long each transaction took and its commit (undefined when it failed); absent: nothing is timed. */
+    private readonly timed?: (ms: number, commitMs: number | undefined, error?: unknown) => void,
   ) {
     checkOptions('createSystem({ admission })', options, ADMISSION_OPTIONS);
     this.kind = engine.kind;
@@ -141,11 +143,30 @@ export class AdmittedBackend implements Backend {
   private async once<T>(fn: (tx: Transaction) => T | Promise<T>, options: AdmitOptions): Promise<T> {
     await this.admit(options.lane ?? INTERNAL, options.deadline);
     try {
-      return await this.engine.transact(fn, options);
+      return await (this.timed === undefined ? this.engine.transact(fn, options) : this.timedTransact(fn, options, this.timed));
     } catch (e) {
       throw isDgenError(e) ? e : new EngineFailedError(e);
     } finally {
       this.release();
+    }
+  }
+
+  /** A transaction timed from admission to its outcome, and from the end of its body to its commit. */
+  private async timedTransact<T>(fn: (tx: Transaction) => T | Promise<T>, options: AdmitOptions, timed: NonNullable<AdmittedBackend['timed']>): Promise<T> {
+    const started = performance.now();
+    let bodyEnd = started;
+    try {
+      const result = await this.engine.transact(async (tx) => {
+        const r = await fn(tx);
+        bodyEnd = performance.now();
+        return r;
+      }, options);
+      const now = performance.now();
+      timed(now - started, now - bodyEnd);
+      return result;
+    } catch (e) {
+      timed(performance.now() - started, undefined, e);
+      throw e;
     }
   }
 

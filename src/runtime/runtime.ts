@@ -14,6 +14,7 @@ import { Layout } from '../store/keys.js';
 import type { Outgoing } from '../store/queue.js';
 import type { Transaction } from '../backend/contract.js';
 import type { SystemEvent } from './events.js';
+import { Observer } from '../observe/observer.js';
 
 /** A state committed by a consumer of this process. */
 export interface LocalCommit {
@@ -82,10 +83,18 @@ export class Runtime {
   /** How long a user operation rides through a store that is unavailable (see recovery.ts). */
   readonly storeDeadlineMs: number;
 
-  constructor(engine: Backend, prefix: Uint8Array | undefined, admission?: AdmissionOptions, storeDeadlineMs = DEFAULT_STORE_DEADLINE_MS) {
+  constructor(
+    engine: Backend,
+    prefix: Uint8Array | undefined,
+    admission?: AdmissionOptions,
+    storeDeadlineMs = DEFAULT_STORE_DEADLINE_MS,
+    /** Metrics, spans and `inspect$` (see observe/observer.ts). */
+    readonly observer: Observer = new Observer(undefined),
+  ) {
     this.layout = new Layout(prefix);
     this.storeDeadlineMs = storeDeadlineMs;
-    this.backend = new AdmittedBackend(engine, admission, () => this.closed, (error) => this.storeRetrying(error));
+    const timed = observer.telemetry === undefined ? undefined : observer.transaction.bind(observer);
+    this.backend = new AdmittedBackend(engine, admission, () => this.closed, (error) => this.storeRetrying(error), timed);
     this.replies = new ReplyInbox(this.backend, this.layout, () => this.closed);
     this.waiters = this.replies.waiters;
   }
@@ -95,6 +104,7 @@ export class Runtime {
 
   /** Reports a transaction tried again after a transient failure: at most one event a second. */
   private storeRetrying(error: unknown): void {
+    this.observer.event({ type: 'store-retrying', error });
     const now = Date.now();
     if (now - this.lastRetryEvent < 1_000) return;
     this.lastRetryEvent = now;
@@ -147,6 +157,7 @@ export class Runtime {
   }
 
   emit(event: SystemEvent): void {
+    if (event.type !== 'store-retrying') this.observer.event(event); // store retries are counted each, not once a second
     if (this.events$.observed) this.events$.next(event);
   }
 }
