@@ -15,7 +15,7 @@ export const Relay = defineActor({
   name: 'relay',
   initialState: { n: 0 },
   thunks: {
-    async job() {
+    async job(_args: Record<string, never>) {
       return (draft: { n: number }) => {
         draft.n += 100;
       };
