@@ -152,7 +152,7 @@ export async function createSystem(options: SystemOptions = {}): Promise<System>
   if (backend === null || typeof backend !== 'object' || typeof backend.transact !== 'function') {
     throw new DgenError('invalid_options', 'createSystem({ backend }): backend must be an engine such as memory(), lmdb({ path }) or foundationdb().');
   }
-  const telemetry = await loadTelemetry(options.telemetry, () => backend.stats(), backend.kind);
+  const telemetry = loadTelemetry(options.telemetry, () => backend.stats(), backend.kind);
   const rt = new Runtime(backend, options.prefix, options.admission, options.storeDeadlineMs, new Observer(telemetry));
   const refs = new Map<string, ActorRef<unknown>>();
   let closing: Promise<void> | undefined;

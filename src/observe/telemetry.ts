@@ -5,6 +5,7 @@
  * no-op; without the package the system has no Telemetry at all.
  * @internal
  */
+import { createRequire } from 'node:module';
 import type { Attributes, Context, Link, Meter, Span, Tracer } from '@opentelemetry/api';
 import type { BackendStats } from '../backend/contract.js';
 import type { TraceContext } from '../store/message.js';
@@ -38,16 +39,28 @@ export interface BatchTiming {
 
 const epoch = (t: number) => performance.timeOrigin + t;
 
-/** Loads the API (if installed) and creates the instruments; undefined when telemetry is off or the package is missing. */
-export async function loadTelemetry(options: TelemetryOptions | undefined, stats: () => BackendStats, kind: string): Promise<Telemetry | undefined> {
-  if (options?.enabled === false) return undefined;
-  let api: Api;
+let loaded: Api | null | undefined;
+
+/**
+ * The API module, required on first use (synchronously: a system's creation awaits nothing more);
+ * null when the optional peer dependency is not installed. Its CommonJS build shares its global
+ * providers and context manager with the ESM build the application imports (they live on globalThis).
+ */
+function otelApi(): Api | null {
+  if (loaded !== undefined) return loaded;
   try {
-    api = await import('@opentelemetry/api');
+    loaded = createRequire(import.meta.url)('@opentelemetry/api') as Api;
   } catch {
-    return undefined; // the optional peer dependency is not installed: no telemetry
+    loaded = null;
   }
-  return new Telemetry(api, options ?? {}, stats, kind);
+  return loaded;
+}
+
+/** Creates the instruments of a system; undefined when telemetry is off or the API is not installed. */
+export function loadTelemetry(options: TelemetryOptions | undefined, stats: () => BackendStats, kind: string): Telemetry | undefined {
+  if (options?.enabled === false) return undefined;
+  const api = otelApi();
+  return api === null ? undefined : new Telemetry(api, options ?? {}, stats, kind);
 }
 
 export class Telemetry {
