@@ -36,6 +36,7 @@ import { roundTripsSection } from './sections/round-trips.js';
 import { sideEffectsSection } from './sections/side-effects.js';
 import { timersSection } from './sections/timers.js';
 import { inspectorSection } from './sections/inspector.js';
+import { telemetrySection } from './sections/telemetry.js';
 import { benchEngines } from './lib/engine.js';
 import { round } from './lib/measure.js';
 import { table, type Row, type Section } from './lib/report.js';
@@ -54,6 +55,7 @@ const SECTIONS: ReadonlyArray<readonly [string, Section]> = [
   ['inspector', inspectorSection],
   ['side-effects', sideEffectsSection],
   ['lmdb-processes', lmdbProcessesSection],
+  ['telemetry', telemetrySection],
 ];
 
 function arg(name: string): string | undefined {
