@@ -45,6 +45,7 @@ export type { NodeKind } from './state/node.js';
 export { createInspectorHandler, TOKEN_HEADER } from './inspect/handler.js';
 export type { InspectorHandler, InspectorHandlerOptions } from './inspect/handler.js';
 export type { Inspector, InspectorOptions } from './inspect/server.js';
+export type { MetricsEndpoint } from './inspect/metrics.js';
 export { ConfirmationError, InspectorOptionsError, InspectorRequestError, NotFoundError, UnauthorizedError } from './inspect/errors.js';
 export {
   ActorError,
