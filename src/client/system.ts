@@ -15,7 +15,7 @@ import type { Inspector, InspectorOptions } from '../inspect/server.js';
 import type { InspectionEvent } from '../observe/inspection.js';
 import { Observer } from '../observe/observer.js';
 import type { TelemetryOptions } from '../observe/options.js';
-import { loadTelemetry } from '../observe/telemetry.js';
+import { checkTelemetryOptions, loadTelemetry } from '../observe/telemetry.js';
 
 /** Options of {@link createSystem}. */
 export interface SystemOptions {
@@ -147,6 +147,7 @@ const SERVE_OPTIONS: Readonly<Record<keyof ServeOptions, OptionCheck>> = {
  */
 export async function createSystem(options: SystemOptions = {}): Promise<System> {
   checkOptions('createSystem(options)', options, SYSTEM_OPTIONS);
+  checkTelemetryOptions(options.telemetry);
   const owned = options.backend === undefined;
   const backend = await (options.backend ?? lmdb({ path: options.path ?? '.dgen' }));
   if (backend === null || typeof backend !== 'object' || typeof backend.transact !== 'function') {
