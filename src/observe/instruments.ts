@@ -30,7 +30,7 @@ export const ACTOR_INSTRUMENTS = {
   batchRetries: spec('dgen.batch.retries', 'counter', '{attempt}', 'Batch attempts run again after a conflict (another consumer, a concurrent enqueue while clearing the work flag) or a retryable error.'),
   inline: spec('dgen.inline.hits', 'counter', '{commit}', 'Sends (or fired timers) processed inline, in the transaction that would have enqueued them.'),
   thunkRuns: spec('dgen.thunk.runs', 'counter', '{run}', 'Thunk runs started.', ['dgen.thunk']),
-  thunkFailures: spec('dgen.thunk.failures', 'counter', '{run}', 'Thunk runs that threw or were refused (they run again until thunkAttempts).', ['dgen.thunk']),
+  thunkFailures: spec('dgen.thunk.failures', 'counter', '{run}', 'Thunk runs that threw, or were abandoned (lease lost, consumer stopped); a failed run is tried again up to thunkAttempts.', ['dgen.thunk']),
   thunkDuration: spec('dgen.thunk.duration', 'histogram', 's', 'Duration of one thunk run.', ['dgen.thunk', 'dgen.outcome']),
   leaseTakeovers: spec('dgen.lease.takeovers', 'counter', '{takeover}', "Leases this process's consumers took from another consumer (expired or released)."),
   timersFired: spec('dgen.timers.fired', 'counter', '{timer}', 'Timers moved into their queue (or processed inline) by this process.'),
@@ -42,7 +42,7 @@ export const ACTOR_INSTRUMENTS = {
 
 /** Per system, without actor attributes. */
 export const SYSTEM_INSTRUMENTS = {
-  unknownResult: spec('dgen.transaction.commit_unknown_result', 'counter', '{transaction}', 'Transactions whose commit outcome was unknown (the caller then settles it).', ['dgen.operation']),
+  unknownResult: spec('dgen.transaction.commit_unknown_result', 'counter', '{transaction}', 'Transactions whose commit outcome was unknown (the caller then settles it).'),
   retries: spec('dgen.transaction.retries', 'counter', '{retry}', 'Transactions tried again after a transient store failure (a FoundationDB recovery, a timeout).', ['dgen.cause']),
   commitDuration: spec('dgen.store.commit.duration', 'histogram', 's', 'From the end of a transaction body to its commit acknowledged (last attempt).', []),
   transactionDuration: spec('dgen.store.transaction.duration', 'histogram', 's', 'One transaction from admission to its outcome, engine retries included.', ['dgen.outcome']),

@@ -103,7 +103,7 @@ export class Observer {
   transaction(ms: number, commitMs: number | undefined, error?: unknown): void {
     if (this.telemetry === undefined) return;
     this.telemetry.transaction(ms, commitMs);
-    if (codeOf(error) === 'commit_unknown_result') this.telemetry.unknownResult('transaction');
+    if (codeOf(error) === 'commit_unknown_result') this.telemetry.unknownResult();
   }
 
   complete(): void {

@@ -259,8 +259,8 @@ export class Telemetry {
     for (const due of dues) this.actor.timerLateness.record(Math.max(0, now - due) / 1000, a);
   }
 
-  unknownResult(operation: string): void {
-    this.system.unknownResult.add(1, { 'dgen.operation': operation });
+  unknownResult(): void {
+    this.system.unknownResult.add(1);
   }
 
   retrying(cause: string): void {
