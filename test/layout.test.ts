@@ -22,11 +22,13 @@ const ALLOWED: Record<string, readonly string[]> = {
   util: [...CONTRACT],
   define: ['errors', 'util'],
   store: [...LOW, 'state', 'define'],
-  runtime: [...LOW, 'store', 'define'],
+  // telemetry and inspect$: told by the runtime what happens to messages
+  observe: [...LOW, 'store'],
+  runtime: [...LOW, 'store', 'define', 'observe'],
   time: [...LOW, 'state', 'store', 'define', 'runtime'],
   serve: [...LOW, 'state', 'store', 'define', 'runtime', 'time'],
   // createSystem composes the parts: refs, servers, `system.admin`, and LMDB as the default engine.
-  client: [...LOW, 'state', 'store', 'define', 'runtime', 'time', 'serve', 'ops/admin', 'backend/lmdb', 'inspect'],
+  client: [...LOW, 'state', 'store', 'define', 'runtime', 'time', 'serve', 'ops/admin', 'backend/lmdb', 'inspect', 'observe'],
   // the web inspector: an HTTP face of `system.admin`, below the system that serves it
   inspect: ['errors', 'ops/admin'],
   // the CLI opens the engine its flags name, and serves the inspector

@@ -15,7 +15,7 @@ import type { Inspector, InspectorOptions } from '../inspect/server.js';
 import type { InspectionEvent } from '../observe/inspection.js';
 import { Observer } from '../observe/observer.js';
 import type { TelemetryOptions } from '../observe/options.js';
-import { checkTelemetryOptions, loadTelemetry } from '../observe/telemetry.js';
+import { loadTelemetry } from '../observe/telemetry.js';
 
 /** Options of {@link createSystem}. */
 export interface SystemOptions {
@@ -124,6 +124,18 @@ const SYSTEM_OPTIONS: Readonly<Record<keyof SystemOptions, OptionCheck>> = {
   telemetry: (v) => (typeof v === 'object' && v !== null ? undefined : 'must be an object ({ meterProvider, tracerProvider, instanceIds, enabled })'),
 };
 
+const provider =
+  (method: string): OptionCheck =>
+  (v) =>
+    typeof (v as Record<string, unknown> | null)?.[method] === 'function' ? undefined : `must be an OpenTelemetry provider (an object with ${method}())`;
+
+const TELEMETRY_OPTIONS: Readonly<Record<keyof TelemetryOptions, OptionCheck>> = {
+  meterProvider: provider('getMeter'),
+  tracerProvider: provider('getTracer'),
+  instanceIds: boolean,
+  enabled: boolean,
+};
+
 const SERVE_OPTIONS: Readonly<Record<keyof ServeOptions, OptionCheck>> = {
   ids: (v) => (Array.isArray(v) ? undefined : 'must be an array of actor ids'),
   pollMs: positiveMs,
@@ -147,7 +159,7 @@ const SERVE_OPTIONS: Readonly<Record<keyof ServeOptions, OptionCheck>> = {
  */
 export async function createSystem(options: SystemOptions = {}): Promise<System> {
   checkOptions('createSystem(options)', options, SYSTEM_OPTIONS);
-  checkTelemetryOptions(options.telemetry);
+  checkOptions('createSystem({ telemetry })', options.telemetry, TELEMETRY_OPTIONS);
   const owned = options.backend === undefined;
   const backend = await (options.backend ?? lmdb({ path: options.path ?? '.dgen' }));
   if (backend === null || typeof backend !== 'object' || typeof backend.transact !== 'function') {

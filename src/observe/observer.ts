@@ -5,7 +5,6 @@
  * @internal
  */
 import { Subject } from 'rxjs';
-import type { SystemEvent } from '../runtime/events.js';
 import type { TraceContext } from '../store/message.js';
 import type { InspectionEvent } from './inspection.js';
 import type { BatchTiming, Seen, Telemetry } from './telemetry.js';
@@ -19,6 +18,17 @@ interface Taken {
 interface Result {
   readonly envelope: Pick<Seen, 'id' | 'action'> | undefined;
   readonly applied?: { readonly sends: ReadonlyArray<{ readonly name: string; readonly id: string; readonly out: { readonly envelope: Seen } }> } | undefined;
+}
+
+/** A `message-failed` system event (runtime/events.ts, which is a layer above this one). */
+interface Failed {
+  readonly type: 'message-failed';
+  readonly actor: string;
+  readonly id: string;
+  readonly messageId: string;
+  readonly action: string;
+  readonly error: unknown;
+  readonly policy: 'dead-letter' | 'halt';
 }
 
 export class Observer {
@@ -64,8 +74,9 @@ export class Observer {
     for (const r of results) for (const s of r.applied?.sends ?? []) this.inspect$.next({ type: 'enqueued', actor: s.name, id: s.id, messageId: s.out.envelope.id, action: s.out.envelope.action, path: 'queue' });
   }
 
-  /** Every system event (see runtime/events.ts): failures for good and store retries feed metrics and inspect$. */
-  event(e: SystemEvent): void {
+  /** Every system event (runtime/events.ts): failures for good and store retries feed metrics and inspect$. */
+  event(event: { readonly type: string }): void {
+    const e = event as Failed | { readonly type: 'store-retrying'; readonly error: unknown };
     if (e.type === 'store-retrying') {
       this.telemetry?.retrying(codeOf(e.error));
       return;

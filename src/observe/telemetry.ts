@@ -11,7 +11,6 @@ import type { BackendStats } from '../backend/contract.js';
 import type { TraceContext } from '../store/message.js';
 import { ACTOR_INSTRUMENTS, ENGINE_INSTRUMENTS, SYSTEM_INSTRUMENTS, makeInstruments } from './instruments.js';
 import type { TelemetryOptions } from './options.js';
-import { boolean, checkOptions, type OptionCheck } from '../runtime/options.js';
 import { formatTraceContext, parseTraceContext } from './trace-context.js';
 
 type Api = typeof import('@opentelemetry/api');
@@ -39,23 +38,6 @@ export interface BatchTiming {
 }
 
 const epoch = (t: number) => performance.timeOrigin + t;
-
-const provider =
-  (method: string): OptionCheck =>
-  (v) =>
-    typeof (v as Record<string, unknown> | null)?.[method] === 'function' ? undefined : `must be an OpenTelemetry provider (an object with ${method}())`;
-
-const TELEMETRY_OPTIONS: Readonly<Record<keyof TelemetryOptions, OptionCheck>> = {
-  meterProvider: provider('getMeter'),
-  tracerProvider: provider('getTracer'),
-  instanceIds: boolean,
-  enabled: boolean,
-};
-
-/** Checks `createSystem({ telemetry })` before anything is opened. */
-export function checkTelemetryOptions(options: TelemetryOptions | undefined): void {
-  checkOptions('createSystem({ telemetry })', options, TELEMETRY_OPTIONS);
-}
 
 let loaded: Api | null | undefined;
 

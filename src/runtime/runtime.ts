@@ -104,7 +104,8 @@ export class Runtime {
 
   /** Reports a transaction tried again after a transient failure: at most one event a second. */
   private storeRetrying(error: unknown): void {
-    this.observer.event({ type: 'store-retrying', error });
+    const retrying: SystemEvent = { type: 'store-retrying', error };
+    this.observer.event(retrying); // counted each time; the event below goes out at most once a second
     const now = Date.now();
     if (now - this.lastRetryEvent < 1_000) return;
     this.lastRetryEvent = now;
