@@ -7,6 +7,9 @@
  * - `SDK`: a MeterProvider with a reader and a TracerProvider exporting to memory (every metric
  *   and span recorded);
  * - `inspect$`: the default with a subscriber on `system.inspect$`.
+ * Beside them, the hooks alone: what the runtime's calls into observe/ cost for a batch of one
+ * message (the worst case: hooks run per batch and per message), in a tight loop with the API and
+ * no SDK, against the CPU time one message takes with telemetry off.
  * The modes alternate over several rounds, each round starting with another mode (the machine is
  * shared and noisy), and each figure is the median of its rounds.
  */
@@ -14,7 +17,9 @@ import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { createSystem, type Backend, type SystemOptions } from '../../src/index.js';
 import { Counter } from '../lib/actors.js';
-import { now, round } from '../lib/measure.js';
+import { now, round, tightLoop } from '../lib/measure.js';
+import { Observer } from '../../src/observe/observer.js';
+import { loadTelemetry } from '../../src/observe/telemetry.js';
 import { observeCommits } from '../lib/pump.js';
 import { row, type Row, type SectionContext } from '../lib/report.js';
 
@@ -62,6 +67,22 @@ async function drainRate(db: Backend, id: string, n: number, mode: Mode): Promis
   return { wall: n / (ms / 1_000), cpu: n / ((c.user + c.system) / 1e6) };
 }
 
+/** Nanoseconds of the hooks of one batch of one message (attempt, commit, two timed transactions) with the API and no SDK. */
+function hooksPerBatchNs(ms: number): number {
+  const observer = new Observer(loadTelemetry({}, () => ({ commits: 0, conflicts: 0, retries: 0, keysRead: 0, bytesRead: 0, keysWritten: 0, bytesWritten: 0 }), 'memory'));
+  const envelope = { id: '0190000000000000000000000000000a', action: 'add', payload: 1, at: Date.now(), wantsReply: false };
+  const results = [{ envelope, applied: { sends: [] } }];
+  const taken = [{ envelope }];
+  const timing = { started: 1, reduceStart: 2, reduceEnd: 3, bodyEnd: 4, committed: 5, published: 6, attempts: 1 };
+  const perSecond = tightLoop(ms, () => {
+    observer.attempted('counter', 'a', taken, results, 1);
+    observer.transaction(0.5, 0.1);
+    observer.transaction(0.5, 0.1);
+    observer.committed('counter', 'a', 1, results, 'queue', timing);
+  });
+  return 1e9 / perSecond;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export async function telemetrySection(ctx: SectionContext): Promise<Row[]> {
@@ -81,7 +102,20 @@ export async function telemetrySection(ctx: SectionContext): Promise<Row[]> {
     }
     const of = (mode: Mode, k: 'wall' | 'cpu') => rates.get(mode)!.map((x) => x[k]);
     const off = { wall: median(of('off', 'wall')), cpu: median(of('off', 'cpu')) };
-    return MODES.map((mode) => {
+    const hooksNs = hooksPerBatchNs(timing.runMs);
+    const messageNs = 1e9 / off.cpu;
+    const hooks = row({
+      section: '14. telemetry (processing path)',
+      case: 'hooks of a one-message batch, API without SDK',
+      engine: engine.name,
+      metric: 'time',
+      unit: 'ns',
+      better: 'lower',
+      dgen: hooksNs,
+      detail: { messageCpuNsWithTelemetryOff: round(messageNs), percentOfMessage: round((hooksNs / messageNs) * 100) },
+      note: `${round((hooksNs / messageNs) * 100)} % of the ${Math.round(messageNs).toLocaleString('en-US')} ns of CPU a message takes with telemetry off`,
+    });
+    return [hooks, ...MODES.map((mode) => {
       const cpu = median(of(mode, 'cpu'));
       const wall = median(of(mode, 'wall'));
       const overhead = round((1 - cpu / off.cpu) * 100);
@@ -96,7 +130,7 @@ export async function telemetrySection(ctx: SectionContext): Promise<Row[]> {
         detail: { wallPerSecond: round(wall), offWallPerSecond: round(off.wall), offCpuPerSecond: round(off.cpu), cpuRounds: of(mode, 'cpu').map(round), wallRounds: of(mode, 'wall').map(round), cpuOverheadPercent: overhead },
         note: mode === 'off' ? `baseline; wall ${Math.round(wall).toLocaleString('en-US')} msg/s` : `CPU overhead vs off ${overhead} %; wall ${Math.round(wall).toLocaleString('en-US')} msg/s (off ${Math.round(off.wall).toLocaleString('en-US')})`,
       });
-    });
+    })];
   } finally {
     await db.close();
   }
