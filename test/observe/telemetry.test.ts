@@ -111,6 +111,26 @@ describe('telemetry across a producer and a consumer on one LMDB path', () => {
     const thunk = spans.find((s) => s.name === 'thunk relay.job')!;
     expect(thunk.spanContext().traceId).toBe(request.traceId);
     expect(thunk.parentSpanContext?.spanId).toBe(request.spanId);
+    // The delayed dispatch was a timer, fired by the consumer's process.
+    const m = await consumer.tel.metrics();
+    expect(total(m, 'dgen.timers.fired', { 'dgen.actor': 'relay' })).toBe(1);
+    expect(total(m, 'dgen.timer.lateness', { 'dgen.actor': 'relay' }, 'count')).toBe(1);
+  });
+
+  it('counts a lease taken over from a consumer that stopped, and the state it loads', async () => {
+    const path = tempPath();
+    const first = await systemAt(path);
+    const second = await systemAt(path);
+    const serving = first.system.serve(Sink);
+    await first.system.ref(Sink, 'only').call.got(5);
+    await serving.stop(); // releases its lease
+    second.system.serve(Sink);
+    await second.system.ref(Sink, 'only').call.got(1);
+    const m = await second.tel.metrics();
+    expect(total(m, 'dgen.lease.takeovers', { 'dgen.actor': 'sink' })).toBe(1);
+    expect(total(m, 'dgen.state.load.duration', { 'dgen.actor': 'sink' }, 'count')).toBe(1);
+    expect(total(m, 'dgen.state.load.size', { 'dgen.actor': 'sink' })).toBeGreaterThan(0);
+    expect(total(await first.tel.metrics(), 'dgen.lease.takeovers')).toBe(0);
   });
 });
 
@@ -137,6 +157,21 @@ describe('telemetry in one process', () => {
     expect(total(m, 'dgen.messages.processed', { 'dgen.actor.id': 's1', 'dgen.path': 'inline' })).toBeGreaterThanOrEqual(1);
     expect(total(m, 'dgen.instances.active', { 'dgen.actor': 'sink' })).toBe(1);
     expect(tel.spans().some((s) => s.name === 'process sink' && s.attributes['dgen.path'] === 'inline')).toBe(true);
+  });
+
+  it('counts commit_unknown_result seen and conflicts of the engine', async () => {
+    const tel = testTelemetry();
+    open.push(tel);
+    const backend = memory();
+    system = await createSystem({ backend, telemetry: { meterProvider: tel.meterProvider, tracerProvider: tel.tracerProvider } });
+    backend.faults.injectNext('unknownResult');
+    await system.ref(Sink, 's1').dispatch.got(1); // the sender settles its ambiguous enqueue through its marker
+    backend.faults.injectNext('conflict');
+    await system.ref(Sink, 's1').dispatch.got(1);
+    const m = await tel.metrics();
+    expect(total(m, 'dgen.transaction.commit_unknown_result')).toBe(1);
+    expect(total(m, 'dgen.store.conflicts', { 'dgen.store': 'memory' })).toBe(1);
+    expect(total(m, 'dgen.messages.enqueued', { 'dgen.actor': 'sink' })).toBe(2);
   });
 
   it('records nothing with telemetry disabled, and runs as before', async () => {
