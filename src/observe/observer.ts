@@ -7,7 +7,7 @@
 import { Subject } from 'rxjs';
 import type { TraceContext } from '../store/message.js';
 import type { InspectionEvent } from './inspection.js';
-import type { BatchTiming, Seen, Telemetry } from './telemetry.js';
+import type { BatchTiming, Seen, TelemetryHooks } from './hooks.js';
 
 /** A queued message as a batch attempt read it (its envelope, or why it does not decode). */
 interface Taken {
@@ -34,7 +34,7 @@ interface Failed {
 export class Observer {
   readonly inspect$ = new Subject<InspectionEvent>();
 
-  constructor(readonly telemetry: Telemetry | undefined) {}
+  constructor(readonly telemetry: TelemetryHooks | undefined) {}
 
   /** The trace context a message sent now carries (the active span's), if any. */
   inject(): TraceContext | undefined {

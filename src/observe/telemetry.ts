@@ -11,31 +11,13 @@ import type { BackendStats } from '../backend/contract.js';
 import type { TraceContext } from '../store/message.js';
 import { ACTOR_INSTRUMENTS, ENGINE_INSTRUMENTS, SYSTEM_INSTRUMENTS, makeInstruments } from './instruments.js';
 import type { TelemetryOptions } from './options.js';
+import type { BatchTiming, Seen, TelemetryHooks } from './hooks.js';
 import { formatTraceContext, parseTraceContext } from './trace-context.js';
 
 type Api = typeof import('@opentelemetry/api');
 
 /** The name and version dgen's meter and tracer are registered under. */
 export const SCOPE = { name: 'dgen', version: '0.1.0' } as const;
-
-/** A message as the telemetry sees it. */
-export interface Seen {
-  readonly id: string;
-  readonly action: string;
-  readonly at?: number | undefined;
-  readonly trace?: TraceContext | undefined;
-}
-
-/** Performance-clock marks of one consumer batch (ms, `performance.now()`). */
-export interface BatchTiming {
-  readonly started: number;
-  readonly reduceStart: number;
-  readonly reduceEnd: number;
-  readonly bodyEnd: number;
-  readonly committed: number;
-  readonly published: number;
-  readonly attempts: number;
-}
 
 const epoch = (t: number) => performance.timeOrigin + t;
 
@@ -63,7 +45,7 @@ export function loadTelemetry(options: TelemetryOptions | undefined, stats: () =
   return api === null ? undefined : new Telemetry(api, options ?? {}, stats, kind);
 }
 
-export class Telemetry {
+export class Telemetry implements TelemetryHooks {
   readonly tracer: Tracer;
   private readonly actor;
   private readonly system;
