@@ -7,6 +7,14 @@
  * records the failure) for each attempt of its batch, then `committed` once the batch committed
  * (`failed`, and `dead-lettered` under the dead-letter policy, when it failed for good). A message
  * processed inline is `enqueued` with `path: 'inline'`, then `committed`.
+ *
+ * @example
+ * ```ts
+ * system.inspect$.subscribe((e) => {
+ *   if (e.type === 'committed') metrics.observe(e.actor, e.version);
+ *   else if (e.type === 'dead-lettered') alert(`${e.actor}/${e.id}: ${e.action} (${e.messageId})`);
+ * });
+ * ```
  */
 export type InspectionEvent =
   | {
@@ -66,5 +74,12 @@ export type InspectionEvent =
       readonly action: string;
     };
 
-/** The `type` of an {@link InspectionEvent}. */
+/**
+ * The `type` of an {@link InspectionEvent}.
+ *
+ * @example
+ * ```ts
+ * const only = (types: InspectionEventType[]) => system.inspect$.pipe(filter((e) => types.includes(e.type)));
+ * ```
+ */
 export type InspectionEventType = InspectionEvent['type'];

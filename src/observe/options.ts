@@ -3,12 +3,28 @@
  * public types do not require `@opentelemetry/api` (an optional peer dependency).
  */
 
-/** What dgen asks of a meter provider (an `@opentelemetry/api` MeterProvider). */
+/**
+ * What dgen asks of a meter provider (an `@opentelemetry/api` MeterProvider).
+ *
+ * @example
+ * ```ts
+ * import { MeterProvider } from '@opentelemetry/sdk-metrics';
+ * const meterProvider: MeterProviderLike = new MeterProvider({ readers: [reader] });
+ * ```
+ */
 export interface MeterProviderLike {
   getMeter(name: string, version?: string, options?: object): object;
 }
 
-/** What dgen asks of a tracer provider (an `@opentelemetry/api` TracerProvider). */
+/**
+ * What dgen asks of a tracer provider (an `@opentelemetry/api` TracerProvider).
+ *
+ * @example
+ * ```ts
+ * import { TracerProvider } from '@opentelemetry/sdk-trace';
+ * const tracerProvider: TracerProviderLike = new TracerProvider({ spanProcessors: [processor] });
+ * ```
+ */
 export interface TracerProviderLike {
   getTracer(name: string, version?: string, options?: object): object;
 }
