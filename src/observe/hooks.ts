@@ -27,7 +27,7 @@ export interface BatchTiming {
 
 /** The telemetry of a system (observe/telemetry.ts), as the observer calls it. */
 export interface TelemetryHooks {
-  inject(): TraceContext | undefined;
+  inject(name: string, action: string): TraceContext | undefined;
   sent(name: string, id: string, count: number, path: 'queue' | 'inline'): void;
   processed(name: string, id: string, messages: readonly Seen[], path: 'queue' | 'inline', now: number, batch?: BatchTiming, size?: number): void;
   forwarded(name: string, id: string, count: number): void;

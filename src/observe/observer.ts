@@ -36,9 +36,9 @@ export class Observer {
 
   constructor(readonly telemetry: TelemetryHooks | undefined) {}
 
-  /** The trace context a message sent now carries (the active span's), if any. */
-  inject(): TraceContext | undefined {
-    return this.telemetry?.inject();
+  /** The trace context a message to `name` sent now carries (inside an active span), if any. */
+  inject(name: string, action: string): TraceContext | undefined {
+    return this.telemetry?.inject(name, action);
   }
 
   /** Messages a sender (or a timer firing) committed into an instance: queued, or processed inline. */

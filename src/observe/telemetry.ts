@@ -86,10 +86,21 @@ export class Telemetry implements TelemetryHooks {
     return a;
   }
 
-  /** The W3C trace context of the active span, to carry in a message; undefined outside a valid span. */
-  inject(): TraceContext | undefined {
-    const sc = this.api.trace.getSpanContext(this.api.context.active());
-    return sc === undefined || !this.api.isSpanContextValid(sc) ? undefined : formatTraceContext(sc);
+  /**
+   * The W3C trace context a message sent now carries: inside a valid active span, that of a
+   * `create <actor>` span (kind producer, ended at once: the message's creation, as the messaging
+   * conventions name it) child of the active span; undefined outside any span (nothing created).
+   */
+  inject(name: string, action: string): TraceContext | undefined {
+    const api = this.api;
+    const active = api.context.active();
+    const parent = api.trace.getSpanContext(active);
+    if (parent === undefined || !api.isSpanContextValid(parent)) return undefined;
+    const attributes = { 'messaging.system': 'dgen', 'messaging.operation.type': 'create', 'messaging.destination.name': name, 'dgen.actor': name, 'dgen.action': action };
+    const span = this.tracer.startSpan(`create ${name}`, { kind: api.SpanKind.PRODUCER, attributes }, active);
+    span.end();
+    const own = span.spanContext();
+    return formatTraceContext(api.isSpanContextValid(own) ? own : parent);
   }
 
   /** The context whose remote parent is the span a message was sent in, if it carried one. */

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { context, trace } from '@opentelemetry/api';
+import { SpanKind, context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSystem, lmdb, memory, type System } from '../../src/index.js';
@@ -92,14 +92,23 @@ describe('telemetry across a producer and a consumer on one LMDB path', () => {
     await vi.waitFor(() => expect(consumer.tel.spans().some((s) => s.name === 'thunk relay.job')).toBe(true));
     await vi.waitFor(() => expect(consumer.tel.spans().some((s) => s.name === 'process sink')).toBe(true));
 
-    expect(producer.tel.spans().map((s) => s.name)).toEqual(['request']);
+    // The producer: a `create relay` span per message, child of the active span, ended at once.
+    const produced = producer.tel.spans();
+    const creates = produced.filter((s) => s.name === 'create relay');
+    expect(produced.map((s) => s.name).sort()).toEqual(['create relay', 'create relay', 'create relay', 'request']);
+    for (const c of creates) {
+      expect(c.parentSpanContext?.spanId).toBe(request.spanId);
+      expect(c.kind).toBe(SpanKind.PRODUCER);
+    }
+    const createIds = creates.map((c) => c.spanContext().spanId);
     const spans = consumer.tel.spans();
     const batches = spans.filter((s) => s.name === 'process relay');
     expect(batches.length).toBeGreaterThanOrEqual(2); // the delayed ping fires after the others were processed
     for (const b of batches) {
       expect(b.spanContext().traceId).toBe(request.traceId);
-      expect(b.parentSpanContext?.spanId).toBe(request.spanId);
-      expect(b.links.map((l) => l.context.spanId)).toContain(request.spanId);
+      expect(b.kind).toBe(SpanKind.CONSUMER);
+      expect(createIds).toContain(b.parentSpanContext?.spanId);
+      expect(b.links.map((l) => l.context.spanId)).toContain(b.parentSpanContext?.spanId);
       expect(b.attributes['messaging.destination.name']).toBe('relay');
       const children = spans.filter((s) => s.parentSpanContext?.spanId === b.spanContext().spanId).map((s) => s.name);
       // A batch has its phases as children; a fired timer processed inline is one span.
@@ -110,7 +119,7 @@ describe('telemetry across a producer and a consumer on one LMDB path', () => {
     expect(sinkBatch.spanContext().traceId).toBe(request.traceId);
     const thunk = spans.find((s) => s.name === 'thunk relay.job')!;
     expect(thunk.spanContext().traceId).toBe(request.traceId);
-    expect(thunk.parentSpanContext?.spanId).toBe(request.spanId);
+    expect(createIds).toContain(thunk.parentSpanContext?.spanId);
     // The delayed dispatch was a timer, fired by the consumer's process.
     const m = await consumer.tel.metrics();
     expect(total(m, 'dgen.timers.fired', { 'dgen.actor': 'relay' })).toBe(1);
