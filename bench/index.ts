@@ -7,7 +7,7 @@
  *                                                  # about 15 more with it (lmdb-nosync: dispatch, processing, latency only)
  *   npm run bench -- --engines=memory,lmdb         # some engines (memory, lmdb, lmdb-nosync, foundationdb)
  *   npm run bench -- --sections=dispatch,latency   # some sections (dispatch, processing, latency, amplification,
- *                                                  # cold-start, many-actors, load, timers, round-trips, multi-process)
+ *                                                  # cold-start, many-actors, load, timers, round-trips, multi-process, telemetry)
  *   npm run bench -- --seconds=2                   # longer measurement windows (default 1)
  *   npm run bench -- --sections=load --load-sizes=1,1000,50000 --load-actors=100
  *                                                  # bursts of concurrent calls and dispatches (see sections/load.ts)
