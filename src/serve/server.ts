@@ -235,10 +235,10 @@ export class Server<S> implements Serving {
       clearTimeout(slot.retryTimer);
       slot.consumer.stop();
     }
+    this.rt.observer.instances(this.def.name, -this.slots.size); // no idle timer can drop one any more
     await Promise.allSettled([timekeeper, this.scanning, ...[...this.slots.values()].map((s) => s.running)]);
     if (this.rt.backend.closed) return;
     await Promise.allSettled([...this.slots.values()].map((s) => this.rt.backend.transact((tx) => releaseLease(tx, s.consumer.keys, this.owner))));
-    this.rt.observer.instances(this.def.name, -this.slots.size);
     this.slots.clear();
   }
 }

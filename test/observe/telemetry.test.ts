@@ -133,6 +133,7 @@ describe('telemetry across a producer and a consumer on one LMDB path', () => {
     const serving = first.system.serve(Sink);
     await first.system.ref(Sink, 'only').call.got(5);
     await serving.stop(); // releases its lease
+    expect(total(await first.tel.metrics(), 'dgen.instances.active', { 'dgen.actor': 'sink' })).toBe(0); // forgotten when serving stopped
     second.system.serve(Sink);
     await second.system.ref(Sink, 'only').call.got(1);
     const m = await second.tel.metrics();
