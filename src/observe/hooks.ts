@@ -40,4 +40,6 @@ export interface TelemetryHooks {
   unknownResult(): void;
   retrying(cause: string): void;
   transaction(ms: number, commitMs: number | undefined): void;
+  /** The system closed. */
+  close(): void;
 }

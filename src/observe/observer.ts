@@ -117,8 +117,10 @@ export class Observer {
     if (codeOf(error) === 'commit_unknown_result') this.telemetry.unknownResult();
   }
 
+  /** The system closed: `inspect$` completes and the telemetry lets go of the engine. */
   complete(): void {
     this.inspect$.complete();
+    this.telemetry?.close();
   }
 }
 

@@ -6,7 +6,7 @@
  * @internal
  */
 import { createRequire } from 'node:module';
-import type { Attributes, Context, Link, Meter, Span, Tracer } from '@opentelemetry/api';
+import type { Attributes, BatchObservableResult, Context, Link, Meter, Span, Tracer } from '@opentelemetry/api';
 import type { BackendStats } from '../backend/contract.js';
 import type { TraceContext } from '../store/message.js';
 import { ACTOR_INSTRUMENTS, ENGINE_INSTRUMENTS, SYSTEM_INSTRUMENTS, makeInstruments } from './instruments.js';
@@ -65,17 +65,24 @@ export class Telemetry implements TelemetryHooks {
     this.system = makeInstruments(meter, SYSTEM_INSTRUMENTS);
     const engine = makeInstruments(meter, ENGINE_INSTRUMENTS);
     const store = { 'dgen.store': kind };
-    meter.addBatchObservableCallback(
-      (r) => {
-        const s = stats();
-        r.observe(engine.commits, s.commits, store);
-        r.observe(engine.conflicts, s.conflicts, store);
-        r.observe(engine.engineRetries, s.retries, store);
-        r.observe(engine.bytesWritten, s.bytesWritten, store);
-        r.observe(engine.keysWritten, s.keysWritten, store);
-      },
-      Object.values(engine),
-    );
+    const observables = Object.values(engine);
+    const callback = (r: BatchObservableResult) => {
+      const s = stats();
+      r.observe(engine.commits, s.commits, store);
+      r.observe(engine.conflicts, s.conflicts, store);
+      r.observe(engine.engineRetries, s.retries, store);
+      r.observe(engine.bytesWritten, s.bytesWritten, store);
+      r.observe(engine.keysWritten, s.keysWritten, store);
+    };
+    meter.addBatchObservableCallback(callback, observables);
+    this.detach = () => meter.removeBatchObservableCallback(callback, observables);
+  }
+
+  /** Stops reading the engine's counters (the system closed): the meter holds no reference to it any more. */
+  readonly detach: () => void;
+
+  close(): void {
+    this.detach();
   }
 
   /** The attributes of an actor: its name, and its id when `instanceIds` is on. Cached per name. */

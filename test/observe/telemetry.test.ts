@@ -184,6 +184,27 @@ describe('telemetry in one process', () => {
     expect(total(m, 'dgen.messages.enqueued', { 'dgen.actor': 'sink' })).toBe(2);
   });
 
+  it('lets go of the engine when the system closes: its counters are no longer read', async () => {
+    const tel = testTelemetry();
+    open.push(tel);
+    const engine = memory();
+    let reads = 0;
+    const backend = new Proxy(engine, {
+      get: (target, key) => {
+        if (key === 'stats') return () => (reads++, target.stats());
+        const v = Reflect.get(target, key, target) as unknown;
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const closing = await createSystem({ backend, telemetry: { meterProvider: tel.meterProvider } });
+    await closing.ref(Sink, 's1').dispatch.got(1);
+    expect(total(await tel.metrics(), 'dgen.store.commits')).toBeGreaterThanOrEqual(1);
+    expect(reads).toBe(1);
+    await closing.close();
+    await tel.metrics();
+    expect(reads).toBe(1);
+  });
+
   it('records nothing with telemetry disabled, and runs as before', async () => {
     const tel = testTelemetry();
     open.push(tel);
