@@ -7,7 +7,7 @@
  *                                                  # about 15 more with it (lmdb-nosync: dispatch, processing, latency only)
  *   npm run bench -- --engines=memory,lmdb         # some engines (memory, lmdb, lmdb-nosync, foundationdb)
  *   npm run bench -- --sections=dispatch,latency   # some sections (dispatch, processing, latency, amplification,
- *                                                  # cold-start, many-actors, load, timers, round-trips, multi-process, changes)
+ *                                                  # cold-start, many-actors, load, timers, round-trips, multi-process, changes, telemetry)
  *   npm run bench -- --seconds=2                   # longer measurement windows (default 1)
  *   npm run bench -- --sections=load --load-sizes=1,1000,50000 --load-actors=100
  *                                                  # bursts of concurrent calls and dispatches (see sections/load.ts)
@@ -37,6 +37,7 @@ import { sideEffectsSection } from './sections/side-effects.js';
 import { timersSection } from './sections/timers.js';
 import { inspectorSection } from './sections/inspector.js';
 import { changesSection } from './sections/changes.js';
+import { telemetrySection } from './sections/telemetry.js';
 import { benchEngines } from './lib/engine.js';
 import { round } from './lib/measure.js';
 import { table, type Row, type Section } from './lib/report.js';
@@ -56,6 +57,7 @@ const SECTIONS: ReadonlyArray<readonly [string, Section]> = [
   ['side-effects', sideEffectsSection],
   ['lmdb-processes', lmdbProcessesSection],
   ['changes', changesSection],
+  ['telemetry', telemetrySection],
 ];
 
 function arg(name: string): string | undefined {

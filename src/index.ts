@@ -45,6 +45,7 @@ export type { NodeKind } from './state/node.js';
 export { createInspectorHandler, TOKEN_HEADER } from './inspect/handler.js';
 export type { InspectorHandler, InspectorHandlerOptions } from './inspect/handler.js';
 export type { Inspector, InspectorOptions } from './inspect/server.js';
+export type { MetricsEndpoint } from './inspect/metrics.js';
 export { ConfirmationError, InspectorOptionsError, InspectorRequestError, NotFoundError, UnauthorizedError } from './inspect/errors.js';
 export {
   ActorError,
@@ -63,6 +64,9 @@ export {
   UnknownThunkError,
   isDgenError,
 } from './errors.js';
+// Observability: OpenTelemetry metrics and traces, the inspection stream
+export type { InspectionEvent, InspectionEventType } from './observe/inspection.js';
+export type { MeterProviderLike, TelemetryOptions, TracerProviderLike } from './observe/options.js';
 export { CorruptMessageError } from './store/message.js';
 export { CorruptDataError, UnserializableValueError } from './state/errors.js';
 export * from './backend/errors.js';

@@ -22,13 +22,15 @@ const ALLOWED: Record<string, readonly string[]> = {
   util: [...CONTRACT],
   define: ['errors', 'util'],
   store: [...LOW, 'state', 'define'],
-  runtime: [...LOW, 'store', 'define'],
+  // telemetry and inspect$: told by the runtime what happens to messages
+  observe: [...LOW, 'store'],
+  runtime: [...LOW, 'store', 'define', 'observe'],
   time: [...LOW, 'state', 'store', 'define', 'runtime'],
   // the batch writes the change feed's entry through one file of changes/
   serve: [...LOW, 'state', 'store', 'define', 'runtime', 'time', 'changes/entry', 'changes/keys'],
   changes: [...LOW, 'state', 'store', 'define', 'runtime'],
   // createSystem composes the parts: refs, servers, `system.admin`, and LMDB as the default engine.
-  client: [...LOW, 'state', 'store', 'define', 'runtime', 'time', 'serve', 'changes', 'ops/admin', 'backend/lmdb', 'inspect'],
+  client: [...LOW, 'state', 'store', 'define', 'runtime', 'time', 'serve', 'changes', 'ops/admin', 'backend/lmdb', 'inspect', 'observe'],
   // the web inspector: an HTTP face of `system.admin`, below the system that serves it
   inspect: ['errors', 'ops/admin'],
   // the CLI opens the engine its flags name, and serves the inspector

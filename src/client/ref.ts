@@ -137,13 +137,14 @@ export function createRef<S, R extends Reducers<S>>(rt: Runtime, def: ActorDefin
   const sender = new Sender(rt, def.name, id, keys);
   let last: { version: number; state: S } | undefined;
 
-  const message = (action: string, payload: unknown, wantsReply: boolean, idempotencyKey?: string): Outgoing => {
+  /** A new message to `action`; `traced`: it carries the active span's trace context (see observe/). */
+  const message = (action: string, payload: unknown, wantsReply: boolean, idempotencyKey?: string, traced = true): Outgoing => {
     rt.assertOpen();
     if (!Object.hasOwn(def.reducers, action)) throw new UnknownActionError(def.name, action);
     if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || idempotencyKey.length === 0 || Buffer.byteLength(idempotencyKey) > 1000)) {
       throw new DgenError('invalid_idempotency_key', `${wantsReply ? 'call' : 'dispatch'}.${action}: idempotencyKey must be a non-empty string of at most 1,000 bytes.`);
     }
-    return outgoing(action, payload, wantsReply, idempotencyKey, wantsReply ? rt.replies.id : undefined, rt.clock.now());
+    return outgoing(action, payload, wantsReply, idempotencyKey, wantsReply ? rt.replies.id : undefined, rt.clock.now(), traced ? rt.observer.inject(def.name, action) : undefined);
   };
 
   const dispatch = verbs<Dispatchers<R>>(def, (action) => async (payload?: unknown, options?: DispatchOptions) => {
@@ -154,7 +155,7 @@ export function createRef<S, R extends Reducers<S>>(rt: Runtime, def: ActorDefin
 
   /** A dispatch with `{ delay }` or `{ at }` (see time/dispatch.ts); `close()` waits for it like any enqueue. */
   const delayed = (action: string, payload: unknown, options: DispatchOptions & Timing): Promise<void> => {
-    message(action, undefined, false, options.idempotencyKey); // the same checks as an immediate dispatch
+    message(action, undefined, false, options.idempotencyKey, false); // the same checks as an immediate dispatch
     return dispatchLater(rt, def.name, id, action, payload, options, options.idempotencyKey);
   };
 

@@ -122,6 +122,8 @@ export class Sender {
         throw uncertain ? new StoreUnavailableError(what, Date.now() - started, 'unknown', e) : e;
       }
       this.rt.replies.clearsCommitted(clears);
+      const inlined = before === 'inline' || (before === undefined && processed !== undefined);
+      this.rt.observer.sent(this.name, this.id, before === undefined ? written : messages.filter((m) => m.duplicateOf === undefined), inlined ? 'inline' : 'queue');
       if (before === 'inline') inlineCommit?.run();
       else if (before === 'queue') this.rt.enqueued$.next({ name: this.name, id: this.id });
       else if (processed !== undefined) processed.run();

@@ -16,6 +16,10 @@ import type { Inspector, InspectorOptions } from '../inspect/server.js';
 import { changes, listen, stopListeners, type ChangesOptions, type Listening, type ListenOptions } from '../changes/api.js';
 import type { Change, ChangeWithState } from '../changes/change.js';
 import { keepPruned } from '../changes/prune.js';
+import type { InspectionEvent } from '../observe/inspection.js';
+import { Observer } from '../observe/observer.js';
+import type { TelemetryOptions } from '../observe/options.js';
+import { loadTelemetry } from '../observe/telemetry.js';
 
 /** Options of {@link createSystem}. */
 export interface SystemOptions {
@@ -44,6 +48,12 @@ export interface SystemOptions {
    * See docs/foundationdb.md, "Recovery".
    */
   readonly storeDeadlineMs?: number;
+  /**
+   * OpenTelemetry metrics and traces (docs/observability.md): through the global providers of
+   * `@opentelemetry/api` by default, looked up now, when the system is created. A no-op without an
+   * SDK, and nothing at all when the package is not installed.
+   */
+  readonly telemetry?: TelemetryOptions;
 }
 
 /** A running dgen system: hands out refs, serves definitions, reports events. */
@@ -99,6 +109,17 @@ export interface System {
   /** Effects that failed, messages that failed, consumer errors. */
   readonly events$: Observable<SystemEvent>;
   /**
+   * The life of each message as this process sees it: `enqueued`, `taken`, `applied`, `committed`,
+   * `failed`, `dead-lettered` (see {@link InspectionEvent}). Costs nothing while nobody subscribes;
+   * completes when the system closes.
+   *
+   * @example
+   * ```ts
+   * system.inspect$.pipe(filter((e) => e.type === 'committed')).subscribe((e) => console.log(e.actor, e.messageId, e.version));
+   * ```
+   */
+  readonly inspect$: Observable<InspectionEvent>;
+  /**
    * Refuses new messages, lets the enqueues in flight commit, stops serving (finishing the batches
    * in flight, releasing leases; running thunks are abandoned and re-run by the next owner),
    * rejects every `call` still waiting for its reply with `system_closed` (its message stays
@@ -129,6 +150,19 @@ const SYSTEM_OPTIONS: Readonly<Record<keyof SystemOptions, OptionCheck>> = {
   closeBackend: boolean,
   admission: (v) => (typeof v === 'object' && v !== null ? undefined : 'must be an object (its fields are checked by admission control)'),
   storeDeadlineMs: positiveMs,
+  telemetry: (v) => (typeof v === 'object' && v !== null ? undefined : 'must be an object ({ meterProvider, tracerProvider, instanceIds, enabled })'),
+};
+
+const provider =
+  (method: string): OptionCheck =>
+  (v) =>
+    typeof (v as Record<string, unknown> | null)?.[method] === 'function' ? undefined : `must be an OpenTelemetry provider (an object with ${method}())`;
+
+const TELEMETRY_OPTIONS: Readonly<Record<keyof TelemetryOptions, OptionCheck>> = {
+  meterProvider: provider('getMeter'),
+  tracerProvider: provider('getTracer'),
+  instanceIds: boolean,
+  enabled: boolean,
 };
 
 const SERVE_OPTIONS: Readonly<Record<keyof ServeOptions, OptionCheck>> = {
@@ -154,12 +188,14 @@ const SERVE_OPTIONS: Readonly<Record<keyof ServeOptions, OptionCheck>> = {
  */
 export async function createSystem(options: SystemOptions = {}): Promise<System> {
   checkOptions('createSystem(options)', options, SYSTEM_OPTIONS);
+  checkOptions('createSystem({ telemetry })', options.telemetry, TELEMETRY_OPTIONS);
   const owned = options.backend === undefined;
   const backend = await (options.backend ?? lmdb({ path: options.path ?? '.dgen' }));
   if (backend === null || typeof backend !== 'object' || typeof backend.transact !== 'function') {
     throw new DgenError('invalid_options', 'createSystem({ backend }): backend must be an engine such as memory(), lmdb({ path }) or foundationdb().');
   }
-  const rt = new Runtime(backend, options.prefix, options.admission, options.storeDeadlineMs, (options as ClockOption)[CLOCK]);
+  const telemetry = loadTelemetry(options.telemetry, () => backend.stats(), backend.kind);
+  const rt = new Runtime(backend, options.prefix, options.admission, options.storeDeadlineMs, (options as ClockOption)[CLOCK], new Observer(telemetry));
   const refs = new Map<string, ActorRef<unknown>>();
   let closing: Promise<void> | undefined;
 
@@ -167,6 +203,7 @@ export async function createSystem(options: SystemOptions = {}): Promise<System>
     backend,
     admin: createAdmin(rt),
     events$: rt.events$.asObservable(),
+    inspect$: rt.observer.inspect$.asObservable(),
     ref<S, R extends Reducers<S>, T extends Thunks<S>>(def: ActorDefinition<S, R, T>, id: string): ActorRef<S, R> {
       rt.register(def as ActorDefinition<unknown>);
       checkId(id);
@@ -228,5 +265,6 @@ async function closeSystem(rt: Runtime, closeBackend: boolean): Promise<void> {
   rt.backend.failQueued(new SystemClosedError());
   rt.shutdown.abort();
   rt.events$.complete();
+  rt.observer.complete();
   if (closeBackend) await rt.backend.close();
 }

@@ -12,6 +12,7 @@ import { uiScript } from './assets.js';
 import { InspectorRequestError, NotFoundError, UnauthorizedError, statusOf } from './errors.js';
 import { streamVersions } from './events.js';
 import { stringify } from './json.js';
+import { serveMetrics, type MetricsEndpoint } from './metrics.js';
 import { checkToken, isLoopback, tokenMatches } from './token.js';
 
 /** Options of {@link createInspectorHandler}. */
@@ -30,6 +31,12 @@ export interface InspectorHandlerOptions {
    * inspector bound to loopback). Default false; {@link startInspector} sets it on loopback.
    */
   readonly loopbackOnly?: boolean;
+  /**
+   * Serves `GET /metrics` (Prometheus text) through this endpoint, e.g. a PrometheusExporter
+   * created with `preventServerStart: true` (docs/observability.md). The token is required as for
+   * every request: `?token=…` (Prometheus `params`) or the X-Dgen-Token header.
+   */
+  readonly metrics?: MetricsEndpoint;
 }
 
 /** Answers a request below its base path (true), or leaves it to the next handler (false). */
@@ -67,6 +74,7 @@ export function createInspectorHandler(admin: Admin, options: InspectorHandlerOp
       if (options.loopbackOnly === true && !isLoopback(hostName(req.headers.host ?? ''))) throw new DgenError('forbidden_host', 'The inspector answers only requests addressed to a loopback host (127.0.0.1, localhost, ::1).');
       authorize(req, url, token);
       if (path === '/' && req.method === 'GET') await page(res, base);
+      else if (path === '/metrics' && req.method === 'GET' && options.metrics !== undefined) serveMetrics(options.metrics, req, res);
       else if (req.method === 'GET' && path.endsWith('/events')) streamEvents(req, res, admin, path, definitions);
       else await api(req, res, admin, path, url.searchParams, definitions);
     } catch (e) {

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Admin } from '../ops/admin.js';
 import { InspectorOptionsError } from './errors.js';
 import { createInspectorHandler } from './handler.js';
+import type { MetricsEndpoint } from './metrics.js';
 import { isLoopback, tokenFor } from './token.js';
 
 /**
@@ -26,6 +27,8 @@ export interface InspectorOptions {
   readonly token?: string;
   /** Definitions the inspector may use to dispatch and to rebuild past states (registered ones are known already). */
   readonly definitions?: readonly { readonly name: string }[];
+  /** Serves `GET /metrics` through this endpoint (a PrometheusExporter; see docs/observability.md). */
+  readonly metrics?: MetricsEndpoint;
 }
 
 /**
@@ -61,7 +64,12 @@ export async function startInspector(admin: Admin, options: InspectorOptions = {
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new InspectorOptionsError('invalid_port', `The inspector port must be an integer from 0 to 65535, got ${String(port)}.`);
   const token = tokenFor(host, options.token);
-  const handler = createInspectorHandler(admin, { token, loopbackOnly: isLoopback(host), ...(options.definitions === undefined ? {} : { definitions: options.definitions }) });
+  const handler = createInspectorHandler(admin, {
+    token,
+    loopbackOnly: isLoopback(host),
+    ...(options.definitions === undefined ? {} : { definitions: options.definitions }),
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+  });
   const server = createServer((req, res) => {
     void handler(req, res).then((handled) => {
       if (!handled) res.writeHead(404).end();

@@ -99,6 +99,8 @@ export class AdmittedBackend implements Backend {
     private readonly stopping: () => boolean = () => false,
     /** Told of each transient failure before its new try. */
     private readonly retrying: (error: unknown) => void = () => {},
+    /** Told how long each transaction took and its commit (undefined when it failed); absent: nothing is timed. */
+    private readonly timed?: (ms: number, commitMs: number | undefined, error?: unknown) => void,
   ) {
     checkOptions('createSystem({ admission })', options, ADMISSION_OPTIONS);
     this.kind = engine.kind;
@@ -147,7 +149,7 @@ export class AdmittedBackend implements Backend {
     await this.admit(options.lane ?? INTERNAL, options.deadline);
     const started = performance.now();
     try {
-      const result = await this.engine.transact(fn, options);
+      const result = await (this.timed === undefined ? this.engine.transact(fn, options) : this.timedTransact(fn, options, this.timed));
       this.window.finished(performance.now() - started, options.timeoutMs ?? LIMITS.timeoutMs);
       return result;
     } catch (e) {
@@ -156,6 +158,25 @@ export class AdmittedBackend implements Backend {
       throw error;
     } finally {
       this.release();
+    }
+  }
+
+  /** A transaction timed from admission to its outcome, and from the end of its body to its commit. */
+  private async timedTransact<T>(fn: (tx: Transaction) => T | Promise<T>, options: AdmitOptions, timed: NonNullable<AdmittedBackend['timed']>): Promise<T> {
+    const started = performance.now();
+    let bodyEnd = started;
+    try {
+      const result = await this.engine.transact(async (tx) => {
+        const r = await fn(tx);
+        bodyEnd = performance.now();
+        return r;
+      }, options);
+      const now = performance.now();
+      timed(now - started, now - bodyEnd);
+      return result;
+    } catch (e) {
+      timed(performance.now() - started, undefined, e);
+      throw e;
     }
   }
 

@@ -15,6 +15,7 @@ import { Layout } from '../store/keys.js';
 import type { Outgoing } from '../store/queue.js';
 import type { Transaction } from '../backend/contract.js';
 import type { SystemEvent } from './events.js';
+import { Observer } from '../observe/observer.js';
 
 /** A state committed by a consumer of this process. */
 export interface LocalCommit {
@@ -90,10 +91,13 @@ export class Runtime {
     storeDeadlineMs = DEFAULT_STORE_DEADLINE_MS,
     /** Actor time (see clock.ts): the process's clock, or a test's virtual one. */
     readonly clock: Clock = systemClock,
+    /** Metrics, spans and `inspect$` (see observe/observer.ts). */
+    readonly observer: Observer = new Observer(undefined),
   ) {
     this.layout = new Layout(prefix);
     this.storeDeadlineMs = storeDeadlineMs;
-    this.backend = new AdmittedBackend(engine, admission, () => this.closed, (error) => this.storeRetrying(error));
+    const timed = observer.telemetry === undefined ? undefined : observer.transaction.bind(observer);
+    this.backend = new AdmittedBackend(engine, admission, () => this.closed, (error) => this.storeRetrying(error), timed);
     this.replies = new ReplyInbox(this.backend, this.layout, () => this.closed);
     this.waiters = this.replies.waiters;
   }
@@ -103,6 +107,8 @@ export class Runtime {
 
   /** Reports a transaction tried again after a transient failure: at most one event a second. */
   private storeRetrying(error: unknown): void {
+    const retrying: SystemEvent = { type: 'store-retrying', error };
+    this.observer.event(retrying); // counted each time; the event below goes out at most once a second
     const now = Date.now();
     if (now - this.lastRetryEvent < 1_000) return;
     this.lastRetryEvent = now;
@@ -155,6 +161,7 @@ export class Runtime {
   }
 
   emit(event: SystemEvent): void {
+    if (event.type !== 'store-retrying') this.observer.event(event); // store retries are counted each, not once a second
     if (this.events$.observed) this.events$.next(event);
   }
 }

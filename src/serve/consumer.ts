@@ -72,7 +72,7 @@ export interface Commit<S> {
 }
 
 type Attempt<S> =
-  | { readonly kind: 'done'; readonly commit: Commit<S>; readonly took: number; readonly elapsedMs: number; readonly idle: boolean }
+  | { readonly kind: 'done'; readonly commit: Commit<S>; readonly took: number; readonly elapsedMs: number; readonly idle: boolean; readonly reduceStart: number; readonly bodyEnd: number }
   | { readonly kind: 'empty' | 'locked' }
   | { readonly kind: 'halted'; readonly outcome?: Outcome<S> }
   | { readonly kind: 'standby'; readonly until: number };
@@ -122,6 +122,7 @@ export class InstanceConsumer<S> {
   async batch(): Promise<BatchResult> {
     let a: Attempt<S>;
     let attempts = 0;
+    const started = performance.now();
     try {
       a = await this.once((tx, batchId) => this.attempt(tx, batchId, ++attempts), (a) => (a.kind === 'done' ? a.commit.version.n : undefined));
     } catch (e) {
@@ -135,7 +136,9 @@ export class InstanceConsumer<S> {
       return { kind: 'halted' };
     }
     if (a.kind !== 'done') return a;
+    const committed = performance.now();
     this.publish(a.commit);
+    this.rt.observer.committed(this.def.name, this.id, a.commit.version.n, a.commit.outcomes, 'queue', { started, reduceStart: a.reduceStart, reduceEnd: a.reduceStart + a.elapsedMs, bodyEnd: a.bodyEnd, committed, published: performance.now(), attempts });
     return { kind: 'processed', count: a.commit.outcomes.length, idle: a.idle };
   }
 
@@ -260,6 +263,7 @@ export class InstanceConsumer<S> {
   /** Holds the lease for this batch, or says until when another consumer holds it. */
   async lease(tx: Transaction): Promise<Lease | number> {
     const lease = await holdLease(tx, this.keys, this.owner, this.def.options.leaseMs);
+    if (lease.held && lease.taken) this.rt.observer.leaseTaken(this.def.name, this.id);
     return lease.held ? lease.lease : lease.until;
   }
 
@@ -286,6 +290,7 @@ export class InstanceConsumer<S> {
     const started = performance.now();
     const { state, patches, outcomes, halted } = this.apply(tx, base, messages, lease);
     const elapsedMs = performance.now() - started;
+    this.rt.observer.attempted(this.def.name, this.id, messages, outcomes, attemptNo);
     if (halted !== undefined) {
       tx.set(this.keys.halt, encodeValue({ messageId: halted.envelope?.id, error: halted.error, at: Date.now() }));
       this.writeReplies(tx, [halted]);
@@ -300,7 +305,7 @@ export class InstanceConsumer<S> {
     await writeTimerOps(tx, this.rt.layout, outcomes.flatMap((o) => o.applied?.timers ?? []));
     if (halted !== undefined) commit.outcomes.push(halted);
     if (++this.batches % PRUNE_EVERY === 0) await this.prune(tx);
-    return { kind: 'done', commit, took: messages.length, elapsedMs, idle };
+    return { kind: 'done', commit, took: messages.length, elapsedMs, idle, reduceStart: started, bodyEnd: performance.now() };
   }
 
   private adapt(took: number, elapsedMs: number): void {
@@ -313,7 +318,10 @@ export class InstanceConsumer<S> {
   async baseState(tx: Transaction, version: StateVersion): Promise<S> {
     if (this.cache?.version === version.n) return this.cache.state;
     if (version.n === 0) return this.def.initialState();
-    return (await this.store.load(tx)).state as S;
+    const loading = performance.now();
+    const loaded = await this.store.load(tx);
+    this.rt.observer.stateLoaded(this.def.name, this.id, performance.now() - loading, loaded.bytes);
+    return loaded.state as S;
   }
 
   /**

@@ -6,7 +6,7 @@
 import { produceWithPatches, type Draft, type Patch } from '../util/immer.js';
 import { Locked, Reply, type ActorDefinition, type ReducerContext, type Senders } from '../define/actor.js';
 import { DgenError, UnknownActionError, UnknownThunkError } from '../errors.js';
-import type { Envelope } from '../store/message.js';
+import type { Envelope, TraceContext } from '../store/message.js';
 import { outgoing, type Outgoing } from '../store/queue.js';
 import { checkId } from '../runtime/runtime.js';
 import { validateValue } from '../state/codec.js';
@@ -64,7 +64,7 @@ export function applyMessage<S>(def: ActorDefinition<S>, state: S, message: Enve
       lock = { thunk, args };
       return new Locked();
     },
-    send: (to, id, when) => (when === undefined ? senders(to, id, sends, now) : delayedSenders(to, id, when, now, timers)) as never,
+    send: (to, id, when) => (when === undefined ? senders(to, id, sends, now, message.trace) : delayedSenders(to, id, when, now, timers)) as never,
     schedule: (when) => scheduleSenders(def, actorId, when, now, timers),
     cancel: (key) => void timers.push(cancelOp(def, actorId, key)),
     now: () => message.at,
@@ -97,12 +97,12 @@ export function applyMessage<S>(def: ActorDefinition<S>, state: S, message: Enve
 }
 
 /** The `ctx.send(to, id)` object: validates each message now, so a bad send fails its reducer. */
-function senders(to: { readonly name: string; readonly reducers: object }, id: string, sends: Send[], now: number): Senders<Record<string, unknown>> {
+function senders(to: { readonly name: string; readonly reducers: object }, id: string, sends: Send[], now: number, trace: TraceContext | undefined): Senders<Record<string, unknown>> {
   checkId(id);
   const out: Record<string, (payload?: unknown) => void> = {};
   for (const action of Object.keys(to.reducers)) {
     out[action] = (payload?: unknown) => {
-      sends.push({ name: to.name, id, out: outgoing(action, payload, false, undefined, undefined, now) });
+      sends.push({ name: to.name, id, out: outgoing(action, payload, false, undefined, undefined, now, trace) }); // the trace goes on with the message
     };
   }
   return new Proxy(out, {

@@ -124,6 +124,7 @@ export class Server<S> implements Serving {
     if (slot === undefined) {
       slot = { consumer: new InstanceConsumer(this.rt, this.def, id, this.owner), running: undefined, dirty: false, idleTimer: undefined, retryTimer: undefined };
       this.slots.set(id, slot);
+      this.rt.observer.instances(this.def.name, 1);
     }
     return slot;
   }
@@ -165,9 +166,14 @@ export class Server<S> implements Serving {
     if (this.stopped) return;
     if (slot.dirty && slot.retryTimer === undefined) return this.kick(slot.consumer.id);
     if (slot.retryTimer === undefined) {
-      slot.idleTimer = setTimeout(() => this.slots.delete(slot.consumer.id), this.def.options.idleMs);
+      slot.idleTimer = setTimeout(() => this.drop(slot.consumer.id), this.def.options.idleMs);
       slot.idleTimer.unref();
     }
+  }
+
+  /** Forgets an idle instance (its state is reloaded if it gets work again). */
+  private drop(id: string): void {
+    if (this.slots.delete(id)) this.rt.observer.instances(this.def.name, -1);
   }
 
   /** Tries the instance again at `time` (a standby waiting for a lease, or after an error). */
@@ -204,7 +210,12 @@ export class Server<S> implements Serving {
     return {
       async processInline(tx, messages) {
         const commit = await processInline(c, tx, messages);
-        return commit === undefined ? undefined : { run: () => c.publish(commit), committed: () => c.committed(commit.version.batch, commit.version.n) };
+        if (commit === undefined) return undefined;
+        const run = () => {
+          c.publish(commit);
+          c.rt.observer.committed(c.def.name, c.id, commit.version.n, commit.outcomes, 'inline');
+        };
+        return { run, committed: () => c.committed(commit.version.batch, commit.version.n) };
       },
     };
   }
@@ -224,6 +235,7 @@ export class Server<S> implements Serving {
       clearTimeout(slot.retryTimer);
       slot.consumer.stop();
     }
+    this.rt.observer.instances(this.def.name, -this.slots.size); // no idle timer can drop one any more
     await Promise.allSettled([timekeeper, this.scanning, ...[...this.slots.values()].map((s) => s.running)]);
     if (this.rt.backend.closed) return;
     await Promise.allSettled([...this.slots.values()].map((s) => this.rt.backend.transact((tx) => releaseLease(tx, s.consumer.keys, this.owner))));

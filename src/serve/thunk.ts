@@ -20,6 +20,7 @@ import { toDeadLettersRaw, type StoredError, type StoredReply } from '../store/q
 import { validateValue } from '../state/codec.js';
 import { decodeVersion } from '../store/version.js';
 import { randomHex } from '../util/random-hex.js';
+import { decodeEnvelope, type Envelope } from '../store/message.js';
 
 /** The lock moved on (another consumer took the lease) before this run could apply its result. */
 export class StaleLockError extends DgenError {
@@ -140,13 +141,23 @@ async function runWithLease<S>(c: InstanceConsumer<S>, lock: LockRecord, state: 
     const { run } = thunkParts(c.def, lock.thunk);
     if (run === undefined) throw new DgenError('unknown_thunk', `Actor '${c.def.name}' has no thunk named '${lock.thunk}' (the lock was written by another version of the code).`);
     const ctx: ThunkContext<S> = { state, key: `${c.def.name}/${c.id}/${lock.messageId}`, actorId: c.id, signal: controller.signal, attempt: lock.attempt, fencingToken: lock.token };
-    const result = await Promise.race([(run as (args: unknown, ctx: ThunkContext<S>) => unknown)(lock.args, ctx), abandoned]);
+    const running = () => Promise.race([(run as (args: unknown, ctx: ThunkContext<S>) => unknown)(lock.args, ctx), abandoned]);
+    const result = await c.rt.observer.thunk(c.def.name, c.id, lock.thunk, lockedMessage(lock), lock.attempt, running);
     return { finished: finishedOf(c, lock.thunk, result) };
   } catch (error) {
     return { error };
   } finally {
     clearInterval(renew);
     c.stopping.removeEventListener('abort', onStop);
+  }
+}
+
+/** The message that locked, as stored with the lock (its trace context is the thunk span's parent). */
+function lockedMessage(lock: LockRecord): Envelope | undefined {
+  try {
+    return decodeEnvelope(lock.raw);
+  } catch {
+    return undefined;
   }
 }
 

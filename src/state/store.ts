@@ -43,10 +43,12 @@ export class StateStore {
     this.end = Buffer.concat([subspace.prefix, FF]);
   }
 
-  /** Reads the whole state. `exists` is false when nothing is stored (then `state` is undefined). */
-  async load(tx: Transaction, opts?: { snapshot?: boolean }): Promise<{ exists: boolean; state: unknown }> {
+  /** Reads the whole state. `exists` is false when nothing is stored (then `state` is undefined); `bytes`: keys and values read. */
+  async load(tx: Transaction, opts?: { snapshot?: boolean }): Promise<{ exists: boolean; state: unknown; bytes: number }> {
     const entries = await tx.getRange(this.root, this.end, { snapshot: opts?.snapshot ?? false });
-    return decodeTree(this.root, entries);
+    let bytes = 0;
+    for (const e of entries) bytes += e.key.length + e.value.length;
+    return { ...decodeTree(this.root, entries), bytes };
   }
 
   /**

@@ -17,7 +17,8 @@ export interface Lease {
   readonly token: number;
 }
 
-export type LeaseCheck = { readonly held: true; readonly lease: Lease } | { readonly held: false; readonly until: number };
+/** `taken`: this check took the lease from another consumer (its lease expired or was released). */
+export type LeaseCheck = { readonly held: true; readonly lease: Lease; readonly taken?: boolean } | { readonly held: false; readonly until: number };
 
 export async function readLease(tx: Transaction, keys: Pick<ActorKeys, 'lease'>, snapshot = false): Promise<Lease | undefined> {
   const raw = await tx.get(keys.lease, { snapshot });
@@ -38,7 +39,7 @@ export async function holdLease(tx: Transaction, keys: Pick<ActorKeys, 'lease'>,
   const token = current?.owner === owner ? current.token : (current?.token ?? 0) + 1;
   const lease: Lease = { owner, expires: now + leaseMs, token };
   tx.set(keys.lease, encodeValue(lease));
-  return { held: true, lease };
+  return { held: true, lease, taken: current !== undefined && current.owner !== owner };
 }
 
 /** Gives the lease up so a standby can take over at once. */

@@ -22,6 +22,14 @@ export interface Envelope {
   readonly replyTo?: string | undefined;
   /** A call sent with an idempotency key: its reply is also kept for retries (see idempotency.ts). */
   readonly keep?: true | undefined;
+  /** The W3C trace context of the span the message was sent in (see observe/trace-context.ts). */
+  readonly trace?: TraceContext | undefined;
+}
+
+/** W3C trace context headers, as a message carries them. @internal */
+export interface TraceContext {
+  readonly traceparent: string;
+  readonly tracestate?: string | undefined;
 }
 
 /** A fresh message id: 12 hex digits of ms time, 20 of randomness. @internal */
@@ -38,8 +46,11 @@ export function idFloor(time: number): string {
 export function encodeEnvelope(e: Envelope): Buffer {
   validateValue(e.payload, 'payload');
   const fields: unknown[] = [e.id, e.action, e.payload, e.at, e.wantsReply];
-  if (e.replyTo !== undefined || e.keep === true) fields.push(e.replyTo ?? null);
-  if (e.keep === true) fields.push(true);
+  if (e.replyTo !== undefined || e.keep === true || e.trace !== undefined) fields.push(e.replyTo ?? null);
+  if (e.keep === true || e.trace !== undefined) fields.push(e.keep === true);
+  // The trace context rides in its own trailing slot, an object recognised by its shape, so
+  // envelopes written without it (or with other optional slots) keep decoding.
+  if (e.trace !== undefined) fields.push(e.trace.tracestate === undefined ? { tp: e.trace.traceparent } : { tp: e.trace.traceparent, ts: e.trace.tracestate });
   return encodeValue(fields);
 }
 
@@ -51,11 +62,25 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
   } catch (cause) {
     throw new CorruptMessageError('the stored bytes do not decode', cause);
   }
-  if (!Array.isArray(v) || v.length < 5 || v.length > 7 || typeof v[0] !== 'string' || typeof v[1] !== 'string' || typeof v[3] !== 'number') {
+  if (!Array.isArray(v) || v.length < 5 || v.length > MAX_SLOTS || typeof v[0] !== 'string' || typeof v[1] !== 'string' || typeof v[3] !== 'number') {
     throw new CorruptMessageError('the stored value is not a message envelope');
   }
   const replyTo = typeof v[5] === 'string' ? v[5] : undefined;
-  return { id: v[0], action: v[1], payload: v[2], at: v[3], wantsReply: v[4] === true, ...(replyTo === undefined ? {} : { replyTo }), ...(v[6] === true ? { keep: true as const } : {}) };
+  const trace = traceSlot(v);
+  return { id: v[0], action: v[1], payload: v[2], at: v[3], wantsReply: v[4] === true, ...(replyTo === undefined ? {} : { replyTo }), ...(v[6] === true ? { keep: true as const } : {}), ...(trace === undefined ? {} : { trace }) };
+}
+
+/** Slots an envelope may have: five fixed, reply inbox, keep flag, and room for trailing optional slots. */
+const MAX_SLOTS = 9;
+
+/** The trace context among the trailing slots (an object `{ tp, ts? }`), if any. */
+function traceSlot(v: readonly unknown[]): TraceContext | undefined {
+  for (let i = 7; i < v.length; i++) {
+    const slot = v[i] as { tp?: unknown; ts?: unknown } | null;
+    if (slot === null || typeof slot !== 'object' || typeof slot.tp !== 'string') continue;
+    return typeof slot.ts === 'string' ? { traceparent: slot.tp, tracestate: slot.ts } : { traceparent: slot.tp };
+  }
+  return undefined;
 }
 
 /** A stored message that cannot be decoded. It is moved to the dead letters instead of blocking the queue. */

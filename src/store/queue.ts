@@ -9,7 +9,7 @@ import { clearBlob, groupBlobs, splitBlob, writeBlob } from './blob.js';
 import type { ActorKeys } from './keys.js';
 import type { TupleItem } from '../backend/subspace.js';
 import { MessageTooLargeError } from '../errors.js';
-import { CorruptMessageError, decodeEnvelope, encodeEnvelope, idFloor, newMessageId, type Envelope } from './message.js';
+import { CorruptMessageError, decodeEnvelope, encodeEnvelope, idFloor, newMessageId, type Envelope, type TraceContext } from './message.js';
 import { decodeValue, encodeValue } from '../state/codec.js';
 
 /** Largest encoded message accepted by dispatch/call (documented in README). */
@@ -34,9 +34,9 @@ export interface Outgoing {
  * A new message ready to enqueue: id, enqueue time, encoded bytes. Throws `unserializable_value`
  * for a payload that cannot be stored and `message_too_large` over MAX_MESSAGE_BYTES.
  */
-export function outgoing(action: string, payload: unknown, wantsReply: boolean, idempotencyKey?: string, replyTo?: string, at = Date.now()): Outgoing {
+export function outgoing(action: string, payload: unknown, wantsReply: boolean, idempotencyKey?: string, replyTo?: string, at = Date.now(), trace?: TraceContext): Outgoing {
   const keep = wantsReply && idempotencyKey !== undefined ? { keep: true as const } : {};
-  const envelope: Envelope = { id: newMessageId(), action, payload, at, wantsReply, ...(replyTo === undefined ? {} : { replyTo }), ...keep };
+  const envelope: Envelope = { id: newMessageId(), action, payload, at, wantsReply, ...(replyTo === undefined ? {} : { replyTo }), ...keep, ...(trace === undefined ? {} : { trace }) };
   const bytes = encodeEnvelope(envelope);
   if (bytes.length > MAX_MESSAGE_BYTES) throw new MessageTooLargeError(bytes.length, MAX_MESSAGE_BYTES);
   return { envelope, bytes, idempotencyKey };

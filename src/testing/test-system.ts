@@ -128,6 +128,7 @@ export async function createTestSystem(options: TestSystemOptions = {}): Promise
     backend: inner.backend,
     clock,
     events$: inner.events$,
+    inspect$: inner.inspect$,
     admin: adminWith(inner.admin, derive),
     ref<S, R extends Reducers<S>, T extends Thunks<S>>(def: ActorDefinition<S, R, T>, id: string): ActorRef<S, R> {
       return inner.ref(derive(def), id);

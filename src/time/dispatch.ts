@@ -104,7 +104,7 @@ export function dispatchLater(rt: Runtime, name: string, id: string, action: str
   if (sender === undefined) senders.set(rt, (sender = new TimerSender(rt)));
   try {
     const due = dueOf(`dispatch.${action}`, when, rt.clock.now());
-    return sender.send({ name, id, due, out: timedOutgoing(action, payload, due), idempotencyKey });
+    return sender.send({ name, id, due, out: timedOutgoing(action, payload, due, rt.observer.inject(name, action)), idempotencyKey });
   } catch (e) {
     return Promise.reject(e);
   }

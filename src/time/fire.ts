@@ -65,6 +65,8 @@ export interface Fired {
   readonly processed: readonly Inlined[];
   /** More timers may be due: run again. */
   readonly more: boolean;
+  /** The due times of the timers fired (queued or processed inline), for their lateness. */
+  readonly dues: readonly number[];
 }
 
 /**
@@ -76,6 +78,7 @@ export async function fireDue(tx: Transaction, layout: Layout, name: string, now
   const entries = await dueEntries(tx, layout, name, now, limit);
   const records = await Promise.all(entries.map((e) => (e.id === '' ? undefined : readTimer(tx, layout, name, e.id, e.timer))));
   const byId = new Map<string, Outgoing[]>();
+  const dues: number[] = [];
   let bytes = 0;
   let more = entries.length === limit;
   for (const [i, entry] of entries.entries()) {
@@ -86,6 +89,7 @@ export async function fireDue(tx: Transaction, layout: Layout, name: string, now
         break;
       }
       bytes += record.message.length;
+      dues.push(record.due);
       // Exactly the keys read (no range clear): cheaper, and what the read conflict covers.
       for (const key of record.keys ?? []) tx.clear(key);
       const outs = byId.get(entry.id) ?? [];
@@ -108,7 +112,7 @@ export async function fireDue(tx: Transaction, layout: Layout, name: string, now
     inlined.set(id, outs.length);
     processed.push(done.inlined);
   }
-  return { ids, inlined, processed, more };
+  return { ids, inlined, processed, more, dues };
 }
 
 /** Processes an instance's fired messages with its idle consumer, in `tx`; undefined when they must be enqueued. */

@@ -8,7 +8,7 @@
 import type { Transaction } from '../backend/contract.js';
 import { MessageTooLargeError } from '../errors.js';
 import type { Layout } from '../store/keys.js';
-import { encodeEnvelope, newMessageId, type Envelope } from '../store/message.js';
+import { encodeEnvelope, newMessageId, type Envelope, type TraceContext } from '../store/message.js';
 import { MAX_MESSAGE_BYTES, type Outgoing } from '../store/queue.js';
 import { clearTimer, firstEntry, timerWakeKey, writeTimer, type TimerRef } from '../store/timers.js';
 
@@ -21,8 +21,8 @@ export type TimerOp =
  * A message due at `due`: its envelope carries the due time as `at`, so `ctx.now()` in the
  * reducer that processes it returns the due time. Throws like `outgoing` for a bad payload.
  */
-export function timedOutgoing(action: string, payload: unknown, due: number): Outgoing {
-  const envelope: Envelope = { id: newMessageId(), action, payload, at: due, wantsReply: false };
+export function timedOutgoing(action: string, payload: unknown, due: number, trace?: TraceContext): Outgoing {
+  const envelope: Envelope = { id: newMessageId(), action, payload, at: due, wantsReply: false, ...(trace === undefined ? {} : { trace }) };
   const bytes = encodeEnvelope(envelope);
   if (bytes.length > MAX_MESSAGE_BYTES) throw new MessageTooLargeError(bytes.length, MAX_MESSAGE_BYTES);
   return { envelope, bytes };

@@ -88,6 +88,7 @@ export class Timekeeper {
           return (attempt = await fireDue(tx, layout, this.name, this.rt.clock.now(), inline, this.batch.size));
         });
         this.batch.committed();
+        this.rt.observer.timersFired(this.name, fired.dues);
         for (const p of fired.processed) p.run();
         return fired;
       } catch (e) {
@@ -95,6 +96,7 @@ export class Timekeeper {
         if (!(e instanceof CommitUnknownResultError) && !isDgenError(e, 'engine_failed')) throw e;
         const probe = attempt?.processed[0];
         if (probe === undefined || !(await probe.committed())) continue;
+        this.rt.observer.timersFired(this.name, attempt!.dues);
         for (const p of attempt!.processed) p.run();
         return attempt!;
       }

@@ -261,6 +261,9 @@ const options: Array<readonly [name: string, field: string, run: () => unknown]>
   ['admission option with a typo', 'queueTimeout', () => createSystem({ backend, closeBackend: false, admission: { queueTimeout: 5 } as never })],
   ['createSystem storeDeadlineMs of 0', 'storeDeadlineMs', () => createSystem({ backend, closeBackend: false, storeDeadlineMs: 0 })],
   ['createSystem storeDeadlineMs that is not a number', 'storeDeadlineMs', () => createSystem({ backend, closeBackend: false, storeDeadlineMs: '60s' as never })],
+  ['telemetry that is not an object', 'telemetry', () => createSystem({ backend, closeBackend: false, telemetry: true as never })],
+  ['telemetry meterProvider without getMeter', 'meterProvider', () => createSystem({ backend, closeBackend: false, telemetry: { meterProvider: {} as never } })],
+  ['telemetry option with a typo', 'instanceId', () => createSystem({ backend, closeBackend: false, telemetry: { instanceId: true } as never })],
 ];
 for (const [name, , run] of options) refused.push([name, 'invalid_options', run]);
 

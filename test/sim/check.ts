@@ -84,6 +84,17 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
     if (!deadIds.has(id)) fail(`message-failed reported ${id}, which is not in the dead letters`);
   }
 
+  // inspect$ agrees with the outcomes: a message is reported committed once at most (its batch
+  // committed once), one reported dead-lettered is in the dead letters, and a committed message is
+  // dead-lettered only when it locked (its thunk gave up after the lock committed).
+  const committedIds = new Set<string>();
+  for (const c of world.inspected.committed) {
+    if (committedIds.has(c.id)) fail(`inspect$ reported ${c.id} (${c.action}) committed twice`);
+    committedIds.add(c.id);
+    if (deadIds.has(c.id) && c.action !== 'lockOp') fail(`inspect$ reported ${c.id} (${c.action}) committed, and it is in the dead letters`);
+  }
+  for (const id of world.inspected.dead) if (!deadIds.has(id)) fail(`inspect$ reported ${id} dead-lettered, which is not in the dead letters`);
+
   // The operator deleted only messages that halted their actor, once each.
   const deleted = new Set<string>();
   for (const d of world.deleted) {

@@ -107,6 +107,8 @@ export class World {
   readonly closedAt = new Map<string, number>();
   /** Ids of the messages `message-failed` reported as gone to the dead letters, in order. */
   readonly reportedDead: string[] = [];
+  /** What `inspect$` of every process reported: committed messages (id and action, in order) and dead-lettered ones. */
+  readonly inspected = { committed: [] as Array<{ readonly id: string; readonly action: string }>, dead: [] as string[] };
   /** Consumer errors by kind (diagnostics). */
   readonly errorKinds: Record<string, number> = {};
   /** Things that are wrong the moment they happen (checked with the rest at the end). */
@@ -173,6 +175,10 @@ export class World {
     inc = new Incarnation(slot, name, backend, system, defs);
     this.incarnations.set(name, inc);
     system.events$.subscribe((e) => this.event(inc!, e));
+    system.inspect$.subscribe((e) => {
+      if (e.type === 'committed') this.inspected.committed.push({ id: e.messageId, action: e.action });
+      else if (e.type === 'dead-lettered') this.inspected.dead.push(e.messageId);
+    });
     if (slot.role !== 'consumer') {
       for (const actor of this.cfg.actors) {
         const emissions: Array<readonly string[]> = [];
