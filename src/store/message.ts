@@ -22,6 +22,8 @@ export interface Envelope {
   readonly replyTo?: string | undefined;
   /** A call sent with an idempotency key: its reply is also kept for retries (see idempotency.ts). */
   readonly keep?: true | undefined;
+  /** The version of the producer's definition (absent: 1), so a newer consumer can upcast the payload (see evolution/). */
+  readonly version?: number | undefined;
 }
 
 /** A fresh message id: 12 hex digits of ms time, 20 of randomness. @internal */
@@ -38,8 +40,10 @@ export function idFloor(time: number): string {
 export function encodeEnvelope(e: Envelope): Buffer {
   validateValue(e.payload, 'payload');
   const fields: unknown[] = [e.id, e.action, e.payload, e.at, e.wantsReply];
-  if (e.replyTo !== undefined || e.keep === true) fields.push(e.replyTo ?? null);
-  if (e.keep === true) fields.push(true);
+  const versioned = e.version !== undefined && e.version !== 1;
+  if (e.replyTo !== undefined || e.keep === true || versioned) fields.push(e.replyTo ?? null);
+  if (e.keep === true || versioned) fields.push(e.keep === true);
+  if (versioned) fields.push(e.version);
   return encodeValue(fields);
 }
 
@@ -51,11 +55,12 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
   } catch (cause) {
     throw new CorruptMessageError('the stored bytes do not decode', cause);
   }
-  if (!Array.isArray(v) || v.length < 5 || v.length > 7 || typeof v[0] !== 'string' || typeof v[1] !== 'string' || typeof v[3] !== 'number') {
+  if (!Array.isArray(v) || v.length < 5 || v.length > 8 || typeof v[0] !== 'string' || typeof v[1] !== 'string' || typeof v[3] !== 'number') {
     throw new CorruptMessageError('the stored value is not a message envelope');
   }
   const replyTo = typeof v[5] === 'string' ? v[5] : undefined;
-  return { id: v[0], action: v[1], payload: v[2], at: v[3], wantsReply: v[4] === true, ...(replyTo === undefined ? {} : { replyTo }), ...(v[6] === true ? { keep: true as const } : {}) };
+  const version = typeof v[7] === 'number' && v[7] !== 1 ? { version: v[7] } : {};
+  return { id: v[0], action: v[1], payload: v[2], at: v[3], wantsReply: v[4] === true, ...(replyTo === undefined ? {} : { replyTo }), ...(v[6] === true ? { keep: true as const } : {}), ...version };
 }
 
 /** A stored message that cannot be decoded. It is moved to the dead letters instead of blocking the queue. */
