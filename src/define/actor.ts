@@ -343,8 +343,12 @@ export interface ActorConfig<S, R, T extends Thunks<S>> {
   readonly migrations?: Migrations<Later<S>>;
   /** Adapters of payloads sent by older producers: `{ action: { fromVersion: (payload) => payload } }`. */
   readonly upcast?: { readonly [K in keyof Later<R> & string]?: Upcasts };
-  /** Actions renamed since an older version: `{ oldAction: 'newAction' }`; messages of old producers are mapped. */
-  readonly renamed?: { readonly [old: string]: keyof Later<R> & string };
+  /**
+   * Actions renamed since an older version: `{ oldAction: 'newAction' }`; messages of old producers
+   * are mapped. Each new name must be a reducer (checked by `defineActor`: typing the values as the
+   * action names would make TypeScript infer the reducers from this map).
+   */
+  readonly renamed?: { readonly [old: string]: string };
 }
 
 /** A defined actor type: plain data plus functions, run by a system (see `createSystem`). */
