@@ -63,7 +63,7 @@ Brings every stored instance of <actor> up to the version of its definition, one
 instance, a page of instances at a time. Prints how many were migrated, how many were already
 current, and each failure with its instance id; exits with 1 when any failed.
 
-  --import MODULE       the module exporting the definition of <actor> (repeatable)
+  --import MODULE       the module exporting the definition of <actor> (repeatable; the newest version found is used)
   --dry-run             run every migration and report failures, writing nothing
   --after ID            resume after instance ID (the 'next' an interrupted run printed)
   --page N              instances per page (default 100)
@@ -228,7 +228,9 @@ async function migrate(values: ReturnType<typeof parse>['values'], args: string[
   const page = values.page === undefined ? 100 : /^\d{1,5}$/.test(values.page) ? Number(values.page) : NaN;
   if (!(page >= 1 && page <= 10_000)) throw new CliUsageError(`--page must be a number from 1 to 10000, got '${values.page}'`);
   const actor = args[0]!;
-  const def = (await importDefinitions(values.import ?? [])).find((d) => d.name === actor) as ActorDefinition<unknown> | undefined;
+  // Modules may export several versions of a definition (to keep old ones at hand): the newest is the one to migrate to.
+  const defs = (await importDefinitions(values.import ?? [])).filter((d) => d.name === actor) as Array<ActorDefinition<unknown>>;
+  const def = defs.sort((a, b) => (b.version ?? 1) - (a.version ?? 1))[0];
   if (def === undefined) throw new CliUsageError(`no definition named '${actor}' in the modules of --import (${(values.import ?? []).join(', ') || 'none given'})`);
   const format = values.format ?? 'json';
   if (format !== 'json' && format !== 'table') throw new CliUsageError(`--format must be json or table, got '${format}'`);
