@@ -5,19 +5,62 @@
  */
 import { describe, expect, it } from 'vitest';
 import { filter, firstValueFrom } from 'rxjs';
-import { type System, type SystemEvent } from '../../src/index.js';
+import { defineActor, type System, type SystemEvent } from '../../src/index.js';
 import { readDefinitionVersion } from '../../src/evolution/stored-version.js';
 import { Layout } from '../../src/store/keys.js';
 import { WalletV1, WalletV2, WalletV3, WalletV3Halting } from '../fixtures/wallet.js';
 import { actorEngines, systemsOn } from '../support/actor-engines.js';
 
 /** The definition version recorded for an instance (1 when none is). */
-async function storedVersion(s: System, id: string): Promise<number> {
-  const keys = new Layout().actor('wallet', id);
+async function storedVersion(s: System, id: string, name = 'wallet'): Promise<number> {
+  const keys = new Layout().actor(name, id);
   return s.backend.transact((tx) => readDefinitionVersion(tx, keys));
 }
 
 const outdated = (s: System) => firstValueFrom(s.events$.pipe(filter((e): e is Extract<SystemEvent, { type: 'definition-outdated' }> => e.type === 'definition-outdated')));
+
+/** A thunk that never finishes: its host stops with the lock held. */
+const never = () => new Promise<never>(() => {});
+
+const JobsV1 = defineActor({
+  name: 'jobs',
+  initialState: () => ({ started: 0 }),
+  thunks: {
+    async work() {
+      await never();
+    },
+  },
+  reducers: {
+    start(state, _: void, ctx) {
+      state.started += 1;
+      ctx.lock('work');
+    },
+  },
+});
+
+/** Version 2: a list of finished jobs, which the migration creates and the thunk's recipe appends to. */
+function jobsV2(work: () => Promise<((draft: { done: string[] }) => void) | undefined>) {
+  return defineActor({
+    name: 'jobs',
+    version: 2,
+    initialState: () => ({ started: 0, done: [] as string[] }),
+    migrations: {
+      2: (draft) => {
+        draft.done = [];
+      },
+    },
+    thunks: { work },
+    reducers: {
+      start(state, _: void, ctx) {
+        state.started += 1;
+        ctx.lock('work');
+      },
+    },
+  });
+}
+
+const JobsV2 = jobsV2(async () => (draft) => void draft.done.push('work'));
+const JobsV2Stuck = jobsV2(never);
 
 describe.each(actorEngines().filter((e) => e.name === 'memory' || e.name === 'lmdb'))('evolution on $name', (engine) => {
   if (engine.skip !== undefined) {
@@ -191,5 +234,34 @@ describe.each(actorEngines().filter((e) => e.name === 'memory' || e.name === 'lm
     expect(await event).toMatchObject({ id: 'cached', version: 2, stored: 3 });
     expect(await ops.admin.state('wallet', 'cached')).toMatchObject({ balance: { amount: 1 }, audited: true });
   });
-});
 
+  it("a thunk locked by version 1 is run and released by version 2, its recipe applied to the migrated state", async () => {
+    const v1 = await system();
+    v1.serve(JobsV1);
+    await v1.ref(JobsV1, 'j').dispatch.start();
+    await expect.poll(() => v1.admin.lock('jobs', 'j')).toMatchObject({ thunk: 'work' });
+    await v1.close(); // the thunk is abandoned with its lock
+    const v2 = await system(true);
+    v2.serve(JobsV2);
+    await expect.poll(() => v2.admin.lock('jobs', 'j')).toBeUndefined();
+    expect(await v2.admin.state('jobs', 'j')).toEqual({ started: 1, done: ['work'] });
+    expect(await storedVersion(v2, 'j', 'jobs')).toBe(2);
+  });
+
+  it('an older host never runs the thunk of a lock a newer version took', async () => {
+    const v2 = await system();
+    v2.serve(JobsV2Stuck);
+    await v2.ref(JobsV2Stuck, 'k').dispatch.start();
+    await expect.poll(() => v2.admin.lock('jobs', 'k')).toMatchObject({ thunk: 'work' });
+    await v2.close();
+    const v1 = await system(true);
+    const event = outdated(v1);
+    v1.serve(JobsV1);
+    expect(await event).toMatchObject({ id: 'k', version: 1, stored: 2 });
+    expect(await v1.admin.lock('jobs', 'k')).toMatchObject({ attempt: 1 }); // not claimed again
+    const v2b = await system(true);
+    v2b.serve(JobsV2);
+    await expect.poll(() => v2b.admin.lock('jobs', 'k')).toBeUndefined();
+    expect(await v2b.admin.state('jobs', 'k')).toEqual({ started: 1, done: ['work'] });
+  });
+});
