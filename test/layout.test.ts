@@ -24,13 +24,15 @@ const ALLOWED: Record<string, readonly string[]> = {
   store: [...LOW, 'state', 'define'],
   runtime: [...LOW, 'store', 'define'],
   time: [...LOW, 'state', 'store', 'define', 'runtime'],
-  serve: [...LOW, 'state', 'store', 'define', 'runtime', 'time'],
+  // evolving definitions: migrations, upcasting, outdated hosts, the eager walk (used by serve/ and ops/)
+  evolution: [...LOW, 'state', 'store', 'define', 'runtime'],
+  serve: [...LOW, 'state', 'store', 'define', 'runtime', 'time', 'evolution'],
   // createSystem composes the parts: refs, servers, `system.admin`, and LMDB as the default engine.
   client: [...LOW, 'state', 'store', 'define', 'runtime', 'time', 'serve', 'ops/admin', 'backend/lmdb', 'inspect'],
   // the web inspector: an HTTP face of `system.admin`, below the system that serves it
   inspect: ['errors', 'ops/admin'],
   // the CLI opens the engine its flags name, and serves the inspector
-  ops: [...LOW, 'state', 'store', 'define', 'runtime', 'time', 'client', 'backend/foundationdb', 'inspect'],
+  ops: [...LOW, 'state', 'store', 'define', 'runtime', 'time', 'evolution', 'client', 'backend/foundationdb', 'inspect'],
   index: ['*'],
 };
 

@@ -7,16 +7,23 @@
  * stopped can be run again, or resumed after the last id it reported.
  * @internal
  */
+import type { Transaction } from '../backend/contract.js';
 import type { ActorDefinition } from '../define/actor.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { InstanceConsumer, storedError } from '../serve/consumer.js';
 import { StateStore } from '../state/store.js';
+import { writeBlob } from '../store/blob.js';
+import { encodeHistory } from '../store/history.js';
+import type { ActorKeys } from '../store/keys.js';
 import type { StoredError } from '../store/queue.js';
-import { decodeVersion } from '../store/version.js';
+import { decodeVersion, encodeVersion, type StateVersion } from '../store/version.js';
+import type { Patch } from '../util/immer.js';
 import { randomHex } from '../util/random-hex.js';
 import { DefinitionOutdatedError } from './errors.js';
 import { evolve, versionOf } from './migrate-state.js';
-import { readDefinitionVersion } from './stored-version.js';
+import { readDefinitionVersion, writeDefinitionVersion } from './stored-version.js';
+
+/** Patches kept in the history entry of an eager migration, as a batch keeps its own (past that, observers reload). */
+const HISTORY_BYTES = 16_384;
 
 /** Options of one page of an eager migration. */
 export interface MigrateOptions {
@@ -88,16 +95,34 @@ async function pageOfIds(rt: Runtime, name: string, after: string | undefined, l
  * batch committed meanwhile, so it never overwrites one; a retried attempt finds the work done.
  */
 async function migrateOne<S>(rt: Runtime, def: ActorDefinition<S>, id: string, dryRun: boolean): Promise<One> {
-  const c = new InstanceConsumer(rt, def, id, `dgen-migrate-${randomHex(4)}`);
-  const store = new StateStore(c.keys.state);
+  const keys = rt.layout.actor(def.name, id);
+  const store = new StateStore(keys.state);
   return rt.backend.transact(async (tx): Promise<One> => {
-    const [version, stored] = await Promise.all([tx.get(c.keys.version).then(decodeVersion), readDefinitionVersion(tx, c.keys)]);
+    const [version, stored] = await Promise.all([tx.get(keys.version).then(decodeVersion), readDefinitionVersion(tx, keys)]);
     if (version.n === 0 || stored === versionOf(def)) return { kind: 'current' };
     if (stored > versionOf(def)) return { kind: 'failed', error: storedError(new DefinitionOutdatedError(def.name, id, versionOf(def), stored)) };
     const base = (await store.load(tx)).state as S;
     const evolved = evolve(def, base, stored, true, id);
     if (evolved.failure !== undefined) return { kind: 'failed', error: storedError(evolved.failure) };
-    if (!dryRun) c.writeState(tx, randomHex(16), version, base, evolved.state, evolved.patches, [], evolved.write);
+    if (!dryRun) writeMigrated(tx, keys, store, version, base, evolved.state, evolved.patches, versionOf(def));
     return { kind: 'migrated' };
   });
+}
+
+/**
+ * Writes a migrated state as a batch writes a state: its changed keys, the next state version (so
+ * consumers holding the old state in cache reload it), a history entry (so observers elsewhere
+ * apply the same patches), and the definition version.
+ */
+function writeMigrated(tx: Transaction, keys: ActorKeys, store: StateStore, version: StateVersion, base: unknown, state: unknown, patches: Patch[], definitionVersion: number): void {
+  const next: StateVersion = { n: version.n + 1, batch: randomHex(16) };
+  store.writeChanges(tx, base, state, patches);
+  tx.set(keys.version, encodeVersion(next));
+  writeDefinitionVersion(tx, keys, definitionVersion);
+  writeBlob(tx, keys.history, [next.n], encodeHistory(next.batch, patches, HISTORY_BYTES));
+}
+
+/** An error as operators read it in a report. */
+function storedError(e: Error & { code?: string }): StoredError {
+  return { name: e.name, message: e.message, code: e.code };
 }

@@ -76,7 +76,7 @@ export function checkEvolution(world: World, sent: ReadonlyMap<string, Sent>, fi
     const at = f.state.migratedAt;
     if (migrations > 1) fail(`${actor}: migrated ${migrations} times`);
     const versions = log.map((e) => versionOf(procOf(e)));
-    if (migrations === 1 && at !== undefined) {
+    if (migrations >= 1 && at !== undefined) {
       const wrong = versions.findIndex((v, i) => v !== (i < at ? 1 : 2));
       if (wrong >= 0) fail(`${actor}: entry ${wrong} (${log[wrong]}) written by a version-${versions[wrong]} host, but the migration to 2 came at entry ${at}`);
     } else if (f.state.migrations === 0) {
