@@ -52,7 +52,14 @@ export type Upcaster = { bivariance(payload: unknown): unknown }['bivariance'];
  */
 export type Upcasts = { readonly [from: number]: Upcaster };
 
-/** The evolution fields of a definition as `defineActor` stores them (defaults filled in). */
+/**
+ * The evolution fields of a definition as `defineActor` stores them (defaults filled in).
+ *
+ * @example
+ * ```ts
+ * if (Account.evolution.version > 1) console.log(Object.keys(Account.evolution.migrations)); // ['2', …]
+ * ```
+ */
 export interface Evolution {
   /** The version of this definition: 1 unless given. */
   readonly version: number;

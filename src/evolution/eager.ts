@@ -25,7 +25,14 @@ import { readDefinitionVersion, writeDefinitionVersion } from './stored-version.
 /** Patches kept in the history entry of an eager migration, as a batch keeps its own (past that, observers reload). */
 const HISTORY_BYTES = 16_384;
 
-/** Options of one page of an eager migration. */
+/**
+ * Options of one page of an eager migration.
+ *
+ * @example
+ * ```ts
+ * const preview = await system.admin.migrate(Account, { dryRun: true, limit: 500 });
+ * ```
+ */
 export interface MigrateOptions {
   /** Compute every migration and report failures, writing nothing. */
   readonly dryRun?: boolean;

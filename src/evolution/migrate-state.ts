@@ -37,7 +37,7 @@ export function evolve<S>(def: ActorDefinition<S>, base: S, stored: number, hasS
   let state = base;
   const patches: Patch[] = [];
   for (let v = stored + 1; v <= version; v++) {
-    const migration = def.evolution.migrations[v] as ((draft: Draft<S>) => void) | undefined;
+    const migration = def.evolution?.migrations[v] as ((draft: Draft<S>) => void) | undefined;
     if (migration === undefined) continue; // versions before the first migration changed no shape
     try {
       const [next, more] = produceWithPatches(state, (draft: Draft<S>) => void migration(draft)) as [S, Patch[], Patch[]];

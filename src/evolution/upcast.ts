@@ -15,6 +15,7 @@ export function isFromNewer(def: { readonly version?: number }, message: Envelop
 
 /** `message` renamed and upcast for `def` (the same object when nothing applies). Throws what an upcaster throws. */
 export function upcastMessage<S>(def: ActorDefinition<S>, message: Envelope): Envelope {
+  if (def.evolution === undefined) return message; // a definition object not made by defineActor
   const { renamed, upcast } = def.evolution;
   const action = Object.hasOwn(renamed, message.action) && !Object.hasOwn(def.reducers, message.action) ? renamed[message.action]! : message.action;
   const from = message.version ?? 1;
