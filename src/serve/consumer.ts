@@ -194,6 +194,7 @@ export class InstanceConsumer<S> {
         // another consumer may have taken the lease over, isolated it and moved on meanwhile.
         const lease = await this.lease(tx);
         if (typeof lease === 'number' || (await tx.get(this.keys.halt)) !== undefined || (await readLock(tx, this.keys)) !== undefined) return undefined;
+        if (isOutdated(this.def, await readDefinitionVersion(tx, this.keys))) return undefined; // the next batch leaves it to newer hosts
         const [message] = await take(tx, this.keys, 1, Infinity);
         if (message === undefined || failed === undefined || !message.keys[0]!.equals(failed)) return undefined;
         const envelope = message.envelope instanceof Error ? undefined : message.envelope;
