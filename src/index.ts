@@ -24,6 +24,10 @@ export type {
 } from './define/actor.js';
 // Side effects: typed locks, thunk replies, compensation
 export type { AnyLock, Compensation, LockArgs, LockBeforeThunks, RunOf, ThunkArgsOf, ThunkOutcome, ThunkReplyOf, ThunkSpec } from './define/actor.js';
+// Evolution: versioned definitions, migrations, upcasting, mixed-version hosts
+export type { Evolution, Migration, Migrations, Upcaster, Upcasts } from './define/evolution.js';
+export { DefinitionOutdatedError, MigrationFailedError } from './evolution/errors.js';
+export type { MigrateOptions, MigratePage } from './evolution/eager.js';
 export { createSystem } from './client/system.js';
 export type { System, SystemOptions } from './client/system.js';
 export type { ActorRef, CallOptions, Callers, DispatchOptions, Dispatchers, RefOf, Repliers } from './client/ref.js';

@@ -144,7 +144,7 @@ export function createRef<S, R extends Reducers<S>>(rt: Runtime, def: ActorDefin
     if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || idempotencyKey.length === 0 || Buffer.byteLength(idempotencyKey) > 1000)) {
       throw new DgenError('invalid_idempotency_key', `${wantsReply ? 'call' : 'dispatch'}.${action}: idempotencyKey must be a non-empty string of at most 1,000 bytes.`);
     }
-    return outgoing(action, payload, wantsReply, idempotencyKey, wantsReply ? rt.replies.id : undefined, rt.clock.now(), traced ? rt.observer.inject(def.name, action) : undefined);
+    return outgoing(action, payload, wantsReply, idempotencyKey, wantsReply ? rt.replies.id : undefined, rt.clock.now(), traced ? rt.observer.inject(def.name, action) : undefined, def.version);
   };
 
   const dispatch = verbs<Dispatchers<R>>(def, (action) => async (payload?: unknown, options?: DispatchOptions) => {
@@ -156,7 +156,7 @@ export function createRef<S, R extends Reducers<S>>(rt: Runtime, def: ActorDefin
   /** A dispatch with `{ delay }` or `{ at }` (see time/dispatch.ts); `close()` waits for it like any enqueue. */
   const delayed = (action: string, payload: unknown, options: DispatchOptions & Timing): Promise<void> => {
     message(action, undefined, false, options.idempotencyKey, false); // the same checks as an immediate dispatch
-    return dispatchLater(rt, def.name, id, action, payload, options, options.idempotencyKey);
+    return dispatchLater(rt, def.name, id, action, payload, options, options.idempotencyKey, def.version);
   };
 
   // Not async: once its message is enqueued a waiting call holds no reference to it (memory per pending call).

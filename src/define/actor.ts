@@ -2,6 +2,7 @@ import type { Draft } from '../util/immer.js';
 import { InvalidDefinitionError, type ActorError } from '../errors.js';
 import type { TimerSpec, Timing } from './timing.js';
 import { resolveChanges, type ChangeFeedSettings, type ChangesConfig } from './changes.js';
+import { checkEvolution, type Evolution, type Migrations, type Upcasts } from './evolution.js';
 
 /**
  * What a reducer returns to answer a `call`: build it with `ctx.reply(value)`.
@@ -335,6 +336,22 @@ export interface ActorConfig<S, R, T extends Thunks<S>> {
   readonly options?: ActorOptions;
   /** Write a change feed of every committed batch (`system.changes`, `system.listen`); see docs/changes.md. */
   readonly changes?: ChangesConfig;
+  /**
+   * The version of this definition (a positive integer, 1 when absent). Raise it with every
+   * change of the state's shape or of a payload's, and add the migration (or upcaster) for it.
+   * Every stored instance records the version that last wrote it (see docs/evolution.md).
+   */
+  readonly version?: number;
+  /** Migrations by the version they lead to: `{ 2: (draft) => …, 3: … }`, one for each version from the first to `version`. */
+  readonly migrations?: Migrations<Later<S>>;
+  /** Adapters of payloads sent by older producers: `{ action: { fromVersion: (payload) => payload } }`. */
+  readonly upcast?: { readonly [K in keyof Later<R> & string]?: Upcasts };
+  /**
+   * Actions renamed since an older version: `{ oldAction: 'newAction' }`; messages of old producers
+   * are mapped. Each new name must be a reducer (checked by `defineActor`: typing the values as the
+   * action names would make TypeScript infer the reducers from this map).
+   */
+  readonly renamed?: { readonly [old: string]: string };
 }
 
 /** A defined actor type: plain data plus functions, run by a system (see `createSystem`). */
@@ -346,6 +363,10 @@ export interface ActorDefinition<S, R extends Reducers<S> = Reducers<S>, T exten
   readonly options: Readonly<Required<ActorOptions>>;
   /** The change feed's settings; undefined when the definition writes none. */
   readonly changes?: ChangeFeedSettings | undefined;
+  /** The definition's version (1 unless given). */
+  readonly version: number;
+  /** Migrations, upcasters and renamed actions (see docs/evolution.md). */
+  readonly evolution: Evolution;
 }
 
 /**
@@ -414,7 +435,7 @@ const NAME = /^[A-Za-z0-9_.:-]{1,200}$/;
 export function defineActor<S, T extends Thunks<S>, R>(
   config: ActorConfig<S, R, T>,
 ): ActorDefinition<S, Checked<S, R>, T> {
-  const { name, initialState, reducers, thunks, options } = config ?? ({} as ActorConfig<S, R, T>);
+  const { name, initialState, reducers, thunks, options, version, migrations, upcast, renamed } = config ?? ({} as ActorConfig<S, R, T>);
   if (typeof name !== 'string' || !NAME.test(name)) {
     throw new InvalidDefinitionError(`defineActor: name must be 1-200 characters of letters, digits, '_', '.', ':' or '-', got ${JSON.stringify(name)}.`);
   }
@@ -423,9 +444,10 @@ export function defineActor<S, T extends Thunks<S>, R>(
   checkThunks(name, thunks ?? {});
   const merged = { ...DEFAULTS, ...(options ?? {}) };
   checkOptions(name, merged);
+  const evolution = checkEvolution(name, { version, migrations, upcast, renamed }, reducers);
   const makeInitial = typeof initialState === 'function' ? (initialState as () => S) : () => structuredClone(initialState);
   const changes = resolveChanges(name, config?.changes);
-  return Object.freeze({ name, initialState: makeInitial, reducers: reducers as Checked<S, R>, thunks: (thunks ?? {}) as T, options: Object.freeze(merged), ...(changes === undefined ? {} : { changes }) });
+  return Object.freeze({ name, initialState: makeInitial, reducers: reducers as Checked<S, R>, thunks: (thunks ?? {}) as T, options: Object.freeze(merged), version: evolution.version, evolution, ...(changes === undefined ? {} : { changes }) });
 }
 
 function checkFunctions(actor: string, field: string, fns: unknown, required: boolean): void {

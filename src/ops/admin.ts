@@ -20,6 +20,7 @@ import { cancelTimerOf, timersOf, type TimerEntry, type TimerName } from './time
 import type { Observable } from 'rxjs';
 import type { ActorDefinition } from '../define/actor.js';
 import { listListeners, listenerDeadLetters, resumeListener, type ListenerDeadLetter, type ListenerInfo } from './listeners.js';
+import { migratePage, type MigrateOptions, type MigratePage } from '../evolution/eager.js';
 import { checkLimit, commits, dispatchChecked, overview, stateAt, stateNode, versions, type ActorOverview, type CommitEntry, type StateNode } from './inspection.js';
 
 /** An actor type, by definition or by name. */
@@ -157,6 +158,11 @@ export interface Admin {
   lease(actor: ActorName, id: string): Promise<{ readonly owner: string; readonly expires: number } | undefined>;
   /** The action names of the definition, when this system knows it (given, or registered by `ref`/`serve`). */
   actions(actor: ActorName): string[] | undefined;
+  /**
+   * Brings one page of the stored instances of `definition` up to its version (see
+   * docs/evolution.md); `dryRun` writes nothing. Pass the page's `next` as `after` for the next page.
+   */
+  migrate<S>(definition: ActorDefinition<S>, options?: MigrateOptions): Promise<MigratePage>;
 }
 
 /** @internal */
@@ -353,6 +359,11 @@ export function createAdmin(rt: Runtime): Admin {
     actions: (actor) => {
       const def = definitionOf(actor);
       return def === undefined ? undefined : Object.keys(def.reducers);
+    },
+    migrate: async (definition, options) => {
+      rt.assertOpen();
+      if (options?.after !== undefined) checkId(options.after);
+      return migratePage(rt, definitionOf(definition) as typeof definition, { ...options, limit: checkLimit(options?.limit, 100, 10_000) });
     },
     dispatch: async (actor, id, action, payload) => dispatchChecked(rt, keysOf(actor, id), definitionOf(actor), nameOf(actor), id, action, payload),
   };

@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Admin } from './admin.js';
+import type { ActorDefinition } from '../define/actor.js';
 import { DgenError } from '../errors.js';
 import { createSystem, type System } from '../client/system.js';
 import { formatTable } from './table.js';
@@ -56,6 +57,19 @@ Serves the web inspector until interrupted and prints its URL, which carries a r
 
 ${OPTIONS_HELP}`;
 
+const MIGRATE_HELP = `usage: dgen migrate <actor> --import MODULE [--dry-run] [--after ID] [--page N] [--path DIR | --cluster-file FILE]
+
+Brings every stored instance of <actor> up to the version of its definition, one transaction per
+instance, a page of instances at a time. Prints how many were migrated, how many were already
+current, and each failure with its instance id; exits with 1 when any failed.
+
+  --import MODULE       the module exporting the definition of <actor> (repeatable; the newest version found is used)
+  --dry-run             run every migration and report failures, writing nothing
+  --after ID            resume after instance ID (the 'next' an interrupted run printed)
+  --page N              instances per page (default 100)
+
+${OPTIONS_HELP}`;
+
 /** What a command needs to exist before it runs: nothing, a stored actor, or a stored instance. */
 type Needs = 'store' | 'actor' | 'instance';
 
@@ -87,7 +101,7 @@ const COMMANDS: Record<string, Command> = {
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${`${name} ${c.args.map((a) => `<${a}>`).join(' ')}`.padEnd(38)}${c.summary}`);
-  return `usage: dgen <command> [arguments] [--path DIR | --cluster-file FILE] [--format json|table]\n\ncommands:\n${lines.join('\n')}\n  ${'inspect'.padEnd(38)}serve the web inspector (dgen help inspect)\n  ${'help [command]'.padEnd(38)}this help, or one command's\n\n${OPTIONS_HELP}`;
+  return `usage: dgen <command> [arguments] [--path DIR | --cluster-file FILE] [--format json|table]\n\ncommands:\n${lines.join('\n')}\n  ${'migrate <actor> --import MODULE'.padEnd(38)}migrate stored instances to the definition's version (dgen help migrate)\n  ${'inspect'.padEnd(38)}serve the web inspector (dgen help inspect)\n  ${'help [command]'.padEnd(38)}this help, or one command's\n\n${OPTIONS_HELP}`;
 }
 
 function commandUsage(name: string): string {
@@ -105,7 +119,9 @@ export async function main(argv: string[], out: (line: string) => void = console
     const { values, positionals } = parse(argv);
     const [name, ...args] = positionals;
     if (name === 'inspect' || (name === 'help' && args[0] === 'inspect')) return await inspect(values, name === 'help' ? [] : args, out, name === 'help', signal);
+    if (name === 'migrate' || (name === 'help' && args[0] === 'migrate')) return await migrate(values, name === 'help' ? [] : args, out, name === 'help');
     for (const flag of ['host', 'port', 'token', 'token-file', 'import'] as const) if (values[flag] !== undefined) throw new CliUsageError(`--${flag} is an option of 'dgen inspect' only`);
+    for (const flag of ['dry-run', 'after', 'page'] as const) if (values[flag] !== undefined) throw new CliUsageError(`--${flag} is an option of 'dgen migrate' only`);
     if (name === 'help' || (values.help === true && (name === undefined || Object.hasOwn(COMMANDS, name)))) {
       const topic = name === 'help' ? args[0] : name;
       if (topic !== undefined && !Object.hasOwn(COMMANDS, topic)) throw new CliUsageError(`unknown command '${topic}'`);
@@ -158,6 +174,9 @@ function parse(argv: string[]) {
         token: { type: 'string' },
         'token-file': { type: 'string' },
         import: { type: 'string', multiple: true },
+        'dry-run': { type: 'boolean' },
+        after: { type: 'string' },
+        page: { type: 'string' },
       },
     });
   } catch (e) {
@@ -191,6 +210,46 @@ async function inspect(values: ReturnType<typeof parse>['values'], args: string[
     await untilStopped(signal);
     await inspector.close();
     return 0;
+  } finally {
+    await system.close();
+  }
+}
+
+/**
+ * `dgen migrate <actor>`: walks every page (see evolution/eager.ts) and prints one report. An
+ * interrupted run prints nothing more than what it got to; run it again (migrated instances are
+ * skipped as current) or resume with --after.
+ */
+async function migrate(values: ReturnType<typeof parse>['values'], args: string[], out: (line: string) => void, help: boolean): Promise<number> {
+  if (help || values.help === true) {
+    out(MIGRATE_HELP);
+    return 0;
+  }
+  for (const flag of ['host', 'port', 'token', 'token-file'] as const) if (values[flag] !== undefined) throw new CliUsageError(`--${flag} is an option of 'dgen inspect' only`);
+  if (args.length !== 1) throw new CliUsageError(`'migrate' takes 1 argument (actor), got ${args.length}`);
+  const page = values.page === undefined ? 100 : /^\d{1,5}$/.test(values.page) ? Number(values.page) : NaN;
+  if (!(page >= 1 && page <= 10_000)) throw new CliUsageError(`--page must be a number from 1 to 10000, got '${values.page}'`);
+  const actor = args[0]!;
+  // Modules may export several versions of a definition (to keep old ones at hand): the newest is the one to migrate to.
+  const defs = (await importDefinitions(values.import ?? [])).filter((d) => d.name === actor) as Array<ActorDefinition<unknown>>;
+  const def = defs.sort((a, b) => (b.version ?? 1) - (a.version ?? 1))[0];
+  if (def === undefined) throw new CliUsageError(`no definition named '${actor}' in the modules of --import (${(values.import ?? []).join(', ') || 'none given'})`);
+  const format = values.format ?? 'json';
+  if (format !== 'json' && format !== 'table') throw new CliUsageError(`--format must be json or table, got '${format}'`);
+  const system = await open(values);
+  try {
+    const dryRun = values['dry-run'] === true;
+    const report = { actor, version: def.version, dryRun, migrated: 0, current: 0, failed: [] as Array<{ id: string; code: string | undefined; message: string }> };
+    let after = values.after;
+    do {
+      const p = await system.admin.migrate(def, { dryRun, limit: page, ...(after === undefined ? {} : { after }) });
+      report.migrated += p.migrated.length;
+      report.current += p.current;
+      for (const f of p.failed) report.failed.push({ id: f.id, code: f.error.code, message: f.error.message });
+      after = p.next;
+    } while (after !== undefined);
+    out(format === 'table' ? formatTable(report) : JSON.stringify(report, null, 2));
+    return report.failed.length > 0 ? 1 : 0;
   } finally {
     await system.close();
   }

@@ -169,7 +169,7 @@ export function versions(rt: Runtime, keys: ActorKeys): Observable<number> {
 export async function dispatchChecked(rt: Runtime, keys: ActorKeys, def: ActorDefinition<unknown> | undefined, name: string, id: string, action: string, payload: unknown): Promise<string> {
   if (def === undefined) throw new UnknownDefinitionError(name, 'A dispatch');
   if (typeof action !== 'string' || !Object.hasOwn(def.reducers, action)) throw new UnknownActionError(name, String(action));
-  const message = outgoing(action, payload, false);
+  const message = outgoing(action, payload, false, undefined, undefined, def.version);
   await rt.backend.transact(async (tx) => {
     if ((await landed(tx, keys, [message])) === undefined) enqueue(tx, keys, [message]); // a retry after an unknown commit result
   });

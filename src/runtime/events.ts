@@ -62,6 +62,23 @@ export type SystemEvent =
       readonly error: unknown;
     }
   | {
+      /**
+       * This host's definition is older than an instance needs: its state was written by version
+       * `stored`, or its next message comes from a producer of that version. The host wrote
+       * nothing, gave up the lease and looks again after a pause that doubles each time, leaving
+       * the instance to hosts with a newer definition (see docs/evolution.md).
+       */
+      readonly type: 'definition-outdated';
+      readonly actor: string;
+      readonly id: string;
+      /** This host's definition version. */
+      readonly version: number;
+      /** The version the instance needs. */
+      readonly stored: number;
+      /** The consumer name of this host (`serve({ consumerName })`). */
+      readonly consumer: string;
+    }
+  | {
       /** A consumer's batch failed for a reason other than a reducer (storage error); it will retry. */
       readonly type: 'consumer-error';
       readonly actor: string;

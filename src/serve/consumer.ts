@@ -29,6 +29,10 @@ import { decodeVersion, encodeVersion, type StateVersion } from '../store/versio
 import { keepReply, pruneIdempotencyKeys } from '../store/idempotency.js';
 import { writeTimerOps } from '../time/schedule.js';
 import { writeChange } from '../changes/entry.js';
+import { evolve, isOutdated, type Evolved } from '../evolution/migrate-state.js';
+import { isFromNewer, upcastMessage } from '../evolution/upcast.js';
+import { leaveOutdated, type Outdated } from '../evolution/outdated.js';
+import { readDefinitionVersion, writeDefinitionVersion } from '../evolution/stored-version.js';
 
 /** Batches of history kept for observers in other processes. */
 export const HISTORY_KEEP = 256;
@@ -75,10 +79,11 @@ type Attempt<S> =
   | { readonly kind: 'done'; readonly commit: Commit<S>; readonly took: number; readonly elapsedMs: number; readonly idle: boolean; readonly reduceStart: number; readonly bodyEnd: number }
   | { readonly kind: 'empty' | 'locked' }
   | { readonly kind: 'halted'; readonly outcome?: Outcome<S> }
-  | { readonly kind: 'standby'; readonly until: number };
+  | { readonly kind: 'standby'; readonly until: number }
+  | Outdated;
 
 /** `idle`: the batch took the whole queue and cleared the "has work" flag in its commit. */
-export type BatchResult = { readonly kind: 'processed'; readonly count: number; readonly idle?: boolean } | { readonly kind: 'empty' | 'halted' | 'locked' } | { readonly kind: 'standby'; readonly until: number };
+export type BatchResult = { readonly kind: 'processed'; readonly count: number; readonly idle?: boolean } | { readonly kind: 'empty' | 'halted' | 'locked' } | { readonly kind: 'standby'; readonly until: number } | Outdated;
 
 export class InstanceConsumer<S> {
   readonly keys: ActorKeys;
@@ -193,6 +198,7 @@ export class InstanceConsumer<S> {
         // another consumer may have taken the lease over, isolated it and moved on meanwhile.
         const lease = await this.lease(tx);
         if (typeof lease === 'number' || (await tx.get(this.keys.halt)) !== undefined || (await readLock(tx, this.keys)) !== undefined) return undefined;
+        if (isOutdated(this.def, await readDefinitionVersion(tx, this.keys))) return undefined; // the next batch leaves it to newer hosts
         const [message] = await take(tx, this.keys, 1, Infinity);
         if (message === undefined || failed === undefined || !message.keys[0]!.equals(failed)) return undefined;
         const envelope = message.envelope instanceof Error ? undefined : message.envelope;
@@ -271,14 +277,16 @@ export class InstanceConsumer<S> {
     const o = this.def.options;
     const seen = { whole: false };
     // Independent reads go out together: on FoundationDB each awaited read is a network round trip.
-    const [lease, halt, lock, versionBytes, messages] = await together(
+    const [lease, halt, lock, versionBytes, messages, stored] = await together(
       () => this.lease(tx),
       () => tx.get(this.keys.halt),
       () => readLock(tx, this.keys),
       () => tx.get(this.keys.version),
       () => peek(tx, this.keys, this.limit, o.maxBatchBytes, seen),
+      () => readDefinitionVersion(tx, this.keys),
     );
     if (typeof lease === 'number') return { kind: 'standby', until: lease };
+    if (isOutdated(this.def, stored)) return leaveOutdated(tx, this.keys, this.owner, stored);
     if (halt !== undefined) return { kind: 'halted', outcome: haltedOutcome(halt) };
     if (lock !== undefined) return { kind: 'locked' };
     const version = decodeVersion(versionBytes);
@@ -288,18 +296,20 @@ export class InstanceConsumer<S> {
     if (messages.length === 0) return { kind: 'empty' };
     const base = await this.baseState(tx, version);
     const started = performance.now();
-    const { state, patches, outcomes, halted } = this.apply(tx, base, messages, lease);
+    const evolved = evolve(this.def, base, stored, version.n > 0, this.id);
+    const { state, patches, outcomes, halted, newer } = this.apply(tx, evolved, messages, lease);
     const elapsedMs = performance.now() - started;
     this.rt.observer.attempted(this.def.name, this.id, messages, outcomes, attemptNo);
     if (halted !== undefined) {
       tx.set(this.keys.halt, encodeValue({ messageId: halted.envelope?.id, error: halted.error, at: Date.now() }));
       this.writeReplies(tx, [halted]);
     }
+    if (outcomes.length === 0 && newer !== undefined && halted === undefined) return leaveOutdated(tx, this.keys, this.owner, newer);
     if (outcomes.length === 0) return halted === undefined ? { kind: 'empty' } : { kind: 'halted', outcome: halted };
-    const commit = this.writeState(tx, batchId, version, base, state, patches, outcomes);
+    const commit = this.writeState(tx, batchId, version, base, state, patches, outcomes, evolved.write);
     // Took and applied every queued message: clear the "has work" flag in this commit rather than
     // in one of its own after it. Only on a first attempt: a retry (an enqueue landed meanwhile) goes without.
-    const idle = seen.whole && attemptNo === 1 && halted === undefined && outcomes.length === messages.length && !outcomes.some((x) => x.deferred === true);
+    const idle = seen.whole && attemptNo === 1 && halted === undefined && newer === undefined && outcomes.length === messages.length && !outcomes.some((x) => x.deferred === true);
     if (idle) clearWorkInBatch(tx, this.keys);
     this.writeSends(tx, outcomes);
     await writeTimerOps(tx, this.rt.layout, outcomes.flatMap((o) => o.applied?.timers ?? []));
@@ -325,20 +335,28 @@ export class InstanceConsumer<S> {
   }
 
   /**
-   * Applies messages in order until one locks, the batch runs out of time, or (policy `halt`) one
-   * fails. Failed messages go to the dead letters (policy `dead-letter`).
+   * Applies messages in order until one locks, the batch runs out of time, (policy `halt`) one
+   * fails, or one comes from a producer with a newer definition (`newer`: left for newer hosts).
+   * Failed messages go to the dead letters (policy `dead-letter`). Starts from the migrated state;
+   * when its migration failed, every message fails with it.
    */
-  private apply(tx: Transaction, base: S, messages: Queued[], lease: Lease) {
+  private apply(tx: Transaction, evolved: Evolved<S>, messages: Queued[], lease: Lease) {
     const outcomes: Outcome<S>[] = [];
-    const patches: Patch[] = [];
+    const patches: Patch[] = [...evolved.patches];
     const started = performance.now();
-    let state = base;
+    let state = evolved.state;
     let halted: Outcome<S> | undefined;
+    let newer: number | undefined;
     for (const message of messages) {
       const envelope = message.envelope instanceof Error ? undefined : message.envelope;
+      if (envelope !== undefined && isFromNewer(this.def, envelope)) {
+        newer = envelope.version;
+        break;
+      }
       try {
         if (envelope === undefined) throw message.envelope;
-        const applied = applyMessage(this.def, state, envelope, this.id, this.rt.clock.now());
+        if (evolved.failure !== undefined) throw evolved.failure;
+        const applied = applyMessage(this.def, state, upcastMessage(this.def, envelope), this.id, this.rt.clock.now());
         state = applied.state;
         patches.push(...applied.patches);
         remove(tx, this.keys, message);
@@ -362,11 +380,14 @@ export class InstanceConsumer<S> {
       }
       if (performance.now() - started > this.def.options.maxBatchMs) break;
     }
-    return { state, patches, outcomes, halted };
+    return { state, patches, outcomes, halted, newer };
   }
 
-  /** Writes a new state (incrementally when the base is stored), its version, history and replies. */
-  writeState(tx: Transaction, batchId: string, version: StateVersion, base: S, state: S, patches: Patch[], outcomes: Outcome<S>[]): Commit<S> & { outcomes: Outcome<S>[] } {
+  /**
+   * Writes a new state (incrementally when the base is stored), its version, history and replies;
+   * `definitionVersion`, when given, is recorded as the definition version that wrote it (see evolution/).
+   */
+  writeState(tx: Transaction, batchId: string, version: StateVersion, base: S, state: S, patches: Patch[], outcomes: Outcome<S>[], definitionVersion?: number): Commit<S> & { outcomes: Outcome<S>[] } {
     const next: StateVersion = { n: version.n + 1, batch: batchId };
     let stateBytes = 0;
     if (version.n === 0) {
@@ -374,6 +395,7 @@ export class InstanceConsumer<S> {
       tx.set(this.keys.index, Buffer.alloc(0));
     } else if (patches.length > 0) stateBytes = this.store.writeChanges(tx, base, state, patches).bytes;
     tx.set(this.keys.version, encodeVersion(next));
+    if (definitionVersion !== undefined) writeDefinitionVersion(tx, this.keys, definitionVersion);
     const historyBytes = Math.min(HISTORY_MAX_BYTES, Math.max(HISTORY_FREE_BYTES, HISTORY_RATIO * stateBytes));
     writeBlob(tx, this.keys.history, [next.n], encodeHistory(batchId, patches, historyBytes));
     if (next.n > HISTORY_KEEP) tx.clearRange(this.keys.history.range().begin, this.keys.history.pack([next.n - HISTORY_KEEP]));

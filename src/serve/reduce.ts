@@ -97,12 +97,12 @@ export function applyMessage<S>(def: ActorDefinition<S>, state: S, message: Enve
 }
 
 /** The `ctx.send(to, id)` object: validates each message now, so a bad send fails its reducer. */
-function senders(to: { readonly name: string; readonly reducers: object }, id: string, sends: Send[], now: number, trace: TraceContext | undefined): Senders<Record<string, unknown>> {
+function senders(to: { readonly name: string; readonly reducers: object; readonly version?: number }, id: string, sends: Send[], now: number, trace: TraceContext | undefined): Senders<Record<string, unknown>> {
   checkId(id);
   const out: Record<string, (payload?: unknown) => void> = {};
   for (const action of Object.keys(to.reducers)) {
     out[action] = (payload?: unknown) => {
-      sends.push({ name: to.name, id, out: outgoing(action, payload, false, undefined, undefined, now, trace) }); // the trace goes on with the message
+      sends.push({ name: to.name, id, out: outgoing(action, payload, false, undefined, undefined, now, trace, to.version) }); // the trace goes on with the message
     };
   }
   return new Proxy(out, {

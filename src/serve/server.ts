@@ -15,6 +15,7 @@ import { runLockedThunk } from './thunk.js';
 import type { InlineConsumer, Runtime } from '../runtime/runtime.js';
 import { watchKey } from '../util/watch-key.js';
 import { Timekeeper } from '../time/timekeeper.js';
+import { outdatedRetryAt } from '../evolution/outdated.js';
 
 /** Options of `system.serve`. */
 export interface ServeOptions {
@@ -40,6 +41,8 @@ interface Slot<S> {
   dirty: boolean;
   idleTimer: NodeJS.Timeout | undefined;
   retryTimer: NodeJS.Timeout | undefined;
+  /** Times in a row this host found the instance stored by a newer definition (see evolution/outdated.ts). */
+  outdated: number;
 }
 
 export class Server<S> implements Serving {
@@ -122,7 +125,7 @@ export class Server<S> implements Serving {
   private slot(id: string): Slot<S> {
     let slot = this.slots.get(id);
     if (slot === undefined) {
-      slot = { consumer: new InstanceConsumer(this.rt, this.def, id, this.owner), running: undefined, dirty: false, idleTimer: undefined, retryTimer: undefined };
+      slot = { consumer: new InstanceConsumer(this.rt, this.def, id, this.owner), running: undefined, dirty: false, idleTimer: undefined, retryTimer: undefined, outdated: 0 };
       this.slots.set(id, slot);
       this.rt.observer.instances(this.def.name, 1);
     }
@@ -138,6 +141,8 @@ export class Server<S> implements Serving {
         for (;;) {
           if (this.stopped) return;
           const r = await slot.consumer.batch();
+          if (r.kind === 'outdated') return this.leave(slot, r.stored);
+          if (r.kind === 'processed' && r.count > 0) slot.outdated = 0;
           if (r.kind === 'standby') return this.retryAt(slot, r.until);
           if (r.kind === 'halted') return;
           if (r.kind === 'empty') break;
@@ -148,6 +153,7 @@ export class Server<S> implements Serving {
           if (r.kind === 'locked') {
             const t = await runLockedThunk(slot.consumer);
             if (t.kind === 'stopped') return;
+            if (t.kind === 'outdated') return this.leave(slot, t.stored);
             if (t.kind === 'standby') return this.retryAt(slot, t.until);
           }
         }
@@ -174,6 +180,13 @@ export class Server<S> implements Serving {
   /** Forgets an idle instance (its state is reloaded if it gets work again). */
   private drop(id: string): void {
     if (this.slots.delete(id)) this.rt.observer.instances(this.def.name, -1);
+  }
+
+  /** The instance needs a newer definition than this host's: report it and look again after a growing pause. */
+  private leave(slot: Slot<S>, stored: number): void {
+    slot.outdated++;
+    this.rt.emit({ type: 'definition-outdated', actor: this.def.name, id: slot.consumer.id, version: this.def.version, stored, consumer: this.owner });
+    this.retryAt(slot, outdatedRetryAt(slot.outdated));
   }
 
   /** Tries the instance again at `time` (a standby waiting for a lease, or after an error). */

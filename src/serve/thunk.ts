@@ -21,6 +21,9 @@ import { validateValue } from '../state/codec.js';
 import { decodeVersion } from '../store/version.js';
 import { randomHex } from '../util/random-hex.js';
 import { decodeEnvelope, type Envelope } from '../store/message.js';
+import { evolve, isOutdated, type Evolved } from '../evolution/migrate-state.js';
+import { leaveOutdated, type Outdated } from '../evolution/outdated.js';
+import { readDefinitionVersion } from '../evolution/stored-version.js';
 
 /** The lock moved on (another consumer took the lease) before this run could apply its result. */
 export class StaleLockError extends DgenError {
@@ -29,7 +32,7 @@ export class StaleLockError extends DgenError {
   }
 }
 
-export type ThunkResult = { readonly kind: 'released' | 'gone' | 'stopped' } | { readonly kind: 'standby'; readonly until: number };
+export type ThunkResult = { readonly kind: 'released' | 'gone' | 'stopped' } | { readonly kind: 'standby'; readonly until: number } | Outdated;
 
 /** What a thunk run finished with: the recipe to apply, and the reply for the locking call if it gave one. */
 interface Finished<S> {
@@ -37,14 +40,14 @@ interface Finished<S> {
   readonly reply?: { readonly value: unknown };
 }
 
-type Claim<S> = { kind: 'run'; lock: LockRecord; state: S } | { kind: 'exhausted'; lock: LockRecord } | { kind: 'gone' } | { kind: 'standby'; until: number };
+type Claim<S> = { kind: 'run'; lock: LockRecord; state: S } | { kind: 'exhausted'; lock: LockRecord } | { kind: 'gone' } | { kind: 'standby'; until: number } | Outdated;
 
 export async function runLockedThunk<S>(c: InstanceConsumer<S>): Promise<ThunkResult> {
   for (;;) {
     // An ambiguous claim is claimed again under the same id: it never burns an attempt.
     const claimId = randomHex(8);
     const claim = await untilDecided(() => c.rt.backend.transact((tx) => claimRun(c, tx, claimId)));
-    if (claim.kind === 'gone' || claim.kind === 'standby') return claim;
+    if (claim.kind === 'gone' || claim.kind === 'standby' || claim.kind === 'outdated') return claim;
     if (claim.kind === 'exhausted') {
       // The last run crashed (or its consumer stopped) after it failed: give up now.
       const error = claim.lock.lastError ?? { name: 'Error', message: `thunk '${claim.lock.thunk}' did not finish in ${claim.lock.attempt} run(s)`, code: 'thunk_failed' };
@@ -96,10 +99,12 @@ function emitFailed<S>(c: InstanceConsumer<S>, lock: LockRecord, error: unknown)
 async function claimRun<S>(c: InstanceConsumer<S>, tx: Transaction, claimId: string): Promise<Claim<S>> {
   const lease = await c.lease(tx);
   if (typeof lease === 'number') return { kind: 'standby', until: lease };
+  const stored = await readDefinitionVersion(tx, c.keys);
+  if (isOutdated(c.def, stored)) return leaveOutdated(tx, c.keys, c.owner, stored); // a newer host locked it: it runs the thunk
   const lock = await readLock(tx, c.keys);
   if (lock === undefined) return { kind: 'gone' };
   if (lock.claim === claimId && lock.owner === c.owner && lock.token === lease.token) {
-    return { kind: 'run', lock, state: await c.baseState(tx, decodeVersion(await tx.get(c.keys.version))) }; // our claim committed
+    return { kind: 'run', lock, state: (await evolvedState(c, tx)).state }; // our claim committed
   }
   if (lock.attempt >= c.def.options.thunkAttempts) {
     // The last run may have been another consumer's (it crashed): take the lock over, so that
@@ -110,8 +115,20 @@ async function claimRun<S>(c: InstanceConsumer<S>, tx: Transaction, claimId: str
   }
   const claimed: LockRecord = { ...lock, owner: c.owner, token: lease.token, attempt: lock.attempt + 1, claim: claimId };
   writeLock(tx, c.keys, claimed);
-  const state = await c.baseState(tx, decodeVersion(await tx.get(c.keys.version)));
+  const { state } = await evolvedState(c, tx);
   return { kind: 'run', lock: claimed, state };
+}
+
+/**
+ * The committed state as this definition sees it: migrated when an older one locked it (the thunk
+ * and its recipe are this definition's code). Refuses, like a lost fence, a state a newer
+ * definition wrote meanwhile (an eager `dgen migrate`).
+ */
+async function evolvedState<S>(c: InstanceConsumer<S>, tx: Transaction): Promise<Evolved<S> & { version: ReturnType<typeof decodeVersion>; base: S }> {
+  const [version, stored] = await Promise.all([tx.get(c.keys.version).then(decodeVersion), readDefinitionVersion(tx, c.keys)]);
+  if (isOutdated(c.def, stored)) throw new StaleLockError(c.def.name, c.id);
+  const base = await c.baseState(tx, version);
+  return { ...evolve(c.def, base, stored, version.n > 0, c.id), version, base };
 }
 
 /**
@@ -204,12 +221,12 @@ async function complete<S>(c: InstanceConsumer<S>, lock: LockRecord, finished: F
   const reply: StoredReply = finished.reply === undefined ? lock.reply : { ok: true, value: finished.reply.value };
   await untilDecided(() => c.commitChange(async (tx, batchId): Promise<Commit<S>> => {
     await fence(c, tx, lock);
-    const version = decodeVersion(await tx.get(c.keys.version));
-    const base = await c.baseState(tx, version);
-    const [state, patches] = recipe === undefined ? [base, []] : produceWithPatches(base, (draft: Draft<S>) => void recipe(draft));
+    const { version, base, state: evolved, patches: migration, write, failure } = await evolvedState(c, tx);
+    if (failure !== undefined) throw failure;
+    const [state, patches] = recipe === undefined ? [evolved, []] : produceWithPatches(evolved, (draft: Draft<S>) => void recipe(draft));
     for (const p of patches) if (p.op !== 'remove') validateValue(p.value, `state (recipe of ${lock.thunk})`);
     clearLock(tx, c.keys);
-    return c.writeState(tx, batchId, version, base, state as S, patches, [outcomeOf(lock, reply)]);
+    return c.writeState(tx, batchId, version, base, state as S, [...migration, ...patches], [outcomeOf(lock, reply)], write);
   }, committed));
 }
 
@@ -236,12 +253,12 @@ async function untilDecided<T>(commit: () => Promise<T>): Promise<T> {
 async function fail<S>(c: InstanceConsumer<S>, lock: LockRecord, error: StoredError): Promise<void> {
   await untilDecided(() => c.commitChange(async (tx, batchId): Promise<Commit<S>> => {
     await fence(c, tx, lock);
-    const version = decodeVersion(await tx.get(c.keys.version));
-    const base = await c.baseState(tx, version);
-    const { state, patches, letter } = compensate(c, lock, base, error);
+    const { version, base, state: evolved, patches: migration, write, failure } = await evolvedState(c, tx);
+    // A failed migration leaves the stored state as it is: no compensation on a state of the wrong shape.
+    const { state, patches, letter } = failure === undefined ? compensate(c, lock, evolved, error) : { state: base, patches: [], letter: { ...error, message: `${error.message} (its compensation did not run: ${failure.message})` } };
     clearLock(tx, c.keys);
     toDeadLettersRaw(tx, c.keys, lock.items, lock.raw, letter, lock.attempt);
-    return c.writeState(tx, batchId, version, base, state, patches, [outcomeOf(lock, { ok: false, error })]);
+    return c.writeState(tx, batchId, version, base, state, [...migration, ...patches], [outcomeOf(lock, { ok: false, error })], write);
   }));
 }
 

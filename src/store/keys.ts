@@ -12,6 +12,7 @@
  * (prefix, 'a', name, id, 'h', version)   recent changes (immer patches), for observers in other processes
  * (prefix, 'a', name, id, 'l', …)         lock of a running thunk (a chunked value)
  * (prefix, 'a', name, id, 'e')            consumer lease
+ * (prefix, 'a', name, id, 'g')            definition version that last wrote the state (absent: 1), see evolution/
  * (prefix, 'a', name, id, 'x')            halt record: the failed message that paused the actor (policy 'halt')
  * (prefix, 'a', name, id, 'k', key)       idempotency keys of dispatches and calls, with (…, 't', time, key[, msgId]) to expire them
  * (prefix, 'a', name, id, 'c', msgId)     replies of idempotent calls, kept (not consumed) as long as their key
@@ -39,6 +40,8 @@ export const DEFAULT_PREFIX = tuple.pack(['dgen']);
 export interface ActorKeys {
   readonly root: Subspace;
   readonly version: Buffer;
+  /** The version of the definition that last wrote the state (absent: version 1). */
+  readonly definitionVersion: Buffer;
   readonly state: Subspace;
   readonly queue: Subspace;
   readonly replies: Subspace;
@@ -105,6 +108,7 @@ export class Layout {
     return {
       root: a,
       version: a.pack(['v']),
+      definitionVersion: a.pack(['g']),
       state: a.at('s'),
       queue: a.at('q'),
       replies: a.at('r'),

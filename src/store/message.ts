@@ -22,6 +22,8 @@ export interface Envelope {
   readonly replyTo?: string | undefined;
   /** A call sent with an idempotency key: its reply is also kept for retries (see idempotency.ts). */
   readonly keep?: true | undefined;
+  /** The version of the producer's definition (absent: 1), so a newer consumer can upcast the payload (see evolution/). */
+  readonly version?: number | undefined;
   /** The W3C trace context of the span the message was sent in (see observe/trace-context.ts). */
   readonly trace?: TraceContext | undefined;
 }
@@ -46,8 +48,10 @@ export function idFloor(time: number): string {
 export function encodeEnvelope(e: Envelope): Buffer {
   validateValue(e.payload, 'payload');
   const fields: unknown[] = [e.id, e.action, e.payload, e.at, e.wantsReply];
-  if (e.replyTo !== undefined || e.keep === true || e.trace !== undefined) fields.push(e.replyTo ?? null);
-  if (e.keep === true || e.trace !== undefined) fields.push(e.keep === true);
+  const versioned = e.version !== undefined && e.version !== 1;
+  if (e.replyTo !== undefined || e.keep === true || versioned || e.trace !== undefined) fields.push(e.replyTo ?? null);
+  if (e.keep === true || versioned || e.trace !== undefined) fields.push(e.keep === true);
+  if (versioned || e.trace !== undefined) fields.push(e.version ?? 1);
   // The trace context rides in its own trailing slot, an object recognised by its shape, so
   // envelopes written without it (or with other optional slots) keep decoding.
   if (e.trace !== undefined) fields.push(e.trace.tracestate === undefined ? { tp: e.trace.traceparent } : { tp: e.trace.traceparent, ts: e.trace.tracestate });
@@ -67,10 +71,11 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
   }
   const replyTo = typeof v[5] === 'string' ? v[5] : undefined;
   const trace = traceSlot(v);
-  return { id: v[0], action: v[1], payload: v[2], at: v[3], wantsReply: v[4] === true, ...(replyTo === undefined ? {} : { replyTo }), ...(v[6] === true ? { keep: true as const } : {}), ...(trace === undefined ? {} : { trace }) };
+  const version = typeof v[7] === 'number' && v[7] !== 1 ? { version: v[7] } : {};
+  return { id: v[0], action: v[1], payload: v[2], at: v[3], wantsReply: v[4] === true, ...(replyTo === undefined ? {} : { replyTo }), ...(v[6] === true ? { keep: true as const } : {}), ...(trace === undefined ? {} : { trace }), ...version };
 }
 
-/** Slots an envelope may have: five fixed, reply inbox, keep flag, and room for trailing optional slots. */
+/** Slots an envelope may have: five fixed, reply inbox, keep flag, producer version, and room for trailing optional slots. */
 const MAX_SLOTS = 9;
 
 /** The trace context among the trailing slots (an object `{ tp, ts? }`), if any. */

@@ -34,9 +34,9 @@ export interface Outgoing {
  * A new message ready to enqueue: id, enqueue time, encoded bytes. Throws `unserializable_value`
  * for a payload that cannot be stored and `message_too_large` over MAX_MESSAGE_BYTES.
  */
-export function outgoing(action: string, payload: unknown, wantsReply: boolean, idempotencyKey?: string, replyTo?: string, at = Date.now(), trace?: TraceContext): Outgoing {
+export function outgoing(action: string, payload: unknown, wantsReply: boolean, idempotencyKey?: string, replyTo?: string, at = Date.now(), trace?: TraceContext, version = 1): Outgoing {
   const keep = wantsReply && idempotencyKey !== undefined ? { keep: true as const } : {};
-  const envelope: Envelope = { id: newMessageId(), action, payload, at, wantsReply, ...(replyTo === undefined ? {} : { replyTo }), ...keep, ...(trace === undefined ? {} : { trace }) };
+  const envelope: Envelope = { id: newMessageId(), action, payload, at, wantsReply, ...(replyTo === undefined ? {} : { replyTo }), ...keep, ...(trace === undefined ? {} : { trace }), ...(version === 1 ? {} : { version }) };
   const bytes = encodeEnvelope(envelope);
   if (bytes.length > MAX_MESSAGE_BYTES) throw new MessageTooLargeError(bytes.length, MAX_MESSAGE_BYTES);
   return { envelope, bytes, idempotencyKey };

@@ -99,12 +99,12 @@ async function fresh(tx: Transaction, rt: Runtime, batch: readonly Pending[]): P
 const senders = new WeakMap<Runtime, TimerSender>();
 
 /** Stores `action(payload)` for instance `id` of `name`, due `when`. Resolves once it is durable. */
-export function dispatchLater(rt: Runtime, name: string, id: string, action: string, payload: unknown, when: Timing, idempotencyKey?: string): Promise<void> {
+export function dispatchLater(rt: Runtime, name: string, id: string, action: string, payload: unknown, when: Timing, idempotencyKey?: string, version = 1): Promise<void> {
   let sender = senders.get(rt);
   if (sender === undefined) senders.set(rt, (sender = new TimerSender(rt)));
   try {
     const due = dueOf(`dispatch.${action}`, when, rt.clock.now());
-    return sender.send({ name, id, due, out: timedOutgoing(action, payload, due, rt.observer.inject(name, action)), idempotencyKey });
+    return sender.send({ name, id, due, out: timedOutgoing(action, payload, due, rt.observer.inject(name, action), version), idempotencyKey });
   } catch (e) {
     return Promise.reject(e);
   }

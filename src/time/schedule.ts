@@ -21,8 +21,8 @@ export type TimerOp =
  * A message due at `due`: its envelope carries the due time as `at`, so `ctx.now()` in the
  * reducer that processes it returns the due time. Throws like `outgoing` for a bad payload.
  */
-export function timedOutgoing(action: string, payload: unknown, due: number, trace?: TraceContext): Outgoing {
-  const envelope: Envelope = { id: newMessageId(), action, payload, at: due, wantsReply: false, ...(trace === undefined ? {} : { trace }) };
+export function timedOutgoing(action: string, payload: unknown, due: number, trace?: TraceContext, version = 1): Outgoing {
+  const envelope: Envelope = { id: newMessageId(), action, payload, at: due, wantsReply: false, ...(trace === undefined ? {} : { trace }), ...(version === 1 ? {} : { version }) };
   const bytes = encodeEnvelope(envelope);
   if (bytes.length > MAX_MESSAGE_BYTES) throw new MessageTooLargeError(bytes.length, MAX_MESSAGE_BYTES);
   return { envelope, bytes };

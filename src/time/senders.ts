@@ -10,14 +10,14 @@ import { checkId } from '../runtime/runtime.js';
 import { checkTimerKey, dueOf } from './timing.js';
 import { timedOutgoing, unnamed, type TimerOp } from './schedule.js';
 
-type Target = { readonly name: string; readonly reducers: object };
+type Target = { readonly name: string; readonly reducers: object; readonly version?: number };
 type AnySenders = { readonly [action: string]: (payload?: unknown) => void };
 
 /** `ctx.send(to, id, when)`: an unnamed timer of instance `id` of `to`. */
 export function delayedSenders(to: Target, id: string, when: Timing, now: number, ops: TimerOp[]): AnySenders {
   checkId(id);
   const due = dueOf(`ctx.send(${to.name}, …, when)`, when, now);
-  return sendersOf(to, (action, payload) => ops.push(unnamed(to.name, id, due, timedOutgoing(action, payload, due))));
+  return sendersOf(to, (action, payload) => ops.push(unnamed(to.name, id, due, timedOutgoing(action, payload, due, undefined, to.version))));
 }
 
 /** `ctx.schedule(when)`: a timer of the instance itself, named when `when.key` is given. */
@@ -26,7 +26,7 @@ export function scheduleSenders(self: Target, id: string, when: TimerSpec, now: 
   const key = (when as { key?: unknown }).key;
   if (key !== undefined) checkTimerKey('ctx.schedule(when)', key);
   return sendersOf(self, (action, payload) => {
-    const out = timedOutgoing(action, payload, due);
+    const out = timedOutgoing(action, payload, due, undefined, self.version);
     ops.push(key === undefined ? unnamed(self.name, id, due, out) : { op: 'set', name: self.name, id, timer: { kind: 'k', key }, due, out });
   });
 }

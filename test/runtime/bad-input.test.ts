@@ -190,12 +190,26 @@ const refused: Case[] = [
   ['thunk spec without run', 'invalid_definition', () => defineActor({ name: 'x', initialState: 0, thunks: { t: { onFailure() {} } as never }, reducers: { a() {} } })],
   ['thunk spec with an unknown field', 'invalid_definition', () => defineActor({ name: 'x', initialState: 0, thunks: { t: { run: async () => {}, onFailur() {} } as never }, reducers: { a() {} } })],
   ['unknown failure policy', 'invalid_definition', () => defineActor({ name: 'x', initialState: 0, reducers: { a() {} }, options: { failurePolicy: 'retry' as never } })],
+  ['definition version 0', 'invalid_definition', () => defineActor({ name: 'x', version: 0, initialState: 0, reducers: { a() {} } })],
+  ['definition version 1.5', 'invalid_definition', () => defineActor({ name: 'x', version: 1.5, initialState: 0, reducers: { a() {} } })],
+  ['definition version as a string', 'invalid_definition', () => defineActor({ name: 'x', version: '2' as never, initialState: 0, reducers: { a() {} } })],
+  ['migrations with a gap', 'invalid_definition', () => defineActor({ name: 'x', version: 4, initialState: 0, migrations: { 2: () => {}, 4: () => {} }, reducers: { a() {} } })],
+  ['a migration above the version', 'invalid_definition', () => defineActor({ name: 'x', version: 2, initialState: 0, migrations: { 2: () => {}, 3: () => {} }, reducers: { a() {} } })],
+  ['a migration to version 1', 'invalid_definition', () => defineActor({ name: 'x', version: 2, initialState: 0, migrations: { 1: () => {}, 2: () => {} }, reducers: { a() {} } })],
+  ['a migration keyed by a name', 'invalid_definition', () => defineActor({ name: 'x', version: 2, initialState: 0, migrations: { two: () => {} } as never, reducers: { a() {} } })],
+  ['a migration that is not a function', 'invalid_definition', () => defineActor({ name: 'x', version: 2, initialState: 0, migrations: { 2: 'add currency' as never }, reducers: { a() {} } })],
+  ['an upcaster of an unknown action', 'invalid_definition', () => defineActor({ name: 'x', version: 2, initialState: 0, upcast: { b: { 1: (p: unknown) => p } } as never, reducers: { a() {} } })],
+  ['an upcaster from the current version', 'invalid_definition', () => defineActor({ name: 'x', version: 2, initialState: 0, upcast: { a: { 2: (p) => p } }, reducers: { a() {} } })],
+  ['a rename onto no reducer', 'invalid_definition', () => defineActor({ name: 'x', version: 2, initialState: 0, renamed: { old: 'gone' }, reducers: { a() {} } })],
+  ['a rename of a current reducer', 'invalid_definition', () => defineActor({ name: 'x', version: 2, initialState: 0, renamed: { a: 'b' }, reducers: { a() {}, b() {} } })],
   ['batch size of 0', 'invalid_definition', () => defineActor({ name: 'x', initialState: 0, reducers: { a() {} }, options: { maxBatchMessages: 0 } })],
   ['two definitions with one name', 'definition_conflict', () => system.ref(defineActor({ name: 'bad', initialState: 0, reducers: { ok() {} } }), 'a')],
   ['a backend that is not an engine', 'invalid_options', () => createSystem({ backend: {} as never })],
   ['admin: a malformed queue position', 'invalid_position', () => system.admin.deleteQueued(Bad, 'victim', 'zz')],
   ['admin: an actor without a name', 'invalid_actor', () => system.admin.queue('', 'victim')],
   ['admin: instances with a limit of 0', 'invalid_limit', () => system.admin.instances(Bad, { limit: 0 })],
+  ['admin: migrate with a limit of 0', 'invalid_limit', () => system.admin.migrate(Bad, { limit: 0 })],
+  ['admin: migrate after an empty id', 'invalid_id', () => system.admin.migrate(Bad, { after: '' })],
   ['admin: instances with a prefix that is not a string', 'invalid_prefix', () => system.admin.instances(Bad, { prefix: 7 as never })],
   ['admin: a state node address that is not hex', 'invalid_address', () => system.admin.stateNode(Bad, 'victim', 'xyz')],
   ['admin: commits before a version that is not one', 'invalid_version', () => system.admin.commits(Bad, 'victim', { before: 0 })],
@@ -374,6 +388,35 @@ describe('bad input failing while processing leaves the state unchanged', () => 
   });
 });
 
+describe('a stored state its migration cannot convert leaves the state unchanged', () => {
+  const V1 = defineActor({ name: 'evolving', initialState: () => ({ n: -1 }), reducers: { touch(state) { state.n -= 1; } } });
+  const V2 = defineActor({
+    name: 'evolving',
+    version: 2,
+    initialState: () => ({ n: 0, root: 0 }),
+    migrations: { 2: (d) => { if (d.n < 0) throw new RangeError('no square root of a negative n'); d.root = Math.sqrt(d.n); } },
+    reducers: { touch(state) { state.n -= 1; } },
+  });
+  it('migration throwing → migration_failed', async () => {
+    const backend = memory();
+    const [old, next] = [await createSystem({ backend, closeBackend: false }), await createSystem({ backend, closeBackend: false })];
+    try {
+      const serving = old.serve(V1);
+      await old.ref(V1, 'v').dispatch.touch();
+      await expect.poll(() => old.admin.state(V1, 'v')).toEqual({ n: -2 });
+      await serving.stop();
+      next.serve(V2);
+      await expect(next.ref(V2, 'v').call.touch()).rejects.toMatchObject({ code: 'migration_failed' });
+      expect(await next.admin.state(V2, 'v')).toEqual({ n: -2 });
+      expect((await next.admin.deadLetters(V2, 'v')).map((l) => l.error.code)).toEqual(['migration_failed']);
+    } finally {
+      await old.close();
+      await next.close();
+      await backend.close();
+    }
+  });
+});
+
 describe('bad input at the dgen CLI: a message on stderr and a non-zero exit, nothing written', () => {
   let dir: string;
   beforeAll(async () => {
@@ -401,6 +444,11 @@ describe('bad input at the dgen CLI: a message on stderr and a non-zero exit, no
     ['inspect: a host other than loopback without a chosen token', 'insecure_host', 1, ['inspect', '--host', '0.0.0.0']],
     ['inspect: a token too short to be unguessable', 'invalid_token', 1, ['inspect', '--token', 'secret']],
     ["an inspector flag on another command", 'invalid_cli_usage', 2, ['actors', '--port', '4400']],
+    ['migrate: no module defining the actor', 'invalid_cli_usage', 2, ['migrate', 'counter']],
+    ['migrate: a module to --import that does not load', 'invalid_cli_usage', 2, ['migrate', 'counter', '--import', '/nonexistent/actors.js']],
+    ['migrate: a page size of 0', 'invalid_cli_usage', 2, ['migrate', 'counter', '--page', '0']],
+    ['migrate: no actor', 'invalid_cli_usage', 2, ['migrate']],
+    ['a migrate flag on another command', 'invalid_cli_usage', 2, ['actors', '--dry-run']],
   ];
   it.each(cli)('%s → %s', async (_name, code, exit, argv) => {
     const { main } = await import('../../src/ops/cli.js');

@@ -8,6 +8,7 @@ import { CrashError } from '../../src/testing/process.js';
 import { canonical } from './inspected.js';
 import type { Sent } from './producer.js';
 import { describe, type World } from './world.js';
+import { checkEvolution } from './evolution.js';
 
 /** What the store holds for one actor once the run is over. */
 export interface FinalActor {
@@ -405,6 +406,7 @@ export function check(world: World, sent: ReadonlyMap<string, Sent>, final: Read
   }
   for (const tag of where.keys()) if (tag.endsWith('!') && !keysByTag.has(tag.slice(0, -1))) fail(`recipe ${tag} applied without any service request`);
 
+  checkEvolution(world, sent, final, fail);
   return out;
 }
 

@@ -1,6 +1,7 @@
 /** The shape of one simulated run, drawn from its seed. */
 import type { ActorOptions, AdmissionOptions, FaultPlan } from '../../src/index.js';
 import { Rng } from '../../src/testing/random.js';
+import { evolutionPlan, type EvolutionPlan } from './evolution.js';
 
 export interface SimConfig {
   readonly seed: number;
@@ -57,6 +58,8 @@ export interface SimConfig {
    * (0: every clock true), from its own stream so the rest of a seed's configuration is unchanged.
    */
   readonly skewMs: number;
+  /** Two definition versions at once, with a rolling deploy (see evolution.ts); undefined: version 1 only. */
+  readonly evolution: EvolutionPlan | undefined;
 }
 
 export interface ScaleOptions {
@@ -107,10 +110,12 @@ export function configure(seed: number, options: ScaleOptions = {}): SimConfig {
     admission: undefined,
     recovery: recovery(seed),
     skewMs: Rng.derive(seed, 'skew').pick([0, 0, 20, 250, 1_500]),
+    evolution: undefined,
   };
+  const withEvolution = { ...cfg, evolution: evolutionPlan(seed, cfg) };
   const o = overload(seed);
   // Commits that take (virtual) time, so that operations really wait for their turn.
-  return o === undefined ? cfg : { ...cfg, admission: o.admission, faults: { ...cfg.faults, commitDelayMs: o.commitDelayMs } };
+  return o === undefined ? withEvolution : { ...withEvolution, admission: o.admission, faults: { ...cfg.faults, commitDelayMs: o.commitDelayMs } };
 }
 
 function overload(seed: number): { admission: AdmissionOptions; commitDelayMs: readonly [number, number] } | undefined {

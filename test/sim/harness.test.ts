@@ -51,7 +51,7 @@ describe('simulation harness', () => {
   });
 
   describe('the checker', () => {
-    const cfg = { ...configure(1), actors: ['a0'], skewMs: 0 };
+    const cfg = { ...configure(1), actors: ['a0'], skewMs: 0, evolution: undefined };
     const world = () => new World(cfg, new VirtualClock(0, Math.random), memory());
     const sent = (tag: string, over: Partial<Sent> = {}): Sent => ({
       tag, action: 'add', via: 'dispatch', keyed: false, v: 1, actor: 'a0', to: undefined, issuedAt: 0, ref: 'p0#0/a0', issue: Number(tag.split('.')[1]),
@@ -146,6 +146,24 @@ describe('simulation harness', () => {
       expect(violations).not.toMatch(/p0\.3@/);
       expect(violations).toMatch(/timer message p0\.4@ applied at .* before its due time .* less the largest clock offset \(100 ms\)/);
       expect(violations).toMatch(/timer message p0\.4@ applied at .* more than the clock spread \(100 ms\) before/);
+    });
+
+    it('with two versions: reports a write by an older host after the migration, a second migration, and a newer message applied by an older host', () => {
+      const evolving = () => {
+        const w = withEffects(new World({ ...cfg, evolution: { rolloutAt: 0, gapMs: 0, initial: {} } }, new VirtualClock(0, Math.random), memory()), ['p0.0', 'p0.1', 'p0.2']);
+        for (const [proc, v] of [['c0#0', 1], ['c0#1', 2], ['p0#0', 2]] as const) w.versions.set(proc, v);
+        return w;
+      };
+      const msgs = new Map([sent('p0.0'), sent('p0.1'), sent('p0.2')].map((s) => [s.tag, s]));
+      const final = finalOf(['p0.0', 'p0.1', 'p0.2']);
+      const a0 = final.get('a0')!;
+      a0.state.log = ['p0.0|c0#0', 'p0.1|c0#1', 'p0.2|c0#0'];
+      a0.state.migrations = 2;
+      a0.state.migratedAt = 1;
+      const violations = check(evolving(), msgs, final).join('\n');
+      expect(violations).toMatch(/a0: migrated 2 times/);
+      expect(violations).toMatch(/a0: entry 2 \(p0\.2\|c0#0\) written by a version-1 host, but the migration to 2 came at entry 1/);
+      expect(violations).toMatch(/p0\.0: sent by a version-2 producer, applied by c0#0, a version-1 host/);
     });
   });
 });

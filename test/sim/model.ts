@@ -7,7 +7,7 @@
  * Each simulated process gets its own definition object (same name, same reducers): reducers,
  * effects and thunks then know which process runs them, as they would in separate OS processes.
  */
-import { defineActor, type ActorOptions, type Locked, type Reply } from '../../src/index.js';
+import { defineActor, type ActorDefinition, type ActorOptions, type Locked, type Reply } from '../../src/index.js';
 
 export interface SimState {
   log: string[];
@@ -23,6 +23,9 @@ export interface SimState {
   rings: Record<string, [number, number]>;
   /** When `arm` and `disarm` messages were applied (true time), by tag. */
   armed: Record<string, number>;
+  /** Version 2 only (see evolution.ts): times migration 2 ran on this instance, and the log length then. */
+  migrations?: number;
+  migratedAt?: number;
 }
 
 /** What `take` and `lockOp` reply: the state right after the message. */
@@ -86,13 +89,19 @@ export function step(state: { sum: number; hash: number }, tag: string, delta: n
 export const tagOf = (entry: string): string => entry.slice(0, entry.lastIndexOf('|'));
 export const procOf = (entry: string): string => entry.slice(entry.lastIndexOf('|') + 1);
 
-/** The definition as process `env` runs it. */
-export function simActor(env: ProcEnv, options: ActorOptions, name: string = ACTOR) {
+/**
+ * The definition as process `env` runs it. Version 2 (runs that deploy a new version, see
+ * evolution.ts) counts its migration in the state and renames `recv` to `receive`; its reducers
+ * are otherwise the same.
+ */
+export function simActor(env: ProcEnv, options: ActorOptions, name: string = ACTOR, version: 1 | 2 = 1) {
   const snap = (s: SimState): Snap => ({ len: s.log.length, sum: s.sum, hash: s.hash });
   const apply = (s: SimState, tag: string, delta: number): void => {
     step(s, tag, delta);
     s.log.push(`${tag}|${env.name}`);
   };
+  // The definition `forward` sends to: this one (version 2 is made from version 1 below).
+  let self: ActorDefinition<SimState> | undefined;
   const Acct = defineActor({
     name,
     changes: true, // followed by the aggregate's listeners (aggregate.ts)
@@ -135,7 +144,8 @@ export function simActor(env: ProcEnv, options: ActorOptions, name: string = ACT
       },
       forward(state, p: Payload, ctx): void {
         apply(state, p.tag, -p.v);
-        ctx.send(Acct, p.to!).recv({ tag: `${p.tag}>`, v: p.v });
+        const to = ctx.send(self!, p.to!) as unknown as Record<string, (p: Payload) => void>;
+        to[version === 2 ? 'receive' : 'recv']!({ tag: `${p.tag}>`, v: p.v });
         ctx.after((s) => env.effect(p.tag, ctx.actorId, s));
       },
       blob(state, p: Payload, ctx): void {
@@ -177,7 +187,28 @@ export function simActor(env: ProcEnv, options: ActorOptions, name: string = ACT
     },
     options,
   });
-  return Acct;
+  self = (version === 2 ? secondVersion(Acct) : Acct) as unknown as ActorDefinition<SimState>;
+  return self as unknown as typeof Acct;
+}
+
+/** Version 2 of `v1`: its version, migration 2 (counted in the state), and `recv` renamed `receive`. */
+function secondVersion(v1: ActorDefinition<SimState>): ActorDefinition<SimState> {
+  const { recv, ...rest } = v1.reducers;
+  return defineActor({
+    name: v1.name,
+    version: 2,
+    initialState: (): SimState => ({ ...v1.initialState(), migrations: 0 }),
+    migrations: {
+      2: (draft) => {
+        draft.migrations = (draft.migrations ?? 0) + 1;
+        draft.migratedAt = draft.log.length;
+      },
+    },
+    renamed: { recv: 'receive' },
+    thunks: v1.thunks,
+    reducers: { ...rest, receive: recv! } as never,
+    options: v1.options,
+  }) as unknown as ActorDefinition<SimState>;
 }
 
 export type SimActor = ReturnType<typeof simActor>;
@@ -188,9 +219,9 @@ export interface SimDefs {
   readonly strict: SimActor;
 }
 
-export const simDefs = (env: ProcEnv, options: ActorOptions): SimDefs => ({
-  acct: simActor(env, options, ACTOR),
-  strict: simActor(env, { ...options, failurePolicy: 'halt' }, STRICT),
+export const simDefs = (env: ProcEnv, options: ActorOptions, version: 1 | 2 = 1): SimDefs => ({
+  acct: simActor(env, options, ACTOR, version),
+  strict: simActor(env, { ...options, failurePolicy: 'halt' }, STRICT, version),
 });
 
 /** The definition of instance `id`. */

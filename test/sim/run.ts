@@ -15,6 +15,7 @@ import { initialSimState, nameOf, type SimState } from './model.js';
 import { Producers } from './producer.js';
 import { Rng } from '../../src/testing/random.js';
 import { describe, World } from './world.js';
+import { evolutionStats, rollout } from './evolution.js';
 
 /** Virtual start time of every run (a fixed instant, so runs replay). */
 const EPOCH = Date.UTC(2030, 0, 1);
@@ -93,6 +94,7 @@ export async function runSeed(seed: number, options: ScaleOptions = {}): Promise
     consumerErrors: world.events.consumerErrors,
     errorKinds: world.errorKinds,
     timers: clock.fired,
+    ...(cfg.evolution === undefined ? {} : { evolution: evolutionStats(world, final) }),
   };
   const digest = createHash('sha256')
     .update(JSON.stringify({ final: final === undefined ? null : [...final].map(([a, f]) => [a, f.state, f.deadLetters.length]), stats, crashes: world.crashes }))
@@ -104,7 +106,7 @@ export async function runSeed(seed: number, options: ScaleOptions = {}): Promise
 async function simulate(world: World, producers: Producers, engine: Backend): Promise<Map<string, FinalActor>> {
   const { cfg, clock } = world;
   for (const slot of world.slots) await world.start(slot);
-  const chaos = Promise.all([world.chaosLoop(), world.recoveryLoop()]);
+  const chaos = Promise.all([world.chaosLoop(), world.recoveryLoop(), rollout(world)]);
   let stopOperator!: () => void;
   const operator = world.operate(new Promise<void>((resolve) => (stopOperator = resolve)));
   await producers.run();

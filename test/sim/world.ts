@@ -11,6 +11,7 @@ import { STRICT, defOf, nameOf, simDefs, type SimActor, type SimDefs, type SimSt
 import { CrashError, ProcessBackend, type TxPoint, type TxView } from '../../src/testing/process.js';
 import { Rng } from '../../src/testing/random.js';
 import { startAggregate } from './aggregate.js';
+import { versionAtBoot } from './evolution.js';
 
 export type Role = 'producer' | 'consumer' | 'mixed';
 
@@ -114,6 +115,9 @@ export class World {
   /** Things that are wrong the moment they happen (checked with the rest at the end). */
   readonly violations: string[] = [];
   chaos = true;
+  /** The definition version each incarnation runs (see evolution.ts), and `definition-outdated` events seen. */
+  readonly versions = new Map<string, 1 | 2>();
+  outdated = 0;
   /** Timeline of commits, crashes and restarts, kept when SIM_TRACE is set. */
   readonly timeline: string[] | undefined = process.env.SIM_TRACE ? [] : undefined;
   private readonly crashRng: Rng;
@@ -161,6 +165,8 @@ export class World {
     const backend = new ProcessBackend(this.engine, name);
     backend.outage = this.outage;
     let inc: Incarnation | undefined;
+    const version = versionAtBoot(this.cfg, slot, this.elapsed);
+    this.versions.set(name, version);
     const defs = simDefs(
       {
         name,
@@ -169,6 +175,7 @@ export class World {
         external: (tag, actor, ctx) => this.external(inc!, tag, actor, ctx),
       },
       this.cfg.actorOptions,
+      version,
     );
     if (this.timeline !== undefined) backend.trace = (tx) => this.note(`${name} ${tx.step} [${[...tx.actors].join(',')}]`);
     const system = await createSystem({ backend, closeBackend: false, ...(this.cfg.admission === undefined ? {} : { admission: this.cfg.admission }) });
@@ -193,7 +200,7 @@ export class World {
       startAggregate(system, defs, this.cfg);
     }
     slot.current = inc;
-    this.note(`${name} started`);
+    this.note(`${name} started${this.cfg.evolution === undefined ? '' : ` (version ${version})`}`);
     return inc;
   }
 
@@ -228,9 +235,12 @@ export class World {
     return true;
   }
 
-  /** A graceful restart: the system closes (batches in flight finish, leases are released), then a new incarnation starts. */
-  restart(inc: Incarnation): void {
-    if (!this.chaos || this.ended.has(inc.name)) return;
+  /**
+   * A graceful restart: the system closes (batches in flight finish, leases are released), then a
+   * new incarnation starts. `deploy`: a new version replacing the process, done even once the chaos is over.
+   */
+  restart(inc: Incarnation, deploy = false): Promise<void> {
+    if ((!this.chaos && !deploy) || this.ended.has(inc.name)) return Promise.resolve();
     this.ended.add(inc.name);
     this.restarts.push({ at: this.elapsed, proc: inc.name });
     this.note(`${inc.name} closing (graceful restart)`);
@@ -244,6 +254,7 @@ export class World {
       })
       .finally(() => this.restarting.delete(done));
     this.restarting.add(done);
+    return done;
   }
 
   private txChaos(inc: Incarnation, point: TxPoint, tx: TxView): boolean {
@@ -267,7 +278,7 @@ export class World {
       if (live.length === 0) continue;
       const victim = this.crashRng.pick(live);
       if (everyMs > 0 && this.crashRng.chance(tick / everyMs)) void this.crash(victim, 'timer', 'any');
-      else if (restartEveryMs > 0 && this.crashRng.chance(tick / restartEveryMs)) this.restart(victim);
+      else if (restartEveryMs > 0 && this.crashRng.chance(tick / restartEveryMs)) void this.restart(victim);
       else if (partitionEvery > 0 && this.crashRng.chance(tick / partitionEvery)) {
         const ms = this.crashRng.int(1, this.cfg.partition.maxMs);
         victim.backend.pausedUntil = Math.max(victim.backend.pausedUntil, this.clock.now + ms);
@@ -415,6 +426,7 @@ export class World {
       this.errorKinds[kind] = (this.errorKinds[kind] ?? 0) + 1;
       if (!(error instanceof CrashError) && !isDgenError(error)) this.violations.push(`${inc.name}: unexpected consumer error on ${e.actor}/${e.id}: ${describe(error)}`);
     } else if (e.type === 'effect-failed') this.violations.push(`${inc.name}: effect failed on ${e.actor}/${e.id}: ${describe(e.error)}`);
+    else if (e.type === 'definition-outdated') this.outdated++;
     else if (e.type === 'message-failed') {
       this.events.messageFailed++;
       if (e.policy === 'dead-letter') this.reportedDead.push(e.messageId);
