@@ -197,6 +197,7 @@ function secondVersion(v1: ActorDefinition<SimState>): ActorDefinition<SimState>
   return defineActor({
     name: v1.name,
     version: 2,
+    changes: true, // the aggregate's listeners follow both versions
     initialState: (): SimState => ({ ...v1.initialState(), migrations: 0 }),
     migrations: {
       2: (draft) => {

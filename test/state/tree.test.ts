@@ -56,7 +56,7 @@ describe('StateStore round trip', () => {
   it('writeAll then load gives back the same state, types and orders included', async () => {
     const tx = new FakeTx();
     const store = new StateStore(space);
-    expect(await store.load(tx.tx)).toEqual({ exists: false, state: undefined });
+    expect(await store.load(tx.tx)).toEqual({ exists: false, state: undefined, bytes: 0 });
     store.writeAll(tx.tx, sample());
     await expectStored(tx, sample());
   });
