@@ -9,6 +9,7 @@ import { Observable } from 'rxjs';
 import type { Transaction, Watch } from '../backend/contract.js';
 import type { ActorDefinition } from '../define/actor.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { watchLoop } from '../runtime/watch-loop.js';
 import { StateStore } from '../state/store.js';
 import { applyPatches } from '../util/immer.js';
 import { decodeVersion } from '../store/version.js';
@@ -59,39 +60,25 @@ export function observeChanges<S>(rt: Runtime, def: ActorDefinition<S>, from: Fe
   const keys = feedKeys(rt.layout, def.name);
   return new Observable<Change<S>>((subscriber) => {
     let start = from;
-    let watch: Watch | undefined;
-    let stopped = false;
     const states = new Map<string, { version: number; state: unknown }>();
-    const loop = async () => {
-      while (!stopped && !rt.backend.closed) {
+    return watchLoop(
+      rt,
+      subscriber,
+      async (stopped) => {
         const page = await rt.backend.transact(async (tx) => {
           const p = await readFeedPage(tx, def.name, keys, start, PAGE);
           return { ...p, loaded: includeState ? await loadMissing(tx, rt, def, p.entries, states) : new Map() };
         });
         if (start.kind === 'now') start = page.after === undefined ? { kind: 'start' } : { kind: 'after', position: page.after };
         for (const e of page.entries) {
-          if (stopped) break;
+          if (stopped()) break;
           subscriber.next(toChange(def, e, includeState ? stateAfter(def, e, states, page.loaded) : undefined));
           start = { kind: 'after', position: e.position };
         }
-        watch = page.watch;
-        if (stopped) watch?.cancel();
-        if (watch !== undefined) await watch.promise;
-      }
-    };
-    const stop = () => {
-      stopped = true;
-      watch?.cancel();
-    };
-    rt.shutdown.signal.addEventListener('abort', stop);
-    loop().then(
-      () => subscriber.complete(),
-      (e) => (e instanceof CursorExpiredError || !(stopped || rt.closed) ? subscriber.error(e) : subscriber.complete()),
+        return page.watch;
+      },
+      (e) => e instanceof CursorExpiredError,
     );
-    return () => {
-      stop();
-      rt.shutdown.signal.removeEventListener('abort', stop);
-    };
   });
 }
 

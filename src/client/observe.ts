@@ -13,6 +13,7 @@ import type { Transaction, Watch } from '../backend/contract.js';
 import { groupBlobs } from '../store/blob.js';
 import type { ActorKeys } from '../store/keys.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { watchLoop } from '../runtime/watch-loop.js';
 import { decodeHistory } from '../store/history.js';
 import { StateStore } from '../state/store.js';
 import { decodeVersion } from '../store/version.js';
@@ -25,8 +26,6 @@ interface Versioned<S> {
 export function observeState<S>(rt: Runtime, def: ActorDefinition<S>, id: string, keys: ActorKeys): Observable<S> {
   return new Observable<S>((subscriber) => {
     let current: Versioned<S> | undefined;
-    let watch: Watch | undefined;
-    let stopped = false;
     const emit = (next: Versioned<S>) => {
       if (current !== undefined && next.version <= current.version) return;
       const changed = current === undefined || current.state !== next.state;
@@ -36,30 +35,14 @@ export function observeState<S>(rt: Runtime, def: ActorDefinition<S>, id: string
     const local = rt.commits$.subscribe((c) => {
       if (c.name === def.name && c.id === id && current !== undefined && c.version === current.version + 1) emit(c as Versioned<S>);
     });
-    const loop = async () => {
-      while (!stopped && !rt.backend.closed) {
-        const from = current;
-        const read = await rt.backend.transact((tx) => catchUp(tx, def, keys, from));
-        for (const s of read.states) emit(s);
-        watch = read.watch;
-        if (stopped) watch.cancel();
-        await watch.promise;
-      }
-    };
-    // The system closing completes the observer and releases its watch.
-    const stop = () => {
-      stopped = true;
-      watch?.cancel();
-    };
-    rt.shutdown.signal.addEventListener('abort', stop);
-    loop().then(
-      () => subscriber.complete(),
-      // A store in recovery is waited out while the system is open (runtime/admission.ts): an error after close is the close.
-      (e) => (stopped || rt.closed ? subscriber.complete() : subscriber.error(e)),
-    );
+    const stopWatching = watchLoop(rt, subscriber, async () => {
+      const from = current;
+      const read = await rt.backend.transact((tx) => catchUp(tx, def, keys, from));
+      for (const s of read.states) emit(s);
+      return read.watch;
+    });
     return () => {
-      stop();
-      rt.shutdown.signal.removeEventListener('abort', stop);
+      stopWatching();
       local.unsubscribe();
     };
   });
