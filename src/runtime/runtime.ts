@@ -3,6 +3,7 @@
  * in-process waiters for call replies, and the in-process event buses.
  * @internal
  */
+import { setMaxListeners } from 'node:events';
 import { Subject } from 'rxjs';
 import type { ActorDefinition } from '../define/actor.js';
 import type { Backend } from '../backend/contract.js';
@@ -78,8 +79,12 @@ export class Runtime {
   /** The servers of this process, by definition name: they hold cached states. */
   readonly servers = new Map<string, Set<LocalServer>>();
   closed = false;
-  /** Aborted when the system has closed: long-lived loops of this system (state$ observers) stop. */
-  readonly shutdown = new AbortController();
+  /**
+   * Aborted when the system has closed: long-lived loops of this system (state$ observers) stop.
+   * Each live observer holds one listener on it and removes it when it ends, so thousands at once
+   * are expected, not a leak: Node's warning past 10 is turned off for this signal only.
+   */
+  readonly shutdown = unboundedAbortController();
 
   /** How long a user operation rides through a store that is unavailable (see recovery.ts). */
   readonly storeDeadlineMs: number;
@@ -171,4 +176,10 @@ export function checkId(id: unknown): asserts id is string {
   if (typeof id !== 'string') throw new InvalidIdError(`expected a string, got ${id === null ? 'null' : typeof id}`);
   if (id.length === 0) throw new InvalidIdError('the id is empty');
   if (Buffer.byteLength(id) > 1000) throw new InvalidIdError(`the id is ${Buffer.byteLength(id)} bytes long`);
+}
+
+function unboundedAbortController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }
